@@ -1,0 +1,270 @@
+"""One canonical form for every field value, driven by the catalogue.
+
+Three conversions live here, all keyed on a field's ``kind`` and ``storage``:
+
+- ``stored_value``: what the real server keeps when it is sent a value (UTC day for dates,
+  single precision for discountValue, 32-bit wrap for maxCreate/maxRedeem, ...). The sandbox
+  uses it to behave like the server; the validator uses it to warn before a value is lost.
+- ``canonical``: the form both sides of a diff are compared in: the stored value, with JSON
+  carried in strings parsed, lists that are sets sorted, and "no value" spelled ``None``.
+- ``to_api`` / ``to_friendly``: between the friendlier YAML forms of a series file and the
+  API's own forms.
+
+A canonical value is plain JSON (None, bool, int, float, str, list, dict), so it can be
+hashed, saved in a plan file and shown.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import struct
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from reconciler.catalogue import ABSENT, BY_NAME, Field, Kind, Storage
+
+_DATETIME = re.compile(
+    r"^\s*(\d{4})-(\d{2})-(\d{2})"
+    r"(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?"
+    r"\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?\s*$"
+)
+
+RANGE_KEYS = ("dom", "dow", "hours")
+
+
+def parse_datetime(text: str, *, lenient: bool = False) -> datetime | None:
+    """Parse an API date-time into an aware UTC datetime; ``None`` when it is not one.
+
+    With ``lenient``, parts out of range roll over as the real server's parser does
+    (``23:50:79`` is ``23:51:19``); a missing offset is read as UTC. Without it, a value
+    needs an offset unless it is a bare date, and out-of-range parts are refused.
+    """
+    match = _DATETIME.match(text)
+    if not match:
+        return None
+    year, month, day, hour, minute, second, fraction, offset = match.groups()
+    if hour is None and offset is None:
+        offset = "Z"  # a bare date is a UTC day: the server keeps nothing finer
+    if offset is None:
+        if not lenient:
+            return None
+        offset = "Z"
+    try:
+        base = datetime(int(year), int(month), int(day), tzinfo=UTC)
+    except ValueError:
+        return None
+    h, m, s = int(hour or 0), int(minute or 0), int(second or 0)
+    if not lenient and (h > 23 or m > 59 or s > 59):
+        return None
+    micros = int((fraction or "0").ljust(6, "0")[:6])
+    sign = -1 if offset[0] == "-" else 1
+    off_h, off_m = (0, 0)
+    if offset not in ("Z", "z"):
+        digits = offset[1:].replace(":", "")
+        off_h, off_m = int(digits[:2]), int(digits[2:4] or 0)
+        if not lenient and (off_h > 18 or off_m > 59):
+            return None
+    local = base + timedelta(hours=h, minutes=m, seconds=s, microseconds=micros)
+    return local - sign * timedelta(hours=off_h, minutes=off_m)
+
+
+def utc_day(moment: datetime) -> str:
+    """The API's spelling of the start of ``moment``'s UTC day."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT00:00:00Z")
+
+
+def float32(value: float) -> float | int:
+    """``value`` rounded to single precision, as an int when it is whole."""
+    try:
+        rounded: float = struct.unpack("f", struct.pack("f", float(value)))[0]
+    except OverflowError:
+        return math.copysign(math.inf, value)
+    if math.isfinite(rounded) and rounded == int(rounded):
+        return int(rounded)
+    return rounded
+
+
+def int32(value: int) -> int:
+    wrapped = value % 2**32
+    return wrapped - 2**32 if wrapped >= 2**31 else wrapped
+
+
+def stored_value(spec: Field, value: Any) -> Any:
+    """What the server keeps (and answers) when it is sent ``value`` for ``spec``."""
+    if value is None or value is ABSENT:
+        return value
+    storage = spec.storage
+    if storage is Storage.UTC_DAY and isinstance(value, str):
+        moment = parse_datetime(value, lenient=True)
+        return utc_day(moment) if moment else value
+    if storage is Storage.INT32 and _is_int(value):
+        return int32(int(value))
+    if storage is Storage.FLOAT32 and _is_number(value):
+        return float32(value)
+    if storage is Storage.NON_POSITIVE_IS_UNLIMITED and _is_number(value) and value <= 0:
+        return -1
+    if storage is Storage.CONSTANT:
+        return spec.enum[0]
+    return value
+
+
+def canonical(name: str, value: Any) -> Any:
+    """The form in which a value of field ``name`` is compared; ``None`` means no value."""
+    spec = BY_NAME[name]
+    if value is ABSENT or value is None:
+        return None
+    value = stored_value(spec, value)
+    if _is_unset(spec, value):
+        return None
+    kind = spec.kind
+    if kind is Kind.ID_LIST:
+        return _id_set(value)
+    if kind is Kind.REDEMPTION_RANGE:
+        return _range(value)
+    if kind is Kind.DATETIME:
+        return value
+    if kind is Kind.NUMBER and _is_number(value):
+        return float32(value) if spec.storage is Storage.FLOAT32 else value
+    if kind is Kind.STRING_MAP and isinstance(value, Mapping):
+        return {str(k): v for k, v in sorted(value.items())}
+    if kind is Kind.OBJECT and isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in sorted(value.items()) if v is not None}
+    if kind is Kind.OBJECT_LIST and isinstance(value, list):
+        return _object_set(spec, value)
+    return _plain(value)
+
+
+def to_api(name: str, value: Any) -> Any:
+    """Turn a friendly YAML value of field ``name`` into the API's form."""
+    spec = BY_NAME[name]
+    kind = spec.kind
+    if kind is Kind.ID_LIST and isinstance(value, list | tuple):
+        return json.dumps([_id(v) for v in value])
+    if kind is Kind.REDEMPTION_RANGE and isinstance(value, Mapping):
+        return json.dumps(
+            {k: _as_list(value[k]) for k in RANGE_KEYS if k in value}, separators=(", ", ": ")
+        )
+    if kind is Kind.DATETIME:
+        if isinstance(value, datetime):
+            return value.isoformat(timespec="seconds")
+        if isinstance(value, date):
+            return f"{value.isoformat()}T00:00:00+00:00"
+    if kind is Kind.OBJECT_LIST and isinstance(value, list):
+        return [_object_to_api(spec, item) for item in value]
+    return value
+
+
+def to_friendly(name: str, value: Any) -> Any:
+    """Turn an API value of field ``name`` into the form a person would write in YAML."""
+    spec = BY_NAME[name]
+    if spec.kind is Kind.ID_LIST and isinstance(value, str):
+        parsed = _json(value)
+        return [_id(v) for v in parsed] if isinstance(parsed, list) else value
+    if spec.kind is Kind.REDEMPTION_RANGE and isinstance(value, str):
+        parsed = _json(value)
+        if isinstance(parsed, dict):
+            return {k: [_id(v) for v in _as_list(parsed[k])] for k in RANGE_KEYS if k in parsed}
+        return value
+    return value
+
+
+def parse_json_string(value: Any) -> Any:
+    """The JSON inside a string field, or ``None`` when it does not parse."""
+    return _json(value) if isinstance(value, str) else value
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_unset(spec: Field, value: Any) -> bool:
+    return any(value == u and type(value) is type(u) for u in spec.unset)
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except (ValueError, TypeError):
+        return None
+
+
+def _id(value: Any) -> Any:
+    """Ids are numbers; the server also accepts them as numeric strings (``"-1"``)."""
+    if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+        return int(value)
+    return value
+
+
+def _as_list(value: Any) -> list[Any]:
+    if isinstance(value, list | tuple):
+        return list(value)
+    return [value]
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    return (0, value) if _is_number(value) else (1, str(value))
+
+
+def _id_set(value: Any) -> Any:
+    parsed = _json(value) if isinstance(value, str) else value
+    if not isinstance(parsed, list):
+        return value  # not comparable as a set: keep it as written, it will show as a change
+    return sorted({_id(v) for v in parsed if not isinstance(v, list | dict)}, key=_sort_key)
+
+
+def _range(value: Any) -> Any:
+    parsed = _json(value) if isinstance(value, str) else value
+    if not isinstance(parsed, Mapping):
+        return value
+    out: dict[str, list[Any]] = {}
+    for key in RANGE_KEYS:
+        items = {_id(v) for v in _as_list(parsed.get(key, [-1]))}
+        out[key] = [-1] if -1 in items else sorted(items, key=_sort_key)
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in sorted(value.items())}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _object_to_api(spec: Field, item: Any) -> Any:
+    if not isinstance(item, Mapping):
+        return item
+    out = dict(item)
+    for sub in spec.subfields:
+        if sub.kind is Kind.ID_LIST and isinstance(out.get(sub.name), list | tuple):
+            out[sub.name] = [_id(v) for v in out[sub.name]]
+    return out
+
+
+def _object_set(spec: Field, items: list[Any]) -> list[Any]:
+    """A list of objects whose order carries no meaning, as a sorted list without repeats."""
+    normal: list[Any] = []
+    for item in items:
+        if not isinstance(item, Mapping):
+            normal.append(_plain(item))
+            continue
+        obj: dict[str, Any] = {}
+        for key, val in sorted(item.items()):
+            sub = spec.subfield(str(key))
+            if sub is not None and sub.kind is Kind.ID_LIST:
+                obj[str(key)] = _id_set(val if isinstance(val, list) else _as_list(val))
+            else:
+                obj[str(key)] = _plain(val)
+        normal.append(obj)
+    unique = {json.dumps(o, sort_keys=True): o for o in normal}
+    return [unique[k] for k in sorted(unique)]

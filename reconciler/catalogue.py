@@ -1,0 +1,417 @@
+"""The field catalogue: every CouponSeriesV2 field the API documents, in one place.
+
+The models, the validator, the JSON Schema, the diff, the importer and the sandbox all read
+this table; nothing else lists fields. Each entry records what the vendor's pages say (type,
+required marks, enums) and what the request/response pairs in ``shared/api/seeds`` show the
+real server doing with it (who owns it, what it stores when the field is left out, how it
+changes what it is sent). ``evidence`` says where a behaviour comes from; "assumed" marks the
+defaults no answer in the docs shows, chosen from the values the real answers carry.
+
+How values are compared and stored lives in ``reconciler.canonical``, driven by ``kind`` and
+``storage`` here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Final
+
+
+class Kind(str, Enum):
+    """The shape of a field's value, as the API carries it."""
+
+    STRING = "string"
+    INTEGER = "integer"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    ENUM = "enum"
+    DATETIME = "datetime"  # "YYYY-MM-DDTHH:MM:SS±hh:mm"; the server keeps the UTC day
+    ID_LIST = "id_list"  # a JSON array of ids carried in a string: "[1, 2]"
+    REDEMPTION_RANGE = "redemption_range"  # a JSON object carried in a string
+    STRING_MAP = "string_map"  # a JSON object of string values
+    OBJECT = "object"  # a JSON object with the documented ``subfields``
+    OBJECT_LIST = "object_list"  # a JSON array of objects with the documented ``subfields``
+
+
+class Access(str, Enum):
+    """Who decides a field's value."""
+
+    WRITABLE = "writable"  # the client sets it; a file may declare it
+    SERVER = "server"  # the server sets it; values sent are ignored
+    IGNORED = "ignored"  # accepted in a request, never stored nor returned
+
+
+class Storage(str, Enum):
+    """How the server stores a value, when that loses something the client sent."""
+
+    EXACT = "exact"
+    INT32 = "int32"  # wraps modulo 2**32 into a signed 32-bit integer
+    FLOAT32 = "float32"  # rounded to single precision
+    UTC_DAY = "utc_day"  # converted to UTC, then cut to the start of that day
+    NON_POSITIVE_IS_UNLIMITED = "non_positive_is_unlimited"  # 0 and below are stored as -1
+    CONSTANT = "constant"  # whatever is sent, the one enum value is stored
+
+
+class _Absent:
+    """The server leaves the key out of its answers when nothing was set."""
+
+    _instance: _Absent | None = None
+
+    def __new__(cls) -> _Absent:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+ABSENT: Final = _Absent()
+
+INT32_MIN: Final = -(2**31)
+INT32_MAX: Final = 2**31 - 1
+INT64_MIN: Final = -(2**63)
+INT64_MAX: Final = 2**63 - 1
+
+
+@dataclass(frozen=True)
+class SubField:
+    """A documented key inside an OBJECT or OBJECT_LIST field."""
+
+    name: str
+    kind: Kind
+    doc: str
+    enum: tuple[str, ...] = ()
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Field:
+    """One CouponSeriesV2 field."""
+
+    name: str
+    kind: Kind
+    doc: str
+    access: Access = Access.WRITABLE
+    required_on_create: bool = False
+    required_on_update: bool = False
+    enum: tuple[str, ...] = ()
+    default: Any = ABSENT
+    storage: Storage = Storage.EXACT
+    # Values that mean "no value" and compare equal to the key being left out.
+    unset: tuple[Any, ...] = ()
+    minimum: int | None = None
+    maximum: int | None = None
+    max_length: int | None = None
+    deprecated: bool = False
+    # The server ignores the value on create and makes its own; a PUT can set it.
+    set_on_update_only: bool = False
+    subfields: tuple[SubField, ...] = ()
+    evidence: str = ""
+
+    @property
+    def server_owned(self) -> bool:
+        return self.access is not Access.WRITABLE
+
+    @property
+    def writable(self) -> bool:
+        return self.access is Access.WRITABLE
+
+    def subfield(self, name: str) -> SubField | None:
+        for sub in self.subfields:
+            if sub.name == name:
+                return sub
+        return None
+
+
+_PAIR_UPDATE = "update page request/response pair (seeds/000)"
+_PAIR_CREATE = "create page request/response pair 'With redemptionPerCouponMaxLimit' (seeds/003)"
+_GETS = "both GET answers (seeds/002)"
+
+_DEFAULT_RANGE = '{"dom" : [-1], "dow": [-1], "hours": [-1]}'
+_DEFAULT_SHORT_SMS = "Hello {{cust_name}}, your voucher code is {{voucher_code}}"
+
+FIELDS: Final[tuple[Field, ...]] = (
+    # --- required core -------------------------------------------------------------------
+    Field("description", Kind.STRING, "Brief description of the coupon series.",
+          required_on_create=True, required_on_update=True),
+    Field("discountCode", Kind.STRING, "The code given for the coupon as the POS identifier.",
+          required_on_create=True, required_on_update=True),
+    Field("discountType", Kind.ENUM, "ABS: a fixed amount off; PERC: a percentage off.",
+          required_on_create=True, required_on_update=True, enum=("ABS", "PERC")),
+    Field("discountValue", Kind.NUMBER, "Discount value of the coupon.",
+          required_on_create=True, required_on_update=True, storage=Storage.FLOAT32,
+          evidence=f"{_PAIR_UPDATE}: sent 150000000000000, answered 150000004759552, the "
+          "nearest single-precision float"),
+    Field("anyUser", Kind.BOOLEAN, "True if any customer can redeem the coupon, false if only "
+          "the customer it was issued to can.",
+          required_on_create=True, required_on_update=True),
+    Field("smsTemplate", Kind.STRING, "Template of the SMS sent to users.",
+          required_on_create=True, required_on_update=True),
+    Field("clientHandlingType", Kind.ENUM, "How coupon codes are made: DISC_CODE (generated), "
+          "GENERIC (one common code), DISC_CODE_PIN (uploaded codes).",
+          required_on_create=True, required_on_update=True,
+          enum=("DISC_CODE", "GENERIC", "DISC_CODE_PIN")),
+    Field("expiryStrategyType", Kind.ENUM, "How coupons expire: SERIES_EXPIRY (with the series), "
+          "DAYS (N days after issue), MONTHS_END (N months after issue).",
+          required_on_create=True, required_on_update=True,
+          enum=("SERIES_EXPIRY", "DAYS", "MONTHS_END")),
+    Field("validTillDate", Kind.DATETIME, "End of the series' validity, ISO 8601 with a UTC "
+          "offset.", required_on_create=True, storage=Storage.UTC_DAY,
+          evidence=f"{_PAIR_CREATE}: sent 2030-09-30T00:00:00+05:30, answered "
+          f"2030-09-29T00:00:00Z; {_PAIR_UPDATE}: 2025-04-25T23:50:79+05:30 became "
+          "2025-04-25T00:00:00Z"),
+    Field("seriesCode", Kind.STRING, "Code of the coupon series (unique in the org).",
+          required_on_update=True, set_on_update_only=True,
+          evidence=f"{_PAIR_CREATE}: sent seriesCode001, answered fEDH0qD8rr (the server makes "
+          f"its own on create); {_PAIR_UPDATE}: sent and answered 'string' (kept on update)"),
+    # --- limits and behaviour ----------------------------------------------------------------
+    Field("expiryStrategyValue", Kind.INTEGER, "1 for SERIES_EXPIRY; N days for DAYS; N months "
+          "for MONTHS_END.", default=1, minimum=1, evidence="default assumed"),
+    Field("maxCreate", Kind.INTEGER, "Maximum number of coupons that can be created (-1: no "
+          "limit).", default=-1, storage=Storage.INT32,
+          evidence=f"{_PAIR_UPDATE}: sent 10000000297830, answered 1316432742 (the value modulo "
+          f"2**32); default -1 from {_GETS}"),
+    Field("maxRedeem", Kind.INTEGER, "Maximum number of coupons that can be redeemed (-1: no "
+          "limit).", default=-1, storage=Storage.INT32,
+          evidence=f"{_PAIR_UPDATE}: sent 10000000728300, answered 1316863212 (modulo 2**32)"),
+    Field("redemptionPerCouponMaxLimit", Kind.INTEGER, "How many times one coupon code can be "
+          "redeemed across all users (-1 or null: no limit). Only with anyUser true, only for "
+          "DISC_CODE and DISC_CODE_PIN.", default=-1, unset=(-1, None),
+          evidence=f"{_PAIR_UPDATE}: left out, answered -1; GET 520591 (seeds/002) leaves "
+          "the key out"),
+    Field("sameUserMultipleRedeem", Kind.BOOLEAN, "The same user can redeem more than once.",
+          default=False, evidence="default assumed"),
+    Field("isReferralExistingUsersAllowed", Kind.BOOLEAN, "Referral allowed for existing "
+          "users.", default=False, deprecated=True),
+    Field("isMultipleUseAllowed", Kind.BOOLEAN, "A coupon can be used more than once.",
+          default=False, evidence="default assumed"),
+    Field("isValidWithDiscountedItem", Kind.BOOLEAN, "Valid with discounted items.",
+          default=False, deprecated=True),
+    Field("isSMSDisabled", Kind.BOOLEAN, "Do not send coupon SMS.", default=False),
+    Field("info", Kind.STRING, "Additional information about the coupon.", default=""),
+    Field("isMultipleVouchersPerUserAllowed", Kind.BOOLEAN, "A user can hold more than one "
+          "coupon of the series.", default=False),
+    Field("doNotResendExistingVoucher", Kind.BOOLEAN, "Do not resend a coupon the user already "
+          "holds.", default=False),
+    Field("mutualExclusiveSeriesIds", Kind.ID_LIST, "Series ids whose holders cannot get a "
+          "coupon of this series (a JSON array in a string).", default="[-1]",
+          evidence=f"{_PAIR_UPDATE}: left out, answered \"[-1]\"; {_PAIR_CREATE}: \"[]\" kept"),
+    Field("maxVouchersPerUser", Kind.INTEGER, "Maximum coupons one user can hold (-1: no "
+          "limit).", default=-1),
+    Field("minDaysBetweenVouchers", Kind.INTEGER, "Minimum days between two issues to one "
+          "user (-1: none).", default=-1),
+    Field("redemptionRange", Kind.REDEMPTION_RANGE, "Days of the month (dom 1-31), weekdays "
+          "(dow 1-7, 1 is Monday) and hours (0-23) when coupons can be redeemed; -1 means all.",
+          default=_DEFAULT_RANGE,
+          evidence=f"{_PAIR_UPDATE}: left out, answered {_DEFAULT_RANGE}; {_PAIR_CREATE}: the "
+          "string is kept as sent, [\"-1\"] included"),
+    Field("minBillAmount", Kind.INTEGER, "Minimum bill amount for redemption.", default=0),
+    Field("maxBillAmount", Kind.INTEGER, "Maximum bill amount for redemption.",
+          default=9007199254740991,
+          evidence=f"{_PAIR_CREATE}: 9007199254740991 kept exactly (64-bit storage)"),
+    Field("maxRedemptionsInSeriesPerUser", Kind.INTEGER, "Maximum redemptions in the series "
+          "per user (-1: no limit).", default=-1),
+    Field("minDaysBetweenRedemption", Kind.INTEGER, "Minimum days between two redemptions "
+          "(-1: none).", default=-1),
+    Field("redemptionValidFrom", Kind.DATETIME, "Start of redemption, ISO 8601 with a UTC "
+          "offset.", default="1970-01-01T00:00:00Z", storage=Storage.UTC_DAY,
+          evidence=f"{_PAIR_UPDATE}: sent 2025-04-24T00:00:00+05:30, answered "
+          f"2025-04-23T00:00:00Z; {_PAIR_CREATE}: 1970-01-01T05:30:00+05:30 became "
+          "1970-01-01T00:00:00Z"),
+    Field("redemptionValidAfterDays", Kind.INTEGER, "Days after issue before a coupon can be "
+          "redeemed.", default=0, minimum=0),
+    Field("productInfo", Kind.OBJECT_LIST, "Products the coupon applies to.", unset=([],),
+          subfields=(
+              SubField("productType", Kind.ENUM, "Type of the product ids.",
+                       enum=("SKU", "CATEGORY", "BRAND", "ATTRIBUTE"), required=True),
+              SubField("productIds", Kind.ID_LIST, "Ids of the products (at most 1,000 for "
+                       "CATEGORY).", required=True),
+          )),
+    Field("redemptionOrgEntityDetails", Kind.OBJECT_LIST, "Org entities where coupons can be "
+          "redeemed.", unset=([],),
+          subfields=(
+              SubField("redemptionOrgEntityType", Kind.ENUM, "Type of the org entity.",
+                       enum=("CONCEPT", "TILL", "ZONE", "STORE"), required=True),
+              SubField("orgEntityId", Kind.INTEGER, "Id of the org entity.", required=True),
+          )),
+    Field("targetUserDetails", Kind.OBJECT, "Criteria a customer must meet to redeem.",
+          unset=({},),
+          subfields=(
+              SubField("validMaxUserTransactionLimit", Kind.INTEGER, "Transactions the "
+                       "customer needs to redeem."),
+              SubField("validUserRegistrationStartTime", Kind.INTEGER, "Customers registered "
+                       "after this can redeem."),
+              SubField("validUserRegistrationEndTime", Kind.INTEGER, "Customers registered "
+                       "before this can redeem."),
+          )),
+    Field("customPropertyMap", Kind.STRING_MAP, "Custom fields of the series (for example "
+          "standard_terms_and_conditions), each a string.", unset=({},),
+          evidence=f"{_GETS}: the key is left out when nothing is set"),
+    Field("alphaNumeric", Kind.BOOLEAN, "Generated codes are alphanumeric.", default=True),
+    Field("randomCodeLength", Kind.INTEGER, "Length of generated codes.", default=8,
+          minimum=0, evidence="default assumed"),
+    Field("resendMessageEnabled", Kind.BOOLEAN, "Resending the coupon message is enabled.",
+          default=False),
+    Field("genericCode", Kind.STRING, "The common code; required when clientHandlingType is "
+          "GENERIC.", unset=("", None)),
+    # --- the newer prefix and suffix fields -----------------------------------------------
+    Field("couponPrefix", Kind.STRING, "Prefix of generated codes (letters, digits, - and _; "
+          "at most 10; DISC_CODE only).", unset=("", None), max_length=10),
+    Field("couponSuffix", Kind.STRING, "Suffix of generated codes (letters, digits, - and _; "
+          "at most 10; DISC_CODE only).", unset=("", None), max_length=10),
+    Field("isPrefixEnabled", Kind.BOOLEAN, "Generated codes carry couponPrefix.", default=False),
+    Field("orgPrefixOverride", Kind.BOOLEAN, "couponPrefix overrides the org's prefix.",
+          default=False),
+    Field("isSuffixEnabled", Kind.BOOLEAN, "Generated codes carry couponSuffix.", default=False),
+    Field("orgSuffixOverride", Kind.BOOLEAN, "couponSuffix overrides the org's suffix.",
+          default=False),
+    # --- answered fields that the pairs show kept as sent ----------------------------------
+    Field("isTransferrable", Kind.BOOLEAN, "The recipient can transfer the coupon.",
+          default=False),
+    Field("isValidationRequired", Kind.BOOLEAN, "Validation is required for the coupon.",
+          default=False, deprecated=True),
+    Field("storeIdsJson", Kind.ID_LIST, "Stores where the coupon is valid (a JSON array in a "
+          "string; -1: all).", default="[-1]"),
+    Field("isDvsEnabled", Kind.BOOLEAN, "DVS (dynamic voucher system) is enabled.",
+          default=False),
+    Field("priority", Kind.INTEGER, "Priority of the offer.", default=0),
+    Field("shortSMSTemplate", Kind.STRING, "Short SMS template.", default=_DEFAULT_SHORT_SMS,
+          evidence=f"{_GETS} carry this text; default assumed"),
+    Field("maxReferralsPerReferee", Kind.INTEGER, "Maximum referrals per referee (-1: no "
+          "limit).", default=-1, deprecated=True, storage=Storage.NON_POSITIVE_IS_UNLIMITED,
+          evidence=f"{_PAIR_UPDATE}: sent 0, answered -1"),
+    Field("discountUpto", Kind.INTEGER, "Maximum discount value (0: no cap).", default=0,
+          evidence=f"{_PAIR_UPDATE}: left out, answered 0"),
+    Field("dvsItems", Kind.STRING, "Items for DVS.", default="items",
+          evidence=f"{_GETS} carry 'items'; default assumed"),
+    Field("redeemAtStore", Kind.ID_LIST, "Stores where redemption is allowed (a JSON array in "
+          "a string; -1: all).", default="[-1]"),
+    Field("campaignId", Kind.INTEGER, "Campaign of the series (-1: none).", default=-1),
+    Field("tag", Kind.STRING, "Tag or label of the series.", default=""),
+    Field("sourceOrgId", Kind.INTEGER, "Source organisation (-1: this org).", default=-1),
+    Field("issueToLoyalty", Kind.BOOLEAN, "Coupons are issued to loyalty members.",
+          default=False),
+    Field("redeemStoreType", Kind.ENUM, "Type of store where coupons are redeemed.",
+          enum=("redeemable_stores",), default="redeemable_stores", storage=Storage.CONSTANT,
+          evidence=f"{_PAIR_UPDATE}: sent 'string', answered 'redeemable_stores'"),
+    Field("offlineRedeemType", Kind.BOOLEAN, "Offline redemption is enabled.", default=False),
+    Field("isOldFlowEnabled", Kind.BOOLEAN, "The old redemption flow is enabled.",
+          default=False),
+    Field("isPreRedeemEventRequired", Kind.BOOLEAN, "A pre-redeem event is required.",
+          default=False),
+    Field("termsAndConditions", Kind.STRING, "Terms and conditions of the offer.", default=""),
+    Field("signalRedemptionEvent", Kind.BOOLEAN, "A redemption event is signalled.",
+          default=False),
+    Field("syncToClient", Kind.BOOLEAN, "Series data is synchronised to the client.",
+          default=False),
+    Field("showPinCode", Kind.BOOLEAN, "A PIN code is shown.", default=False),
+    Field("ownedBy", Kind.ENUM, "Owner of the offer.", enum=("NONE", "LOYALTY"),
+          default="NONE"),
+    Field("ownerValidity", Kind.INTEGER, "Validity of the owner's rights.", default=0),
+    Field("shortCodeLength", Kind.INTEGER, "Length of the short code.", default=0, minimum=0),
+    Field("seriesType", Kind.ENUM, "Type of the series.",
+          enum=("UNDEFINED", "LOYALTY", "CAMPAIGN"), default="UNDEFINED"),
+    Field("discountOn", Kind.ENUM, "What the discount applies to.", enum=("BILL", "ITEM"),
+          default="BILL"),
+    Field("externalIssual", Kind.BOOLEAN, "External issue is allowed.", default=False),
+    Field("updateProductData", Kind.BOOLEAN, "Product data can be updated.", default=False),
+    # --- owned by the server ---------------------------------------------------------------
+    Field("id", Kind.INTEGER, "Id of the series.", access=Access.SERVER,
+          evidence="the server assigns it on create"),
+    Field("orgId", Kind.INTEGER, "Org of the series.", access=Access.SERVER,
+          evidence=f"{_PAIR_UPDATE}: sent 0, answered 100737"),
+    Field("createdBy", Kind.INTEGER, "User who created the series.", access=Access.SERVER,
+          evidence=f"{_PAIR_CREATE}: sent 70, answered 75154383"),
+    Field("createdOn", Kind.STRING, "When the series was created.", access=Access.SERVER,
+          evidence=f"{_PAIR_CREATE}: sent 2022-02-23, answered the day of the call"),
+    Field("lastUsed", Kind.STRING, "When the series was last written.", access=Access.SERVER,
+          evidence=f"{_PAIR_UPDATE}: answered the time of the call"),
+    Field("dvsExpiryDate", Kind.STRING, "Expiry date for DVS.", access=Access.SERVER,
+          evidence=f"{_PAIR_UPDATE} and {_PAIR_CREATE}: answered the UTC day of the call, "
+          "whatever was sent"),
+    Field("validDaysFromCreation", Kind.INTEGER, "Days the coupon is valid from creation.",
+          access=Access.SERVER, evidence=f"{_PAIR_UPDATE}: sent 0, answered 30; {_GETS}: 30"),
+    Field("ownerId", Kind.INTEGER, "Owner of the coupon.", access=Access.SERVER,
+          evidence=f"{_PAIR_UPDATE}: sent 0, answered -1"),
+    Field("numIssued", Kind.INTEGER, "Coupons issued.", access=Access.SERVER),
+    Field("numRedeemed", Kind.INTEGER, "Coupons redeemed.", access=Access.SERVER),
+    Field("numTotal", Kind.INTEGER, "Total coupons.", access=Access.SERVER,
+          evidence=f"{_PAIR_UPDATE}: sent 10, answered 0"),
+    Field("numUploadedNonIssued", Kind.INTEGER, "Uploaded coupons not issued.",
+          access=Access.SERVER),
+    Field("numUploadedTotal", Kind.INTEGER, "Uploaded coupons.", access=Access.SERVER),
+    Field("latestIssualTime", Kind.INTEGER, "Last issue, epoch milliseconds.",
+          access=Access.SERVER),
+    Field("latestRedemptionTime", Kind.INTEGER, "Last redemption, epoch milliseconds.",
+          access=Access.SERVER),
+    Field("fixedExpiryDate", Kind.INTEGER, "validTillDate in epoch milliseconds.",
+          access=Access.SERVER, evidence=f"{_PAIR_CREATE}: sent 1916937000000, answered "
+          "1916870400000, the stored validTillDate"),
+    Field("warnings", Kind.OBJECT_LIST, "Warnings about the series.", access=Access.SERVER),
+    Field("campaignName", Kind.STRING, "Name of the campaign.", access=Access.IGNORED,
+          evidence=f"{_PAIR_UPDATE}: sent, and absent from the answer"),
+)
+
+BY_NAME: Final[Mapping[str, Field]] = {f.name: f for f in FIELDS}
+
+# Keys of customPropertyMap that the docs name (the map is open: any string key is allowed).
+KNOWN_CUSTOM_PROPERTIES: Final = ("standard_terms_and_conditions",)
+
+# Names in the docs that are not series fields: the request wrapper, the answer envelope of
+# GET, and the envelope of one sample on the create page whose body is not valid JSON and
+# matches no real answer ("couponSeriesId": "CS-789012").
+NOT_FIELDS: Final = frozenset(
+    {"CouponSeriesV2", "entity", "status", "message", "data", "couponSeriesId", "key1", "key2"}
+)
+
+
+def field(name: str) -> Field:
+    """The catalogue entry of ``name``; ``KeyError`` when the API has no such field."""
+    return BY_NAME[name]
+
+
+def writable_fields() -> Iterator[Field]:
+    return (f for f in FIELDS if f.writable)
+
+
+def required_on_create() -> tuple[str, ...]:
+    return tuple(f.name for f in FIELDS if f.required_on_create)
+
+
+def required_on_update() -> tuple[str, ...]:
+    return tuple(f.name for f in FIELDS if f.required_on_update)
+
+
+def server_defaults() -> dict[str, Any]:
+    """What the server stores for each writable field left out of a create or a PUT."""
+    return {f.name: f.default for f in FIELDS if f.writable and f.default is not ABSENT}
+
+
+__all__ = [
+    "ABSENT",
+    "BY_NAME",
+    "FIELDS",
+    "INT32_MAX",
+    "INT32_MIN",
+    "INT64_MAX",
+    "INT64_MIN",
+    "KNOWN_CUSTOM_PROPERTIES",
+    "NOT_FIELDS",
+    "Access",
+    "Field",
+    "Kind",
+    "Storage",
+    "SubField",
+    "field",
+    "required_on_create",
+    "required_on_update",
+    "server_defaults",
+    "writable_fields",
+]
+

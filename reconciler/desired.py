@@ -1,0 +1,47 @@
+"""The desired series: what the files say each coupon series should be."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class IgnoreRule:
+    """A field whose live value the plan leaves alone, and why.
+
+    ``source`` says where the rule was written: a series file (its path) or the settings file.
+    """
+
+    field: str
+    reason: str
+    source: str
+
+
+@dataclass(frozen=True)
+class SeriesOptions:
+    """The tool's own settings for one series (the reserved ``reconciler:`` key of a file)."""
+
+    ignore: tuple[IgnoreRule, ...] = ()
+    # Plan validTillDate to the current UTC day: the reviewed way to end a series early.
+    retire: bool = False
+
+
+@dataclass(frozen=True)
+class DesiredSeries:
+    """One series file, loaded, validated and turned into API form.
+
+    ``fields`` holds API-form values (JSON carried in strings, dates as ISO strings) with the
+    settings' defaults merged under the file's own values; ``declared`` is the set of fields
+    this series manages (the file's and the defaults'), the only ones the plan compares.
+    ``lines`` maps each field to its line in the file (0 when it comes from the defaults).
+    """
+
+    key: str
+    file: str
+    fields: Mapping[str, Any]
+    declared: frozenset[str]
+    options: SeriesOptions = SeriesOptions()
+    lines: Mapping[str, int] = field(default_factory=dict)
+    digest: str = ""

@@ -1,0 +1,153 @@
+"""The one exception tree of the reconciler.
+
+Every error the tool raises on purpose is a ``ReconcilerError``; the CLI maps the tree to
+exit codes and messages, and nothing else needs to catch anything broader::
+
+    ReconcilerError
+    ├── ConfigError                  settings file or environment variables unusable
+    ├── ValidationFailed             series files have problems (carries every Problem)
+    ├── StateError                   the state file is unreadable, locked or inconsistent
+    │   ├── StateLocked              another apply holds the environment's lock
+    │   └── PendingCreate            a create intent blocks a second create of that key
+    ├── PlanError                    a plan cannot be built or used
+    │   ├── MissingSeries            ids in the state that the API did not return
+    │   ├── StalePlan                a saved plan no longer matches files, live or tool
+    │   └── SafetyRailTripped        the apply would cross a safety rail (``--force`` lifts)
+    └── ApiError                     anything that went wrong talking to the API
+        ├── TransportError           no usable HTTP answer (connection, timeout, reset)
+        │   └── AmbiguousCreate      a POST may have reached the server: outcome unknown
+        ├── AuthError                401/403 from the API or the token endpoint
+        ├── RateLimited              429 after the retries ran out
+        ├── HttpStatusError          any other non-2xx answer (status, API codes, message)
+        └── BadResponse              a 2xx answer whose body is not what the API documents
+
+Messages never contain credentials: the client redacts before it raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from reconciler.problems import Problem
+
+
+class ReconcilerError(Exception):
+    """Root of every error the reconciler raises on purpose."""
+
+
+class ConfigError(ReconcilerError):
+    """The settings file or the environment variables cannot be used."""
+
+
+class ValidationFailed(ReconcilerError):
+    """One or more series files have problems; ``problems`` holds every one of them."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = tuple(problems)
+        errors = sum(1 for p in self.problems if p.is_error)
+        super().__init__(f"{errors} problem(s) in the series files")
+
+
+class StateError(ReconcilerError):
+    """The state file is unreadable, locked or inconsistent."""
+
+
+class StateLocked(StateError):
+    """Another apply holds the lock of this environment."""
+
+
+class PendingCreate(StateError):
+    """A create of this key was started and its outcome is not known."""
+
+    def __init__(self, message: str, *, key: str) -> None:
+        self.key = key
+        super().__init__(message)
+
+
+class PlanError(ReconcilerError):
+    """A plan cannot be built or used."""
+
+
+@dataclass(frozen=True)
+class MissingId:
+    key: str
+    series_id: int
+
+
+class MissingSeries(PlanError):
+    """Ids recorded in the state that the API did not return."""
+
+    def __init__(self, missing: Sequence[MissingId], *, environment: str) -> None:
+        self.missing = tuple(missing)
+        self.environment = environment
+        listed = ", ".join(f"{m.key} (id {m.series_id})" for m in self.missing)
+        super().__init__(
+            f"the state of environment {environment!r} records series the API did not return: "
+            f"{listed}. The id may belong to another org, the credentials may lack read access, "
+            "or the series was removed. Fix the credentials or the state "
+            "(`reconciler state rm KEY`); the tool will not create these keys again on its own."
+        )
+
+
+class StalePlan(PlanError):
+    """A saved plan no longer matches the files, the live series or the tool."""
+
+    def __init__(self, reasons: Sequence[str]) -> None:
+        self.reasons = tuple(reasons)
+        super().__init__("the saved plan is stale: " + "; ".join(self.reasons))
+
+
+class SafetyRailTripped(PlanError):
+    """The apply would cross a safety rail; ``--force`` lifts it."""
+
+    def __init__(self, reasons: Sequence[str]) -> None:
+        self.reasons = tuple(reasons)
+        super().__init__("refusing to apply: " + "; ".join(self.reasons))
+
+
+class ApiError(ReconcilerError):
+    """Anything that went wrong talking to the API."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        method: str = "",
+        url: str = "",
+        status: int | None = None,
+        codes: Sequence[int] = (),
+        api_message: str = "",
+    ) -> None:
+        self.method = method
+        self.url = url
+        self.status = status
+        self.codes = tuple(codes)
+        self.api_message = api_message
+        super().__init__(message)
+
+
+class TransportError(ApiError):
+    """No usable HTTP answer: connection refused or reset, timeout."""
+
+
+class AmbiguousCreate(TransportError):
+    """A POST may have reached the server and its outcome is unknown."""
+
+
+class AuthError(ApiError):
+    """The API refused the credentials (401/403) or the token could not be generated."""
+
+
+class RateLimited(ApiError):
+    """The API kept answering 429 after the retries ran out."""
+
+
+class HttpStatusError(ApiError):
+    """A non-2xx answer, with the API's own error codes and message."""
+
+
+class BadResponse(ApiError):
+    """A 2xx answer whose body is not what the API documents."""

@@ -1,0 +1,65 @@
+"""The tool's settings: ``series/reconciler.yaml`` and the environment variables.
+
+The settings file is optional. It holds ``defaults`` (field values merged under every series,
+the series file winning), global ``ignore`` rules and the ``environments``. With no file, one
+environment named ``default`` is read from ``CAPILLARY_BASE_URL`` and the credential variables.
+Secrets never live in the file: only the prefix of the variables that hold them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from reconciler.desired import IgnoreRule
+from reconciler.errors import ConfigError
+
+SETTINGS_FILE = "reconciler.yaml"
+DEFAULT_ENVIRONMENT = "default"
+
+AuthMethod = Literal["basic", "oauth"]
+
+
+@dataclass(frozen=True)
+class Environment:
+    """Where one org's API is and how to talk to it (no secret: see ``credentials``)."""
+
+    name: str
+    base_url: str | None = None
+    # None: OAuth when its variables are set, else Basic.
+    auth: AuthMethod | None = None
+    env_prefix: str = "CAPILLARY"
+    rate_limit_per_minute: int = 100
+    batch_size: int = 20
+    parallelism: int = 4
+    timeout_seconds: float = 30.0
+    # Safety rail: refuse an apply that updates more than this share of the existing series
+    # (only when there are at least ``share_min_series`` of them).
+    max_update_share: float = 0.3
+    share_min_series: int = 10
+
+
+@dataclass(frozen=True)
+class Settings:
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    # The line of each default in the settings file, for problems about them.
+    default_lines: Mapping[str, int] = field(default_factory=dict)
+    ignore: tuple[IgnoreRule, ...] = ()
+    environments: Mapping[str, Environment] = field(default_factory=dict)
+    file: str | None = None
+
+    def environment(self, name: str | None) -> Environment:
+        """The environment called ``name``; with no name, the only one there is."""
+        if name is None:
+            if len(self.environments) == 1:
+                return next(iter(self.environments.values()))
+            if not self.environments:
+                return Environment(name=DEFAULT_ENVIRONMENT)
+            names = ", ".join(sorted(self.environments))
+            raise ConfigError(f"several environments are set up ({names}): choose one with --env")
+        try:
+            return self.environments[name]
+        except KeyError:
+            known = ", ".join(sorted(self.environments)) or "none"
+            raise ConfigError(f"no environment {name!r} in the settings (known: {known})") from None
