@@ -1,0 +1,413 @@
+"""Apply a Plan: POST the creates, PUT the updates, keep the state true, verify.
+
+The rules (DESIGN.md decisions 3, 5, 7, 8):
+
+- Before a POST the intent is recorded; after it, the id, at once (atomic writes). A POST is
+  never retried blindly; a lost answer leaves the intent *ambiguous*.
+- An intent left over from an earlier apply is resolved first by looking for the series it
+  may have made (the older list-all API): one match is adopted; none, after a POST that never
+  answered, stops and asks a person; a create that died before its answer, with no match,
+  is made again.
+- Just before a PUT the series is read again; if it changed since the plan, it is skipped
+  (check-and-set). The PUT body is the live series' writable fields with the planned changes
+  applied: PUT replaces the whole series, so nothing undeclared is reset.
+- Every answer is compared with what was sent; a field the server did not take is reported.
+- Independent series go on when one fails; a stop request lets running calls finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from reconciler import __version__
+from reconciler.canonical import parse_datetime
+from reconciler.catalogue import BY_NAME, FIELDS
+from reconciler.diff import FieldChange, diff_fields, live_digest
+from reconciler.errors import (
+    AmbiguousCreate,
+    ApiError,
+    SafetyRailTripped,
+    StalePlan,
+)
+from reconciler.loader import LoadResult
+from reconciler.plan import Action, Plan, Rails, SeriesPlan, now_utc, safety_violations, timestamp
+from reconciler.planner import build_plan
+from reconciler.result import ApplyResult, Outcome, SeriesOutcome
+from reconciler.state import Intent, IntentStatus, StateStore
+
+# How far before an intent's start a series found in the CRM may claim to have been
+# created and still count as the one that intent made (clock skew between us and the CRM).
+CLOCK_SKEW = timedelta(minutes=10)
+
+
+class SeriesApi(Protocol):
+    """What the applier needs of the client."""
+
+    async def get_series(self, ids: Sequence[int]) -> Any: ...
+
+    async def create_series(self, fields: Mapping[str, Any]) -> dict[str, Any]: ...
+
+    async def update_series(self, series_id: int, fields: Mapping[str, Any]) -> dict[str, Any]: ...
+
+    async def list_series(self) -> list[dict[str, Any]]: ...
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Sent to the ``on_progress`` callback: a series started (``outcome`` None) or ended."""
+
+    key: str
+    action: Action
+    done: int
+    total: int
+    outcome: SeriesOutcome | None = None
+
+
+def check_fresh(*, plan: Plan, loaded: LoadResult, environment: str) -> list[str]:
+    """Why a saved plan no longer fits the tool, the environment or the files (pure)."""
+    reasons: list[str] = []
+    if plan.tool_version != __version__:
+        reasons.append(f"made by reconciler {plan.tool_version}, this is {__version__}")
+    if plan.environment != environment:
+        reasons.append(f"made for environment {plan.environment!r}, not {environment!r}")
+    if plan.desired_digest != loaded.digest:
+        reasons.append("the series files or the settings changed since the plan was made")
+    return reasons
+
+
+async def check_live_fresh(*, plan: Plan, client: SeriesApi) -> list[str]:
+    """Series that changed in the CRM since the plan read them."""
+    expected = {s.series_id: s for s in plan.series if s.series_id is not None and s.live_digest}
+    if not expected:
+        return []
+    result = await client.get_series(sorted(i for i in expected if i is not None))
+    reasons = []
+    for series_id, planned in sorted(expected.items(), key=lambda kv: kv[1].key):
+        live = result.found.get(series_id)
+        if live is None:
+            reasons.append(f"{planned.key} (id {series_id}) is no longer returned by the API")
+        elif live_digest(live) != planned.live_digest:
+            reasons.append(f"{planned.key} (id {series_id}) changed in the CRM since the plan")
+    return reasons
+
+
+def put_body(*, live: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The live series' writable fields with ``changes`` applied (PUT replaces everything)."""
+    body = {
+        f.name: live[f.name]
+        for f in FIELDS
+        if f.writable and f.name in live and live[f.name] is not None
+    }
+    body.update(changes)
+    return body
+
+
+def mismatches(*, sent: Mapping[str, Any], answer: Mapping[str, Any], fields: Sequence[str]) -> tuple[FieldChange, ...]:
+    """Fields whose answered value is not what was sent (before: sent, after: answered)."""
+    names = [n for n in fields if n in sent and not BY_NAME[n].set_on_update_only]
+    changes = diff_fields(desired=answer, live=sent, fields=names)
+    return changes
+
+
+class Applier:
+    """Runs one plan against one environment. Create one per apply."""
+
+    def __init__(
+        self,
+        *,
+        plan: Plan,
+        loaded: LoadResult,
+        store: StateStore,
+        client: SeriesApi,
+        parallelism: int = 4,
+        on_progress: Callable[[Progress], None] | None = None,
+        stop: asyncio.Event | None = None,
+        now: Callable[[], datetime] = now_utc,
+    ) -> None:
+        self.plan = plan
+        self.loaded = loaded
+        self.store = store
+        self.client = client
+        self.parallelism = max(1, parallelism)
+        self.on_progress = on_progress or (lambda _event: None)
+        self.stop = stop or asyncio.Event()
+        self.now = now
+        self.notes: list[str] = []
+        self._done = 0
+
+    # --- the whole run -------------------------------------------------------------------
+
+    async def run(self, *, rails: Rails, force: bool) -> ApplyResult:
+        violations = safety_violations(self.plan, rails=rails, now=self.now())
+        if violations and not force:
+            raise SafetyRailTripped(violations)
+        work = [s for s in self.plan.series if s.action is not Action.UNCHANGED]
+        outcomes: list[SeriesOutcome] = []
+        for move in self.plan.moves:
+            outcomes.append(
+                SeriesOutcome(
+                    key=move.to_key,
+                    action=Action.CREATE,
+                    outcome=Outcome.SKIPPED,
+                    series_id=move.series_id,
+                    message=(
+                        f"likely a rename of {move.from_key!r} (id {move.series_id}): record it "
+                        f"with `reconciler state mv {move.from_key} {move.to_key}`"
+                    ),
+                )
+            )
+        semaphore = asyncio.Semaphore(self.parallelism)
+        total = len(work)
+
+        async def one(item: SeriesPlan) -> SeriesOutcome:
+            async with semaphore:
+                if self.stop.is_set():
+                    return SeriesOutcome(item.key, item.action, Outcome.NOT_STARTED, item.series_id)
+                self.on_progress(Progress(item.key, item.action, self._done, total))
+                outcome = await self._apply_one(item)
+                self._done += 1
+                self.on_progress(Progress(item.key, item.action, self._done, total, outcome))
+                return outcome
+
+        outcomes.extend(await asyncio.gather(*(one(item) for item in work)))
+        interrupted = self.stop.is_set()
+        after = None
+        if not interrupted:
+            after = await build_plan(
+                loaded=self.loaded,
+                state=self.store.state,
+                client=self.client,
+                targets=self.plan.targets,
+                now=self.now(),
+            )
+        return ApplyResult(
+            environment=self.plan.environment,
+            outcomes=tuple(sorted(outcomes, key=lambda o: o.key)),
+            after=after,
+            interrupted=interrupted,
+            forced=tuple(violations),
+            notes=tuple(self.notes),
+        )
+
+    async def _apply_one(self, item: SeriesPlan) -> SeriesOutcome:
+        try:
+            if item.action is Action.CREATE:
+                return await self._create(item)
+            return await self._update(item)
+        except ApiError as error:
+            return _failed(item, error)
+
+    # --- creates -------------------------------------------------------------------------
+
+    async def _create(self, item: SeriesPlan) -> SeriesOutcome:
+        intent = self.store.state.intents.get(item.key)
+        if item.key in self.store.state.ids:
+            # Made by an earlier (interrupted) run of this very plan: finish it as an update.
+            return await self._converge_existing(item, self.store.state.ids[item.key])
+        if intent is not None:
+            found = await self._resolve_intent(item, intent)
+            if isinstance(found, SeriesOutcome):
+                return found
+            if found is not None:
+                return await self._converge_existing(item, found)
+        fields = dict(item.desired)
+        self.store.record_intent(
+            Intent(
+                key=item.key,
+                status=IntentStatus.PENDING,
+                started_at=timestamp(self.now()),
+                discount_code=str(fields.get("discountCode", "")),
+                description=str(fields.get("description", "")),
+            )
+        )
+        try:
+            answer = await self.client.create_series(fields)
+        except AmbiguousCreate as error:
+            self.store.record_intent(
+                Intent(
+                    key=item.key,
+                    status=IntentStatus.AMBIGUOUS,
+                    started_at=self.store.state.intents[item.key].started_at,
+                    discount_code=str(fields.get("discountCode", "")),
+                    description=str(fields.get("description", "")),
+                    detail=str(error),
+                )
+            )
+            return _failed(
+                item,
+                error,
+                extra=(
+                    " The create is ambiguous: the series may exist. The next apply looks for it "
+                    "in the CRM and adopts it; if it cannot tell, check the CRM, then run "
+                    f"`reconciler import ID --key {item.key}` or "
+                    f"`reconciler state clear-intent {item.key}`."
+                ),
+            )
+        except ApiError as error:
+            # The server answered (or was never reached): no series was made.
+            self.store.clear_intent(item.key)
+            raise error from None
+        series_id = int(answer["id"])
+        self.store.record_id(item.key, series_id)
+        late = {
+            name: value
+            for name, value in fields.items()
+            if BY_NAME[name].set_on_update_only and diff_fields(
+                desired=fields, live=answer, fields=[name]
+            )
+        }
+        if late:
+            answer = await self.client.update_series(series_id, put_body(live=answer, changes=late))
+        return SeriesOutcome(
+            key=item.key,
+            action=Action.CREATE,
+            outcome=Outcome.DONE,
+            series_id=series_id,
+            message="created" + (" (seriesCode set by a PUT)" if late else ""),
+            mismatches=mismatches(sent=fields, answer=answer, fields=list(fields)),
+        )
+
+    async def _resolve_intent(self, item: SeriesPlan, intent: Intent) -> int | SeriesOutcome | None:
+        """Find the series an unfinished create may have made. An id, a stop, or None."""
+        try:
+            listed = await self.client.list_series()
+        except ApiError as error:
+            return _failed(
+                item,
+                error,
+                extra=(
+                    " An earlier create of this key did not finish and the CRM could not be "
+                    "searched for it; check the CRM, then `reconciler import ID --key "
+                    f"{item.key}` or `reconciler state clear-intent {item.key}`."
+                ),
+            )
+        started = parse_datetime(intent.started_at, lenient=True)
+        known = set(self.store.state.ids.values())
+        candidates = []
+        for series in listed:
+            sid = series.get("id")
+            if not isinstance(sid, int) or sid in known:
+                continue
+            if str(series.get("discountCode", "")) != intent.discount_code:
+                continue
+            if intent.description and str(series.get("description", "")) != intent.description:
+                continue
+            created = parse_datetime(str(series.get("createdOn", "")), lenient=True)
+            if started is not None and created is not None and created < started - CLOCK_SKEW:
+                continue
+            candidates.append(sid)
+        if len(candidates) == 1:
+            self.store.record_id(item.key, candidates[0])
+            self.notes.append(
+                f"{item.key}: adopted series {candidates[0]}, made by an earlier create whose "
+                "answer was lost"
+            )
+            return candidates[0]
+        if candidates:
+            return SeriesOutcome(
+                key=item.key,
+                action=Action.CREATE,
+                outcome=Outcome.FAILED,
+                message=(
+                    f"an earlier create of this key did not finish and the CRM has "
+                    f"{len(candidates)} series that could be it ({', '.join(map(str, candidates))}):"
+                    f" adopt the right one with `reconciler import ID --key {item.key}`"
+                ),
+            )
+        if intent.status is IntentStatus.AMBIGUOUS:
+            return SeriesOutcome(
+                key=item.key,
+                action=Action.CREATE,
+                outcome=Outcome.FAILED,
+                message=(
+                    f"a create of this key got no answer at {intent.started_at} and the CRM shows "
+                    "no series it made yet; it may still appear. Check the CRM, then run "
+                    f"`reconciler import ID --key {item.key}` or "
+                    f"`reconciler state clear-intent {item.key}` to create it again"
+                ),
+            )
+        self.store.clear_intent(item.key)
+        self.notes.append(
+            f"{item.key}: an earlier create stopped before reaching the CRM; creating it again"
+        )
+        return None
+
+    async def _converge_existing(self, item: SeriesPlan, series_id: int) -> SeriesOutcome:
+        result = await self.client.get_series([series_id])
+        live = result.found.get(series_id)
+        if live is None:
+            return SeriesOutcome(
+                item.key, item.action, Outcome.FAILED, series_id,
+                message=f"series {series_id} recorded for this key is not returned by the API",
+            )
+        changes = diff_fields(desired=item.desired, live=live, fields=list(item.desired))
+        if not changes:
+            return SeriesOutcome(
+                item.key, item.action, Outcome.DONE, series_id, message="already created"
+            )
+        wanted = {c.field: item.desired[c.field] for c in changes}
+        answer = await self.client.update_series(series_id, put_body(live=live, changes=wanted))
+        return SeriesOutcome(
+            item.key, item.action, Outcome.DONE, series_id,
+            message="finished an earlier create",
+            mismatches=mismatches(sent=wanted, answer=answer, fields=list(wanted)),
+        )
+
+    # --- updates -------------------------------------------------------------------------
+
+    async def _update(self, item: SeriesPlan) -> SeriesOutcome:
+        assert item.series_id is not None
+        result = await self.client.get_series([item.series_id])
+        live = result.found.get(item.series_id)
+        if live is None:
+            return SeriesOutcome(
+                item.key, item.action, Outcome.FAILED, item.series_id,
+                message="the series is no longer returned by the API",
+            )
+        if live_digest(live) != item.live_digest:
+            return SeriesOutcome(
+                item.key, item.action, Outcome.SKIPPED, item.series_id,
+                message=(
+                    "changed in the CRM since the plan was made: not overwritten. "
+                    "Plan again to see the new difference"
+                ),
+            )
+        answer = await self.client.update_series(
+            item.series_id, put_body(live=live, changes=item.desired)
+        )
+        return SeriesOutcome(
+            key=item.key,
+            action=Action.UPDATE,
+            outcome=Outcome.DONE,
+            series_id=item.series_id,
+            message="updated",
+            mismatches=mismatches(sent=item.desired, answer=answer, fields=list(item.desired)),
+        )
+
+
+def _failed(item: SeriesPlan, error: ApiError, *, extra: str = "") -> SeriesOutcome:
+    return SeriesOutcome(
+        key=item.key,
+        action=item.action,
+        outcome=Outcome.FAILED,
+        series_id=item.series_id,
+        message=str(error) + extra,
+        status=error.status,
+        codes=error.codes,
+    )
+
+
+async def refuse_stale(
+    *, plan: Plan, loaded: LoadResult, client: SeriesApi, environment: str
+) -> None:
+    """Refuse a stale saved plan, saying what moved; never re-plan quietly."""
+    reasons = check_fresh(plan=plan, loaded=loaded, environment=environment)
+    if not reasons:
+        reasons = await check_live_fresh(plan=plan, client=client)
+    if reasons:
+        raise StalePlan(reasons)
+

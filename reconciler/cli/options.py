@@ -1,0 +1,48 @@
+"""Options several commands share, and the choice of colour."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def directory_option(func: F) -> F:
+    return click.option(
+        "--dir",
+        "directory",
+        default="series",
+        show_default=True,
+        type=click.Path(path_type=Path, file_okay=False),
+        help="Folder of the series files.",
+    )(func)
+
+
+def target_options(func: F) -> F:
+    func = click.option(
+        "--sandbox",
+        is_flag=True,
+        help="Use the embedded sandbox (no credentials, no network; its own state).",
+    )(func)
+    return click.option(
+        "--env", "env", metavar="NAME", help="Environment of series/reconciler.yaml to use."
+    )(func)
+
+
+def check_target(env: str | None, sandbox: bool) -> None:
+    if env and sandbox:
+        raise click.UsageError("--env and --sandbox exclude each other: choose one")
+
+
+def use_color(stream: Any = None) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (no-color.org)."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    target = stream or sys.stdout
+    return bool(getattr(target, "isatty", lambda: False)())

@@ -1,0 +1,88 @@
+"""`reconciler plan`, `reconciler show` and `reconciler import`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from reconciler import service
+from reconciler.cli import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, main, run
+from reconciler.cli.options import check_target, directory_option, target_options, use_color
+from reconciler.render import FORMATS as PLAN_FORMATS
+from reconciler.render import render_plan
+
+
+@main.command("plan")
+@directory_option
+@target_options
+@click.option("--format", "fmt", type=click.Choice(PLAN_FORMATS), default="text", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Save the plan here.")
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 0 when nothing changes, 2 when changes are present, 1 on error.",
+)
+@click.option("--target", "targets", multiple=True, metavar="KEY", help="Plan only this key.")
+def plan_command(
+    directory: Path,
+    env: str | None,
+    sandbox: bool,
+    fmt: str,
+    out: Path | None,
+    detailed_exitcode: bool,
+    targets: tuple[str, ...],
+) -> None:
+    """Show what an apply would change in the live CRM. Reads only."""
+    check_target(env, sandbox)
+    plan = run(
+        lambda: service.make_plan(directory=directory, env=env, sandbox=sandbox, targets=targets),
+        problems_format="github" if fmt == "github" else "text",
+    )
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(plan.to_json(), encoding="utf-8")
+    render_plan(plan, fmt=fmt, stream=sys.stdout, color=use_color() and fmt == "text")
+    if detailed_exitcode and plan.has_changes:
+        sys.exit(EXIT_CHANGES)
+    sys.exit(EXIT_OK)
+
+
+@main.command("show")
+@click.argument("plan_file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--format", "fmt", type=click.Choice(PLAN_FORMATS), default="text", show_default=True)
+def show_command(plan_file: Path, fmt: str) -> None:
+    """Render a plan saved with `plan --out`."""
+    plan = run(lambda: service.read_plan_file(plan_file))
+    render_plan(plan, fmt=fmt, stream=sys.stdout, color=use_color() and fmt == "text")
+
+
+@main.command("import")
+@click.argument("ids", nargs=-1, required=True, type=int)
+@directory_option
+@target_options
+@click.option("--all-fields", is_flag=True, help="Write every writable field, defaults too.")
+@click.option("--key", help="The key (file path under the folder) for a single id.")
+def import_command(
+    ids: tuple[int, ...],
+    directory: Path,
+    env: str | None,
+    sandbox: bool,
+    all_fields: bool,
+    key: str | None,
+) -> None:
+    """Adopt existing series: write a file for each id and record it in the state."""
+    check_target(env, sandbox)
+    results = run(
+        lambda: service.import_series(
+            directory=directory, ids=ids, env=env, sandbox=sandbox, all_fields=all_fields, key=key
+        )
+    )
+    failed = False
+    for item in results:
+        where = f" → {item.file}" if item.file else ""
+        click.echo(f"{item.series_id}: {item.key or '-'}{where}: {item.message}")
+        failed = failed or not item.key
+    sys.exit(EXIT_ERROR if failed else EXIT_OK)
+

@@ -1,0 +1,242 @@
+"""Build a Plan: desired series + state + live series (fetched) → Plan.
+
+The planner is one of the two places (with the applier) that wire the pure layers to I/O:
+it reads the live series through the client, and nothing else. It never writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from reconciler import __version__
+from reconciler.canonical import canonical, utc_day
+from reconciler.catalogue import ABSENT, BY_NAME
+from reconciler.desired import DesiredSeries, IgnoreRule
+from reconciler.diff import FieldChange, diff_fields, live_digest
+from reconciler.errors import MissingId, MissingSeries, PlanError
+from reconciler.loader import LoadResult
+from reconciler.plan import (
+    Action,
+    IgnoredField,
+    Move,
+    Orphan,
+    Plan,
+    PlanWarning,
+    SeriesPlan,
+    now_utc,
+    timestamp,
+)
+from reconciler.problems import Severity
+from reconciler.state import IntentStatus, State
+
+
+class SeriesReader(Protocol):
+    """What the planner needs of the client."""
+
+    async def get_series(self, ids: Sequence[int]) -> Any: ...
+
+
+async def fetch_live(
+    *, client: SeriesReader, state: State, keys: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """The live series of ``keys`` (those with an id in the state), by key.
+
+    An id the API does not return is an error naming the key and the id: a rename or a
+    deleted series must never turn into a second create.
+    """
+    wanted = {key: state.ids[key] for key in keys if key in state.ids}
+    if not wanted:
+        return {}
+    result = await client.get_series(sorted(set(wanted.values())))
+    found: Mapping[int, dict[str, Any]] = result.found
+    missing = [MissingId(key, sid) for key, sid in sorted(wanted.items()) if sid not in found]
+    if missing:
+        raise MissingSeries(missing, environment=state.environment)
+    return {key: dict(found[sid]) for key, sid in wanted.items()}
+
+
+def retire_fields(series: DesiredSeries, *, now: datetime) -> DesiredSeries:
+    """A series marked ``retire: true`` ends today: its validTillDate is the current UTC day."""
+    if not series.options.retire:
+        return series
+    fields = dict(series.fields)
+    fields["validTillDate"] = utc_day(now)
+    return DesiredSeries(
+        key=series.key,
+        file=series.file,
+        fields=fields,
+        declared=series.declared | {"validTillDate"},
+        options=series.options,
+        lines=series.lines,
+        digest=series.digest,
+    )
+
+
+def ignore_rules(series: DesiredSeries, global_rules: Sequence[IgnoreRule]) -> dict[str, IgnoreRule]:
+    """The rules that apply to ``series``: its own win over the settings' global ones."""
+    rules = {rule.field: rule for rule in global_rules}
+    rules.update({rule.field: rule for rule in series.options.ignore})
+    return rules
+
+
+def plan_series(
+    series: DesiredSeries,
+    *,
+    live: Mapping[str, Any] | None,
+    series_id: int | None,
+    rules: Mapping[str, IgnoreRule],
+    intent_note: str = "",
+) -> SeriesPlan:
+    """The plan of one series: pure, given its desired and live forms."""
+    declared = set(series.declared)
+    compared = declared - set(rules)
+    if live is None:
+        changes = tuple(
+            FieldChange(field=name, before=None, after=canonical(name, series.fields[name]))
+            for name in sorted(declared)
+        )
+        notes = [intent_note] if intent_note else []
+        if any(BY_NAME[name].set_on_update_only for name in declared):
+            notes.append(
+                "the server makes its own seriesCode on create: the apply sets the declared one "
+                "with a PUT right after"
+            )
+        return SeriesPlan(
+            key=series.key,
+            file=series.file,
+            action=Action.CREATE,
+            changes=changes,
+            desired=dict(series.fields),
+            retire=series.options.retire,
+            notes=tuple(notes),
+        )
+    changes = diff_fields(desired=series.fields, live=live, fields=compared)
+    ignored = tuple(
+        IgnoredField(
+            field=rule.field,
+            reason=rule.reason,
+            source=rule.source,
+            differs=rule.field in declared
+            and canonical(rule.field, series.fields.get(rule.field, ABSENT))
+            != canonical(rule.field, live.get(rule.field, ABSENT)),
+        )
+        for rule in sorted(rules.values(), key=lambda r: r.field)
+        if rule.field in declared
+    )
+    issued = live.get("numIssued")
+    return SeriesPlan(
+        key=series.key,
+        file=series.file,
+        action=Action.UPDATE if changes else Action.UNCHANGED,
+        series_id=series_id,
+        changes=changes,
+        desired={c.field: series.fields[c.field] for c in changes if c.field in series.fields},
+        live_digest=live_digest(live),
+        live_issued=issued if isinstance(issued, int) else None,
+        ignored=ignored,
+        retire=series.options.retire,
+    )
+
+
+def find_moves(
+    *, creates: Sequence[DesiredSeries], orphans: Mapping[str, Mapping[str, Any]], state: State
+) -> list[Move]:
+    """Vanished keys whose live series matches a new file: most likely renames.
+
+    A match is the same discountCode (the POS identifier) or every declared field equal.
+    """
+    moves: list[Move] = []
+    taken: set[str] = set()
+    for series in creates:
+        for old_key, live in sorted(orphans.items()):
+            if old_key in taken:
+                continue
+            code = series.fields.get("discountCode")
+            same_code = code is not None and canonical("discountCode", code) == canonical(
+                "discountCode", live.get("discountCode", ABSENT)
+            )
+            same_all = not diff_fields(desired=series.fields, live=live, fields=series.declared)
+            if same_code or same_all:
+                why = "every declared field matches" if same_all else "the same discountCode"
+                moves.append(
+                    Move(
+                        from_key=old_key,
+                        to_key=series.key,
+                        series_id=state.ids[old_key],
+                        reason=f"{why} as the series of the vanished key {old_key!r}",
+                    )
+                )
+                taken.add(old_key)
+                break
+    return moves
+
+
+async def build_plan(
+    *,
+    loaded: LoadResult,
+    state: State,
+    client: SeriesReader,
+    targets: Sequence[str] = (),
+    now: datetime | None = None,
+) -> Plan:
+    """Compare the files with the live series of ``state``'s environment."""
+    moment = now or now_utc()
+    desired = {s.key: retire_fields(s, now=moment) for s in loaded.series}
+    target_set = set(targets)
+    unknown = sorted(target_set - set(desired) - set(state.ids))
+    if unknown:
+        raise PlanError(f"--target names keys that are neither files nor in the state: {unknown}")
+    in_scope = sorted(target_set) if target_set else sorted(set(desired) | set(state.ids))
+    live = await fetch_live(client=client, state=state, keys=in_scope)
+
+    plans: list[SeriesPlan] = []
+    creates: list[DesiredSeries] = []
+    for key in in_scope:
+        series = desired.get(key)
+        if series is None:
+            continue
+        rules = ignore_rules(series, loaded.settings.ignore)
+        if key in state.ids:
+            plans.append(plan_series(series, live=live[key], series_id=state.ids[key], rules=rules))
+            continue
+        note = ""
+        intent = state.intents.get(key)
+        if intent is not None:
+            note = (
+                f"an earlier create of this key did not finish ({intent.status.value} since "
+                f"{intent.started_at}); the apply first looks in the CRM for the series it may "
+                "have made"
+            )
+            if intent.status is IntentStatus.AMBIGUOUS:
+                note += ", and stops to ask you if it cannot tell"
+        else:
+            creates.append(series)
+        plans.append(plan_series(series, live=None, series_id=None, rules=rules, intent_note=note))
+
+    orphan_live = {k: live[k] for k in in_scope if k not in desired and k in live}
+    moves = find_moves(creates=creates, orphans=orphan_live, state=state)
+    moved_to = {m.to_key for m in moves}
+    moved_from = {m.from_key for m in moves}
+    orphans = [
+        Orphan(key=k, series_id=state.ids[k], description=str(v.get("description", "")))
+        for k, v in orphan_live.items()
+        if k not in moved_from
+    ]
+    warnings = [
+        PlanWarning(message=p.message, file=p.file, line=p.line)
+        for p in loaded.problems
+        if p.severity is Severity.WARNING
+    ]
+    return Plan(
+        environment=state.environment,
+        tool_version=__version__,
+        created_at=timestamp(moment),
+        desired_digest=loaded.digest,
+        series=tuple(p for p in plans if p.key not in moved_to),
+        orphans=tuple(orphans),
+        moves=tuple(moves),
+        warnings=tuple(warnings),
+        targets=tuple(sorted(target_set)),
+    )

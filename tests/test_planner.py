@@ -1,0 +1,169 @@
+"""The planner with a fake reader: the decisions, without HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.errors import MissingSeries, PlanError
+from reconciler.loader import load_series
+from reconciler.plan import Action
+from reconciler.planner import build_plan
+from reconciler.state import Intent, IntentStatus, State
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+BASE = """\
+description: {description}
+discountCode: {code}
+validTillDate: 2030-09-30T00:00:00+05:30
+anyUser: true
+smsTemplate: Hi {{{{first_name}}}}
+discountValue: 500
+clientHandlingType: DISC_CODE
+expiryStrategyType: SERIES_EXPIRY
+discountType: ABS
+"""
+
+
+@dataclass
+class FakeResult:
+    found: dict[int, dict[str, Any]]
+    missing: tuple[int, ...] = ()
+    warnings: tuple[Any, ...] = ()
+
+
+@dataclass
+class FakeReader:
+    series: dict[int, dict[str, Any]] = field(default_factory=dict)
+    calls: list[list[int]] = field(default_factory=list)
+
+    async def get_series(self, ids: Sequence[int]) -> FakeResult:
+        self.calls.append(list(ids))
+        return FakeResult({i: self.series[i] for i in ids if i in self.series})
+
+
+def live(description: str, code: str, **extra: Any) -> dict[str, Any]:
+    base = {
+        "id": 1,
+        "description": description,
+        "discountCode": code,
+        "validTillDate": "2030-09-29T00:00:00Z",
+        "anyUser": True,
+        "smsTemplate": "Hi {{first_name}}",
+        "discountValue": 500.0,
+        "clientHandlingType": "DISC_CODE",
+        "expiryStrategyType": "SERIES_EXPIRY",
+        "discountType": "ABS",
+        "numIssued": 3,
+        "info": "set in the CRM",
+    }
+    base.update(extra)
+    return base
+
+
+def write(directory: Path, key: str, text: str) -> None:
+    path = directory / f"{key}.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def plan_for(directory: Path, state: State, reader: FakeReader, targets: Sequence[str] = ()) -> Any:
+    loaded = load_series(directory)
+    assert loaded.ok, loaded.problems
+    return asyncio.run(build_plan(loaded=loaded, state=state, client=reader, targets=targets, now=NOW))
+
+
+def test_create_update_unchanged_and_orphan(tmp_path: Path) -> None:
+    write(tmp_path, "a/new", BASE.format(description="New", code="N1"))
+    write(tmp_path, "b/same", BASE.format(description="Same", code="S1"))
+    write(tmp_path, "c/changed", BASE.format(description="Changed now", code="C1"))
+    reader = FakeReader({10: live("Same", "S1"), 11: live("Changed", "C1"), 12: live("Old", "O1")})
+    state = State("prod", ids={"b/same": 10, "c/changed": 11, "gone": 12})
+    plan = plan_for(tmp_path, state, reader)
+    actions = {s.key: s.action for s in plan.series}
+    assert actions == {"a/new": Action.CREATE, "b/same": Action.UNCHANGED, "c/changed": Action.UPDATE}
+    (update,) = plan.of(Action.UPDATE)
+    assert [(c.field, c.before, c.after) for c in update.changes] == [
+        ("description", "Changed", "Changed now")
+    ]
+    assert update.desired == {"description": "Changed now"}
+    assert [o.key for o in plan.orphans] == ["gone"]
+    assert plan.summary() == "Plan: 1 to create, 1 to update, 1 unchanged; 1 orphaned."
+
+
+def test_fields_not_declared_are_never_drift(tmp_path: Path) -> None:
+    write(tmp_path, "s", BASE.format(description="Same", code="S1"))
+    reader = FakeReader({10: live("Same", "S1", info="changed in the CRM", maxCreate=99)})
+    plan = plan_for(tmp_path, State("prod", ids={"s": 10}), reader)
+    assert plan.series[0].action is Action.UNCHANGED
+
+
+def test_a_missing_id_is_an_error_never_a_create(tmp_path: Path) -> None:
+    write(tmp_path, "s", BASE.format(description="Same", code="S1"))
+    with pytest.raises(MissingSeries, match=r"s \(id 99\)"):
+        plan_for(tmp_path, State("prod", ids={"s": 99}), FakeReader())
+
+
+def test_a_rename_is_reported_as_a_move(tmp_path: Path) -> None:
+    write(tmp_path, "renamed", BASE.format(description="Same", code="S1"))
+    plan = plan_for(tmp_path, State("prod", ids={"original": 10}), FakeReader({10: live("Same", "S1")}))
+    assert plan.of(Action.CREATE) == ()
+    assert [(m.from_key, m.to_key, m.series_id) for m in plan.moves] == [("original", "renamed", 10)]
+    assert plan.orphans == ()
+    assert plan.has_changes
+
+
+def test_ignore_rules_are_honoured_and_counted(tmp_path: Path) -> None:
+    text = BASE.format(description="Mine", code="S1") + (
+        "reconciler:\n  ignore:\n    - field: description\n      reason: marketing edits it\n"
+    )
+    write(tmp_path, "s", text)
+    plan = plan_for(tmp_path, State("prod", ids={"s": 10}), FakeReader({10: live("Theirs", "S1")}))
+    (series,) = plan.series
+    assert series.action is Action.UNCHANGED
+    assert [(i.field, i.differs) for i in series.ignored] == [("description", True)]
+    assert plan.counts.ignored_fields == 1
+
+
+def test_targets_limit_the_plan(tmp_path: Path) -> None:
+    write(tmp_path, "a", BASE.format(description="A", code="A1"))
+    write(tmp_path, "b", BASE.format(description="B", code="B1"))
+    plan = plan_for(tmp_path, State("prod"), FakeReader(), targets=["b"])
+    assert [s.key for s in plan.series] == ["b"]
+    assert plan.targets == ("b",)
+    with pytest.raises(PlanError, match="nope"):
+        plan_for(tmp_path, State("prod"), FakeReader(), targets=["nope"])
+
+
+def test_an_unfinished_create_is_planned_with_a_note(tmp_path: Path) -> None:
+    write(tmp_path, "a", BASE.format(description="A", code="A1"))
+    state = State("prod", intents={"a": Intent("a", IntentStatus.AMBIGUOUS, "2026-11-23T11:00:00Z")})
+    (series,) = plan_for(tmp_path, state, FakeReader()).series
+    assert series.action is Action.CREATE
+    assert "did not finish" in series.notes[0]
+
+
+def test_retire_plans_validtilldate_to_today(tmp_path: Path) -> None:
+    write(tmp_path, "s", BASE.format(description="Same", code="S1") + "reconciler:\n  retire: true\n")
+    plan = plan_for(tmp_path, State("prod", ids={"s": 10}), FakeReader({10: live("Same", "S1")}))
+    (series,) = plan.series
+    assert series.retire
+    assert series.desired == {"validTillDate": "2026-11-23T00:00:00Z"}
+
+
+def test_plan_round_trips_through_json(tmp_path: Path) -> None:
+    from reconciler.plan import Plan
+
+    write(tmp_path, "a", BASE.format(description="A", code="A1"))
+    write(tmp_path, "s", BASE.format(description="Now", code="S1"))
+    plan = plan_for(tmp_path, State("prod", ids={"s": 10}), FakeReader({10: live("Then", "S1")}))
+    again = Plan.from_json(plan.to_json())
+    assert again == plan
+    assert again.digest() == plan.digest()
