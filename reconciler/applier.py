@@ -106,11 +106,12 @@ def put_body(*, live: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str
     return body
 
 
-def mismatches(*, sent: Mapping[str, Any], answer: Mapping[str, Any], fields: Sequence[str]) -> tuple[FieldChange, ...]:
+def mismatches(
+    *, sent: Mapping[str, Any], answer: Mapping[str, Any], fields: Sequence[str]
+) -> tuple[FieldChange, ...]:
     """Fields whose answered value is not what was sent (before: sent, after: answered)."""
     names = [n for n in fields if n in sent and not BY_NAME[n].set_on_update_only]
-    changes = diff_fields(desired=answer, live=sent, fields=names)
-    return changes
+    return diff_fields(desired=answer, live=sent, fields=names)
 
 
 class Applier:
@@ -256,9 +257,8 @@ class Applier:
         late = {
             name: value
             for name, value in fields.items()
-            if BY_NAME[name].set_on_update_only and diff_fields(
-                desired=fields, live=answer, fields=[name]
-            )
+            if BY_NAME[name].set_on_update_only
+            and diff_fields(desired=fields, live=answer, fields=[name])
         }
         if late:
             answer = await self.client.update_series(series_id, put_body(live=answer, changes=late))
@@ -313,8 +313,9 @@ class Applier:
                 action=Action.CREATE,
                 outcome=Outcome.FAILED,
                 message=(
-                    f"an earlier create of this key did not finish and the CRM has "
-                    f"{len(candidates)} series that could be it ({', '.join(map(str, candidates))}):"
+                    "an earlier create of this key did not finish and the CRM has "
+                    f"{len(candidates)} series that could be it "
+                    f"({', '.join(map(str, candidates))}):"
                     f" adopt the right one with `reconciler import ID --key {item.key}`"
                 ),
             )
@@ -341,7 +342,10 @@ class Applier:
         live = result.found.get(series_id)
         if live is None:
             return SeriesOutcome(
-                item.key, item.action, Outcome.FAILED, series_id,
+                item.key,
+                item.action,
+                Outcome.FAILED,
+                series_id,
                 message=f"series {series_id} recorded for this key is not returned by the API",
             )
         changes = diff_fields(desired=item.desired, live=live, fields=list(item.desired))
@@ -352,7 +356,10 @@ class Applier:
         wanted = {c.field: item.desired[c.field] for c in changes}
         answer = await self.client.update_series(series_id, put_body(live=live, changes=wanted))
         return SeriesOutcome(
-            item.key, item.action, Outcome.DONE, series_id,
+            item.key,
+            item.action,
+            Outcome.DONE,
+            series_id,
             message="finished an earlier create",
             mismatches=mismatches(sent=wanted, answer=answer, fields=list(wanted)),
         )
@@ -365,12 +372,18 @@ class Applier:
         live = result.found.get(item.series_id)
         if live is None:
             return SeriesOutcome(
-                item.key, item.action, Outcome.FAILED, item.series_id,
+                item.key,
+                item.action,
+                Outcome.FAILED,
+                item.series_id,
                 message="the series is no longer returned by the API",
             )
         if live_digest(live) != item.live_digest:
             return SeriesOutcome(
-                item.key, item.action, Outcome.SKIPPED, item.series_id,
+                item.key,
+                item.action,
+                Outcome.SKIPPED,
+                item.series_id,
                 message=(
                     "changed in the CRM since the plan was made: not overwritten. "
                     "Plan again to see the new difference"
@@ -410,4 +423,3 @@ async def refuse_stale(
         reasons = await check_live_fresh(plan=plan, client=client)
     if reasons:
         raise StalePlan(reasons)
-

@@ -265,7 +265,8 @@ class Plan:
                     for m in data.get("moves", ())
                 ),
                 blocked=tuple(
-                    Blocked(b["key"], b.get("file", ""), b["reason"]) for b in data.get("blocked", ())
+                    Blocked(b["key"], b.get("file", ""), b["reason"])
+                    for b in data.get("blocked", ())
                 ),
                 warnings=tuple(
                     PlanWarning(w["message"], w.get("key", ""), w.get("file", ""), w.get("line", 0))
@@ -307,7 +308,9 @@ def _series_to_dict(s: SeriesPlan) -> dict[str, Any]:
                 "field": c.field,
                 "before": c.before,
                 "after": c.after,
-                "nested": [{"path": n.path, "before": n.before, "after": n.after} for n in c.nested],
+                "nested": [
+                    {"path": n.path, "before": n.before, "after": n.after} for n in c.nested
+                ],
             }
             for c in s.changes
         ],
@@ -365,7 +368,11 @@ def safety_violations(plan: Plan, *, rails: Rails, now: datetime) -> tuple[str, 
     reasons: list[str] = []
     existing = len(plan.of(Action.UPDATE)) + len(plan.of(Action.UNCHANGED))
     updates = len(plan.of(Action.UPDATE))
-    if existing >= rails.share_min_series and existing and updates / existing > rails.max_update_share:
+    if (
+        existing >= rails.share_min_series
+        and existing
+        and updates / existing > rails.max_update_share
+    ):
         reasons.append(
             f"{updates} of {existing} existing series would be updated "
             f"({updates / existing:.0%}, more than the {rails.max_update_share:.0%} allowed)"
@@ -375,19 +382,26 @@ def safety_violations(plan: Plan, *, rails: Rails, now: datetime) -> tuple[str, 
         till = s.change("validTillDate")
         if till is not None and not s.retire and isinstance(till.after, str):
             after = parse_datetime(till.after, lenient=True)
-            before = parse_datetime(till.before, lenient=True) if isinstance(till.before, str) else None
+            before = (
+                parse_datetime(till.before, lenient=True) if isinstance(till.before, str) else None
+            )
             if after is not None and after < today and (before is None or before > after):
                 reasons.append(
                     f"{s.key}: validTillDate moves to {till.after}, before now: this ends a live "
                     "series early (use `retire: true` under `reconciler:` to do it on purpose)"
                 )
         cap = s.change("maxCreate")
-        if cap is not None and isinstance(cap.after, int) and s.live_issued is not None:
-            if cap.after != -1 and cap.after < s.live_issued:
-                reasons.append(
-                    f"{s.key}: maxCreate {cap.after} is below the {s.live_issued} coupons already "
-                    "issued (the API refuses it)"
-                )
+        issued = s.live_issued
+        if (
+            cap is not None
+            and isinstance(cap.after, int)
+            and issued is not None
+            and -1 != cap.after < issued
+        ):
+            reasons.append(
+                f"{s.key}: maxCreate {cap.after} is below the {issued} coupons already "
+                "issued (the API refuses it)"
+            )
     return tuple(reasons)
 
 
@@ -397,4 +411,3 @@ def now_utc() -> datetime:
 
 def timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-

@@ -74,7 +74,9 @@ def retire_fields(series: DesiredSeries, *, now: datetime) -> DesiredSeries:
     )
 
 
-def ignore_rules(series: DesiredSeries, global_rules: Sequence[IgnoreRule]) -> dict[str, IgnoreRule]:
+def ignore_rules(
+    series: DesiredSeries, global_rules: Sequence[IgnoreRule]
+) -> dict[str, IgnoreRule]:
     """The rules that apply to ``series``: its own win over the settings' global ones."""
     rules = {rule.field: rule for rule in global_rules}
     rules.update({rule.field: rule for rule in series.options.ignore})
@@ -159,13 +161,17 @@ def find_moves(
             )
             same_all = not diff_fields(desired=series.fields, live=live, fields=series.declared)
             if same_code or same_all:
-                why = "every declared field matches" if same_all else "the same discountCode"
+                why = (
+                    "its declared fields all match"
+                    if same_all
+                    else "it has the same discountCode as"
+                )
                 moves.append(
                     Move(
                         from_key=old_key,
                         to_key=series.key,
                         series_id=state.ids[old_key],
-                        reason=f"{why} as the series of the vanished key {old_key!r}",
+                        reason=f"{why} the live series of the vanished key {old_key!r}",
                     )
                 )
                 taken.add(old_key)

@@ -189,7 +189,9 @@ def import_series(
                     has_file = chosen in {s.key for s in loaded.series}
                     if path.exists() or (directory / f"{chosen}.yml").exists():
                         if not (key and has_file):
-                            out.append(Imported(sid, chosen, None, f"{path} exists: not overwritten"))
+                            out.append(
+                                Imported(sid, chosen, None, f"{path} exists: not overwritten")
+                            )
                             continue
                         # Adopting the id an interrupted create made for an existing file.
                         store.record_id(chosen, sid)

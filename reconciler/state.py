@@ -136,7 +136,9 @@ def load_state(path: Path, *, environment: str) -> State:
     except StateError:
         raise
     except (ValueError, TypeError, KeyError, AttributeError) as error:
-        raise StateError(f"the state file {path} is damaged ({error}); restore it from git") from None
+        raise StateError(
+            f"the state file {path} is damaged ({error}); restore it from git"
+        ) from None
     return State(environment=environment, ids=ids, intents=intents)
 
 

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.canonical import canonical, float32, int32, parse_datetime, stored_value, to_api, to_friendly
+from reconciler.canonical import (
+    canonical,
+    float32,
+    int32,
+    parse_datetime,
+    stored_value,
+    to_api,
+    to_friendly,
+)
 from reconciler.catalogue import ABSENT, field
 
 
@@ -60,8 +68,14 @@ def test_unset_values_equal_a_missing_key() -> None:
 
 
 def test_lists_of_objects_compare_as_sets() -> None:
-    a = [{"productType": "SKU", "productIds": [40, 30]}, {"productType": "BRAND", "productIds": [1]}]
-    b = [{"productType": "BRAND", "productIds": ["1"]}, {"productType": "SKU", "productIds": [30, 40]}]
+    a = [
+        {"productType": "SKU", "productIds": [40, 30]},
+        {"productType": "BRAND", "productIds": [1]},
+    ]
+    b = [
+        {"productType": "BRAND", "productIds": ["1"]},
+        {"productType": "SKU", "productIds": [30, 40]},
+    ]
     assert canonical("productInfo", a) == canonical("productInfo", b)
 
 

@@ -12,11 +12,17 @@ NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
 def plan_of(*series: SeriesPlan) -> Plan:
-    return Plan(environment="e", tool_version="1", created_at="t", desired_digest="d", series=series)
+    return Plan(
+        environment="e", tool_version="1", created_at="t", desired_digest="d", series=series
+    )
 
 
-def update(key: str, *changes: FieldChange, issued: int | None = None, retire: bool = False) -> SeriesPlan:
-    return SeriesPlan(key, f"{key}.yaml", Action.UPDATE, 1, changes, live_issued=issued, retire=retire)
+def update(
+    key: str, *changes: FieldChange, issued: int | None = None, retire: bool = False
+) -> SeriesPlan:
+    return SeriesPlan(
+        key, f"{key}.yaml", Action.UPDATE, 1, changes, live_issued=issued, retire=retire
+    )
 
 
 def unchanged(key: str) -> SeriesPlan:
@@ -39,7 +45,9 @@ def test_ending_a_live_series_early_is_refused_unless_retired() -> None:
     change = FieldChange("validTillDate", "2030-01-01T00:00:00Z", "2026-01-01T00:00:00Z")
     (reason,) = safety_violations(plan_of(update("s", change)), rails=Rails(), now=NOW)
     assert "ends a live series early" in reason
-    assert safety_violations(plan_of(update("s", change, retire=True)), rails=Rails(), now=NOW) == ()
+    assert (
+        safety_violations(plan_of(update("s", change, retire=True)), rails=Rails(), now=NOW) == ()
+    )
     later = FieldChange("validTillDate", "2030-01-01T00:00:00Z", "2031-01-01T00:00:00Z")
     assert safety_violations(plan_of(update("s", later)), rails=Rails(), now=NOW) == ()
 

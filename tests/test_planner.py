@@ -77,7 +77,9 @@ def write(directory: Path, key: str, text: str) -> None:
 def plan_for(directory: Path, state: State, reader: FakeReader, targets: Sequence[str] = ()) -> Any:
     loaded = load_series(directory)
     assert loaded.ok, loaded.problems
-    return asyncio.run(build_plan(loaded=loaded, state=state, client=reader, targets=targets, now=NOW))
+    return asyncio.run(
+        build_plan(loaded=loaded, state=state, client=reader, targets=targets, now=NOW)
+    )
 
 
 def test_create_update_unchanged_and_orphan(tmp_path: Path) -> None:
@@ -88,7 +90,11 @@ def test_create_update_unchanged_and_orphan(tmp_path: Path) -> None:
     state = State("prod", ids={"b/same": 10, "c/changed": 11, "gone": 12})
     plan = plan_for(tmp_path, state, reader)
     actions = {s.key: s.action for s in plan.series}
-    assert actions == {"a/new": Action.CREATE, "b/same": Action.UNCHANGED, "c/changed": Action.UPDATE}
+    assert actions == {
+        "a/new": Action.CREATE,
+        "b/same": Action.UNCHANGED,
+        "c/changed": Action.UPDATE,
+    }
     (update,) = plan.of(Action.UPDATE)
     assert [(c.field, c.before, c.after) for c in update.changes] == [
         ("description", "Changed", "Changed now")
@@ -113,9 +119,13 @@ def test_a_missing_id_is_an_error_never_a_create(tmp_path: Path) -> None:
 
 def test_a_rename_is_reported_as_a_move(tmp_path: Path) -> None:
     write(tmp_path, "renamed", BASE.format(description="Same", code="S1"))
-    plan = plan_for(tmp_path, State("prod", ids={"original": 10}), FakeReader({10: live("Same", "S1")}))
+    plan = plan_for(
+        tmp_path, State("prod", ids={"original": 10}), FakeReader({10: live("Same", "S1")})
+    )
     assert plan.of(Action.CREATE) == ()
-    assert [(m.from_key, m.to_key, m.series_id) for m in plan.moves] == [("original", "renamed", 10)]
+    assert [(m.from_key, m.to_key, m.series_id) for m in plan.moves] == [
+        ("original", "renamed", 10)
+    ]
     assert plan.orphans == ()
     assert plan.has_changes
 
@@ -144,14 +154,18 @@ def test_targets_limit_the_plan(tmp_path: Path) -> None:
 
 def test_an_unfinished_create_is_planned_with_a_note(tmp_path: Path) -> None:
     write(tmp_path, "a", BASE.format(description="A", code="A1"))
-    state = State("prod", intents={"a": Intent("a", IntentStatus.AMBIGUOUS, "2026-11-23T11:00:00Z")})
+    state = State(
+        "prod", intents={"a": Intent("a", IntentStatus.AMBIGUOUS, "2026-11-23T11:00:00Z")}
+    )
     (series,) = plan_for(tmp_path, state, FakeReader()).series
     assert series.action is Action.CREATE
     assert "did not finish" in series.notes[0]
 
 
 def test_retire_plans_validtilldate_to_today(tmp_path: Path) -> None:
-    write(tmp_path, "s", BASE.format(description="Same", code="S1") + "reconciler:\n  retire: true\n")
+    write(
+        tmp_path, "s", BASE.format(description="Same", code="S1") + "reconciler:\n  retire: true\n"
+    )
     plan = plan_for(tmp_path, State("prod", ids={"s": 10}), FakeReader({10: live("Same", "S1")}))
     (series,) = plan.series
     assert series.retire

@@ -73,8 +73,7 @@ def test_move_and_remove(tmp_path: Path) -> None:
 
 def test_lock_is_exclusive(tmp_path: Path) -> None:
     path = tmp_path / "s.json"
-    with environment_lock(path):
-        with pytest.raises(StateLocked), environment_lock(path):
-            pass
+    with environment_lock(path), pytest.raises(StateLocked), environment_lock(path):
+        pass
     with environment_lock(path):  # released
         pass

@@ -34,19 +34,24 @@ def fail(message: str, *, code: int = EXIT_ERROR) -> None:
     sys.exit(code)
 
 
-def report_problems(error: ValidationFailed) -> None:
-    for problem in sorted(error.problems):
-        click.echo(str(problem), err=True)
+def report_problems(error: ValidationFailed, *, fmt: str = "text") -> None:
+    if fmt == "github":
+        from reconciler.render import render_problems
+
+        render_problems(error.problems, fmt="github", stream=sys.stdout)
+    else:
+        for problem in sorted(error.problems):
+            click.echo(str(problem), err=True)
     errors = sum(1 for p in error.problems if p.is_error)
     click.echo(f"{errors} error(s); nothing was sent to the API.", err=True)
 
 
-def run(call: Callable[[], T]) -> T:
+def run(call: Callable[[], T], *, problems_format: str = "text") -> T:
     """Run a service call; turn the tool's own errors into a message and exit code 1."""
     try:
         return call()
     except ValidationFailed as error:
-        report_problems(error)
+        report_problems(error, fmt=problems_format)
         sys.exit(EXIT_ERROR)
     except ReconcilerError as error:
         fail(str(error))
@@ -54,4 +59,8 @@ def run(call: Callable[[], T]) -> T:
 
 
 # Command modules register themselves on ``main`` when imported (one line each, below).
+from reconciler.cli import apply as _apply  # noqa: E402,F401
+from reconciler.cli import plan as _plan  # noqa: E402,F401
+from reconciler.cli import sandbox as _sandbox  # noqa: E402,F401
+from reconciler.cli import state as _state  # noqa: E402,F401
 from reconciler.cli import validate as _validate  # noqa: E402,F401

@@ -60,10 +60,16 @@ class ProgressView:
 @click.argument("plan_file", required=False, type=click.Path(path_type=Path, dir_okay=False))
 @directory_option
 @target_options
-@click.option("--auto-approve", is_flag=True, help="Apply without asking (needed without a terminal).")
+@click.option(
+    "--auto-approve", is_flag=True, help="Apply without asking (needed without a terminal)."
+)
 @click.option("--force", is_flag=True, help="Lift the safety rails (said out loud in the output).")
-@click.option("--parallelism", type=click.IntRange(1, 64), help="Calls at once (default: settings).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--parallelism", type=click.IntRange(1, 64), help="Calls at once (default: settings)."
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @click.option("--target", "targets", multiple=True, metavar="KEY", help="Apply only this key.")
 def apply_command(
     plan_file: Path | None,

@@ -85,4 +85,3 @@ def import_command(
         click.echo(f"{item.series_id}: {item.key or '-'}{where}: {item.message}")
         failed = failed or not item.key
     sys.exit(EXIT_ERROR if failed else EXIT_OK)
-

@@ -1,0 +1,151 @@
+"""``reconciler sandbox``: run the local stand-in for the API, and edit it behind its back."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+
+from reconciler.cli import fail, main
+from reconciler.credentials import DEFAULT_PREFIX, Credentials
+
+DB_ENV = "RECONCILER_SANDBOX_DB"
+DEFAULT_DB = Path(".reconciler") / "sandbox" / "sandbox.db"
+
+_db_option = click.option(
+    "--db",
+    "db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help=f"SQLite file of the sandbox (default: ${DB_ENV}, else {DEFAULT_DB}).",
+)
+
+
+def db_path(given: Path | None) -> Path:
+    """The database file: ``--db``, else ``$RECONCILER_SANDBOX_DB``, else the default."""
+    if given is not None:
+        return given
+    from_env = os.environ.get(DB_ENV)
+    return Path(from_env) if from_env else Path.cwd() / DEFAULT_DB
+
+
+def _credential_lines() -> list[str]:
+    """Which variables the sandbox reads, and whether each one's default is used; no values."""
+    lines = []
+    for name in ("USERNAME", "PASSWORD", "OAUTH_KEY", "OAUTH_SECRET"):
+        var = f"{DEFAULT_PREFIX}_{name}"
+        state = "set" if os.environ.get(var) else "not set, the sandbox default is used"
+        lines.append(f"  {var}: {state}")
+    return lines
+
+
+@main.group("sandbox")
+def sandbox() -> None:
+    """A local sandbox of the coupon series API (loopback only)."""
+
+
+@sandbox.command("serve")
+@click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True)
+@_db_option
+@click.option("--latency-ms", type=click.IntRange(min=0), default=0, help="Added to every call.")
+@click.option(
+    "--failure-rate", type=click.FloatRange(0.0, 1.0), default=0.0,
+    help="Share of calls that fail (503, reset, timeouts).",
+)
+@click.option("--rate-limit", type=click.IntRange(min=1), default=None,
+              help="Calls per minute before 429.")
+@click.option("--max-batch", type=click.IntRange(min=1), default=None,
+              help="Most ids one GET may ask for.")
+@click.option("--hang-seconds", type=click.FloatRange(min=0.0), default=60.0,
+              show_default=True, help="How long a timeout failure hangs.")
+@click.option("--no-seed", is_flag=True, help="Do not load the docs' two series.")
+def serve_command(
+    *,
+    port: int,
+    db: Path | None,
+    latency_ms: int,
+    failure_rate: float,
+    rate_limit: int | None,
+    max_batch: int | None,
+    hang_seconds: float,
+    no_seed: bool,
+) -> None:
+    """Serve the sandbox on 127.0.0.1 until interrupted."""
+    from reconciler.sandbox import Faults, create_app, serve
+
+    path = db_path(db)
+    faults = Faults(
+        latency_seconds=latency_ms / 1000,
+        failure_rate=failure_rate,
+        rate_limit_per_minute=rate_limit,
+        max_batch_size=max_batch,
+        hang_seconds=hang_seconds,
+    )
+    app = create_app(db_path=path, credentials=Credentials.sandbox(), faults=faults,
+                     seed=not no_seed)
+    click.echo(f"Sandbox at http://127.0.0.1:{port} (database {path})")
+    click.echo("Accepts Basic user:md5(password) and OAuth tokens; credentials from:")
+    for line in _credential_lines():
+        click.echo(line)
+    serve(app, host="127.0.0.1", port=port, log_level="warning")
+
+
+@sandbox.command("list")
+@_db_option
+def list_command(*, db: Path | None) -> None:
+    """List the series in the sandbox's database: id, seriesCode, description."""
+    from reconciler.sandbox.store import SeriesStore
+
+    store = SeriesStore(path=db_path(db))
+    try:
+        for doc in store.all():
+            click.echo(
+                f"{doc.get('id')}\t{doc.get('seriesCode', '')}\t{doc.get('validTillDate', '')}"
+                f"\t{doc.get('description', '')}"
+            )
+    finally:
+        store.close()
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """``FIELD=VALUE``; the value is JSON when it parses as JSON, else the text itself."""
+    name, sep, raw = text.partition("=")
+    if not sep or not name.strip():
+        raise click.BadParameter(f"expected FIELD=VALUE, got {text!r}")
+    try:
+        value: Any = json.loads(raw)
+    except ValueError:
+        value = raw
+    return name.strip(), value
+
+
+@sandbox.command("edit")
+@click.argument("series_id", type=int)
+@click.argument("assignments", nargs=-1, required=True)
+@_db_option
+def edit_command(*, series_id: int, assignments: tuple[str, ...], db: Path | None) -> None:
+    """Change a series in the database behind the API's back (as the CRM's screens would).
+
+    Each ASSIGNMENT is FIELD=VALUE; VALUE is read as JSON when it parses (5, true, null,
+    "[1]"), else as text. null removes the field.
+    """
+    from reconciler.sandbox.app import edit_stored_series
+    from reconciler.sandbox.store import SeriesStore
+
+    changes = dict(parse_assignment(a) for a in assignments)
+    store = SeriesStore(path=db_path(db))
+    try:
+        doc = edit_stored_series(store, series_id=series_id, changes=changes)
+    except KeyError:
+        fail(f"no series {series_id} in {store.path}")
+        return
+    except ValueError as error:
+        fail(str(error))
+        return
+    finally:
+        store.close()
+    for name in changes:
+        click.echo(f"{series_id}: {name} = {json.dumps(doc.get(name))}")

@@ -1,0 +1,443 @@
+"""Series files and the settings file → desired series, with every problem and where it is.
+
+``load_series`` reads a directory: one series per ``*.yaml`` / ``*.yml`` file at any depth
+(hidden files and folders skipped: the state lives in ``series/.state/``), its key the path
+under the directory without the suffix (``summer/sale-10``). The optional settings file
+``reconciler.yaml`` at the top is read first; its ``defaults`` are merged under every series.
+Reading never stops at the first problem: the result holds every problem of every file and
+the series of the files that have none.
+
+A series file is a mapping of API field names spelled as the API spells them, plus the one
+reserved key ``reconciler:`` for the tool's own settings of that series::
+
+    reconciler:
+      ignore:
+        - field: maxRedeem
+          reason: ops tune it in the CRM
+      retire: false
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import os
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Final, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import Field as PydanticField
+
+from reconciler.desired import DesiredSeries, IgnoreRule, SeriesOptions
+from reconciler.errors import ConfigError
+from reconciler.problems import Problem
+from reconciler.settings import DEFAULT_ENVIRONMENT, SETTINGS_FILE, Environment, Settings
+from reconciler.validate import (
+    RESERVED_KEY,
+    Source,
+    check_across,
+    check_field,
+    check_ignore_rules,
+    check_options,
+    check_series,
+    suggest,
+)
+from reconciler.yamlsafe import DocPath, load_yaml
+
+SUFFIXES: Final = (".yaml", ".yml")
+SETTINGS_KEYS: Final = ("defaults", "ignore", "environments")
+DEFAULT_PREFIX: Final = "CAPILLARY"
+_SECRET = re.compile(r"pass(word|wd)?$|secret|token|(^|_)key$|apikey|api_key|credential",
+                     re.IGNORECASE)
+_PREFIX = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """Every series file of a directory, loaded and validated."""
+
+    series: tuple[DesiredSeries, ...]
+    problems: tuple[Problem, ...]
+    settings: Settings
+    digest: str
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.is_error for p in self.problems)
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for p in self.problems if p.is_error)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for p in self.problems if not p.is_error)
+
+
+def validate_directory(directory: Path, *, display_root: Path | None = None) -> LoadResult:
+    """The service behind ``reconciler validate`` (and the first step of ``plan``)."""
+    if not directory.is_dir():
+        raise ConfigError(f"the series directory {str(directory)!r} does not exist "
+                          "(choose another with --dir)")
+    return load_series(directory, display_root=display_root)
+
+
+def load_series(
+    directory: Path, *, display_root: Path | None = None, today: date | None = None
+) -> LoadResult:
+    """Load and validate every series file under ``directory`` and its settings file."""
+    hasher = hashlib.sha256()
+    settings_read = _read_settings(directory, display_root=display_root)
+    problems: list[Problem] = list(settings_read.problems)
+    if settings_read.raw is not None:
+        _digest_file(hasher, SETTINGS_FILE, settings_read.raw)
+
+    files = sorted(_series_files(directory), key=lambda p: p.relative_to(directory).as_posix())
+    by_key: dict[str, list[str]] = {}
+    loaded: list[tuple[DesiredSeries, bool]] = []
+    for path in files:
+        relative = path.relative_to(directory).as_posix()
+        key = relative.rsplit(".", 1)[0]
+        shown = _display(path, display_root)
+        by_key.setdefault(key, []).append(shown)
+        try:
+            raw = path.read_bytes()
+        except OSError as error:
+            problems.append(Problem(shown, 0, 0, f"cannot read the file: {error.strerror}"))
+            continue
+        _digest_file(hasher, relative, raw)
+        series, found = _load_one(raw, key=key, file=shown, settings=settings_read,
+                                  today=today)
+        problems.extend(found)
+        if series is not None:
+            loaded.append((series, not any(p.is_error for p in found)))
+
+    for key, shown_files in by_key.items():
+        if len(shown_files) > 1:
+            for one in shown_files:
+                others = ", ".join(f for f in shown_files if f != one)
+                problems.append(Problem(
+                    one, 0, 0, f"{one} and {others} both declare the series {key!r}: keep one "
+                    "file per series"))
+    across = check_across([s for s, _ in loaded])
+    problems.extend(across)
+    bad_files = {p.file for p in problems if p.is_error}
+    good = tuple(sorted((s for s, ok in loaded if ok and s.file not in bad_files),
+                        key=lambda s: s.key))
+    return LoadResult(
+        series=good,
+        problems=tuple(sorted(set(problems))),
+        settings=settings_read.settings,
+        digest=hasher.hexdigest(),
+    )
+
+
+def load_settings(directory: Path) -> tuple[Settings, list[Problem]]:
+    """Read ``reconciler.yaml`` in ``directory`` (optional) into ``Settings``."""
+    read = _read_settings(directory, display_root=None)
+    return read.settings, list(read.problems)
+
+
+# --- series files ------------------------------------------------------------------------------
+
+
+def _series_files(directory: Path) -> Iterator[Path]:
+    for root, dirs, names in os.walk(directory):
+        # Hidden folders (the state in .state/, .git) are never series.
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        top = Path(root) == directory
+        for name in sorted(names):
+            if name.startswith(".") or not name.endswith(SUFFIXES):
+                continue
+            if top and name == SETTINGS_FILE:
+                continue
+            yield Path(root) / name
+
+
+def _load_one(
+    raw: bytes, *, key: str, file: str, settings: _SettingsRead, today: date | None
+) -> tuple[DesiredSeries | None, list[Problem]]:
+    loaded = load_yaml(raw, file=file, what="series")
+    problems = list(loaded.problems)
+    document = loaded.document
+    if document is None:
+        return None, problems
+    source = Source(file, document)
+    values: dict[str, Any] = {}
+    origins: dict[str, Source] = {}
+    lines: dict[str, int] = {}
+    invalid: set[str] = set()
+    options = SeriesOptions()
+    for name, value in document.data.items():
+        if name == RESERVED_KEY:
+            options, found = check_options(value, source=source)
+            problems.extend(found)
+            continue
+        checked = check_field(name, value, source=source)
+        problems.extend(checked.problems)
+        if checked.ok:
+            values[name] = checked.value
+            origins[name] = source
+            lines[name] = document.where((name,), key=True).line
+        else:
+            invalid.add(name)
+
+    merged: dict[str, Any] = {}
+    for name, value in settings.defaults.items():
+        if name not in values and name not in invalid:
+            merged[name] = value
+            origins[name] = settings.defaults_source or source
+            lines[name] = 0
+    merged.update(values)
+    problems.extend(check_series(merged, origins=origins, file=file,
+                                 invalid=frozenset(invalid) | settings.invalid_defaults,
+                                 today=today))
+    declared = frozenset(merged)
+    series = DesiredSeries(
+        key=key,
+        file=file,
+        fields=merged,
+        declared=declared,
+        options=options,
+        lines=lines,
+        digest=hashlib.sha256(raw).hexdigest(),
+    )
+    return series, problems
+
+
+# --- the settings file -------------------------------------------------------------------------
+
+
+class _EnvironmentModel(BaseModel):
+    """One environment of the settings file (secrets excluded: they are variables)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    base_url: str | None = None
+    auth: Literal["basic", "oauth"] | None = None
+    env_prefix: str = DEFAULT_PREFIX
+    rate_limit_per_minute: int = PydanticField(default=100, gt=0)
+    batch_size: int = PydanticField(default=20, gt=0)
+    parallelism: int = PydanticField(default=4, gt=0)
+    timeout_seconds: float = PydanticField(default=30.0, gt=0)
+    max_update_share: float = PydanticField(default=0.3, gt=0, le=1)
+    share_min_series: int = PydanticField(default=10, ge=0)
+
+
+@dataclass(frozen=True)
+class _SettingsRead:
+    settings: Settings
+    problems: tuple[Problem, ...]
+    raw: bytes | None
+    defaults: Mapping[str, Any]
+    defaults_source: Source | None
+    # Defaults with an error: reported once in the settings file, not again as missing.
+    invalid_defaults: frozenset[str] = frozenset()
+
+
+def _fallback_environments() -> dict[str, Environment]:
+    return {DEFAULT_ENVIRONMENT: Environment(name=DEFAULT_ENVIRONMENT,
+                                             base_url=os.environ.get("CAPILLARY_BASE_URL"))}
+
+
+def _read_settings(directory: Path, *, display_root: Path | None) -> _SettingsRead:
+    path = directory / SETTINGS_FILE
+    if not path.is_file():
+        return _SettingsRead(Settings(environments=_fallback_environments()), (), None, {},
+                             None)
+    shown = _display(path, display_root)
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        problem = Problem(shown, 0, 0, f"cannot read the settings file: {error.strerror}")
+        return _SettingsRead(Settings(environments=_fallback_environments(), file=shown),
+                             (problem,), None, {}, None)
+    loaded = load_yaml(raw, file=shown, what="settings")
+    problems = list(loaded.problems)
+    document = loaded.document
+    if document is None:
+        return _SettingsRead(Settings(environments=_fallback_environments(), file=shown),
+                             tuple(problems), raw, {}, None)
+    top = Source(shown, document)
+    data = document.data
+    for key in data:
+        if key not in SETTINGS_KEYS:
+            close = suggest(key, SETTINGS_KEYS)
+            hint = f"did you mean {close}? " if close else ""
+            problems.append(top.problem((key,), f"the settings file has no section {key!r}: "
+                                        f"{hint}The sections are {', '.join(SETTINGS_KEYS)}",
+                                        key=True))
+    problems.extend(_secret_problems(data, top))
+
+    defaults: dict[str, Any] = {}
+    invalid_defaults: set[str] = set()
+    default_lines: dict[str, int] = {}
+    defaults_source = Source(shown, document, ("defaults",))
+    raw_defaults = data.get("defaults") or {}
+    if not isinstance(raw_defaults, dict):
+        problems.append(top.problem(("defaults",), "defaults must be a mapping of API fields "
+                                    "to the values every series gets"))
+        raw_defaults = {}
+    for name, value in raw_defaults.items():
+        if name == RESERVED_KEY:
+            problems.append(defaults_source.problem(
+                (name,), f"{RESERVED_KEY}: belongs in a series file; in the settings file, "
+                "write ignore: at the top", key=True))
+            continue
+        checked = check_field(name, value, source=defaults_source)
+        problems.extend(checked.problems)
+        if checked.ok:
+            defaults[name] = checked.value
+            default_lines[name] = document.where(("defaults", name), key=True).line
+        else:
+            invalid_defaults.add(name)
+
+    ignore: tuple[IgnoreRule, ...] = ()
+    if "ignore" in data:
+        ignore, found = check_ignore_rules(data["ignore"], source=top, path=("ignore",))
+        problems.extend(found)
+
+    environments = _environments(data.get("environments"), top, problems)
+    settings = Settings(
+        defaults=defaults,
+        default_lines=default_lines,
+        ignore=ignore,
+        environments=environments or _fallback_environments(),
+        file=shown,
+    )
+    return _SettingsRead(settings, tuple(problems), raw, defaults, defaults_source,
+                         frozenset(invalid_defaults))
+
+
+def _environments(value: Any, top: Source, problems: list[Problem]) -> dict[str, Environment]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        problems.append(top.problem(("environments",), "environments must be a mapping of "
+                                    "names (such as production) to their settings"))
+        return {}
+    out: dict[str, Environment] = {}
+    for name, body in value.items():
+        where: DocPath = ("environments", name)
+        if not isinstance(body, dict):
+            problems.append(top.problem(where, f"environment {name!r} must be a mapping "
+                                        "with base_url:, auth: and the like"))
+            continue
+        secretless = {k: v for k, v in body.items() if not _SECRET.search(str(k))}
+        try:
+            model = _EnvironmentModel.model_validate(secretless)
+        except ValidationError as error:
+            for item in error.errors():
+                loc = tuple(str(p) for p in item["loc"])
+                extra = item["type"] == "extra_forbidden"
+                message = _pydantic_message(name, loc, item, extra)
+                problems.append(top.problem((*where, *loc), message, key=extra))
+            continue
+        url_problem = _base_url_problem(model.base_url)
+        if url_problem:
+            problems.append(top.problem((*where, "base_url"), url_problem))
+            continue
+        if not _PREFIX.match(model.env_prefix):
+            problems.append(top.problem(
+                (*where, "env_prefix"), f"env_prefix {model.env_prefix!r} must be upper-case "
+                "letters, digits and _ (the start of variable names such as CAPILLARY_PROD)"))
+            continue
+        out[name] = Environment(name=name, **model.model_dump())
+    return out
+
+
+def _pydantic_message(env: str, loc: tuple[str, ...], item: Any, extra: bool) -> str:
+    where = ".".join(loc)
+    if extra:
+        known = list(_EnvironmentModel.model_fields)
+        close = suggest(loc[-1], known)
+        hint = f"did you mean {close}? " if close else ""
+        return (f"environment {env!r} has no setting {where!r}: {hint}The settings are "
+                f"{', '.join(known)}")
+    return f"environment {env!r}, {where}: {item['msg']} (found {item.get('input')!r})"
+
+
+def _base_url_problem(url: str | None) -> str:
+    if url is None:
+        return ""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme not in ("https", "http") or not host:
+        return (f"base_url {url!r} must be a full address such as "
+                "https://eu.api.capillarytech.com")
+    if parts.scheme == "http" and not _loopback(host):
+        return (f"base_url {url!r} must use https: credentials would cross the network in "
+                "clear text (http is only allowed for this machine: localhost, 127.0.0.1)")
+    return ""
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _secret_problems(data: Mapping[str, Any], top: Source) -> list[Problem]:
+    """Keys that look like secrets, anywhere but inside ``defaults`` (API fields)."""
+    found: list[Problem] = []
+
+    def walk(value: Any, path: DocPath, prefix: str) -> None:
+        if isinstance(value, dict):
+            here = value.get("env_prefix") if isinstance(value.get("env_prefix"), str) else None
+            prefix = here or prefix
+            for key, item in value.items():
+                if path == () and key == "defaults":
+                    continue
+                if key != "env_prefix" and _SECRET.search(str(key)):
+                    found.append(top.problem(
+                        (*path, key), f"{key!r} looks like a secret, and secrets never live "
+                        f"in files: set {prefix}_PASSWORD in the environment (or "
+                        f"{prefix}_OAUTH_KEY and {prefix}_OAUTH_SECRET for OAuth), and remove "
+                        "it from the file", key=True))
+                else:
+                    walk(item, (*path, key), prefix)
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                walk(item, (*path, i), prefix)
+
+    walk(data, (), DEFAULT_PREFIX)
+    return found
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _digest_file(hasher: Any, relative: str, raw: bytes) -> None:
+    # Length-prefixed so that no two sets of files hash alike by shifting bytes between them.
+    name = relative.encode()
+    hasher.update(len(name).to_bytes(8, "big") + name)
+    hasher.update(len(raw).to_bytes(8, "big") + raw)
+
+
+def _display(path: Path, display_root: Path | None) -> str:
+    """The path as a user would type it: under ``display_root`` or the working directory."""
+    for root in (display_root, Path.cwd()):
+        if root is None:
+            continue
+        try:
+            return path.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            continue
+    return path.as_posix()
+
+
+__all__ = [
+    "SUFFIXES",
+    "LoadResult",
+    "load_series",
+    "load_settings",
+    "validate_directory",
+]

@@ -1,0 +1,75 @@
+"""Renderers: a Plan, an apply result or problems → text, markdown, json or github. Pure.
+
+Each format lives in its own module and writes to the stream it is given; nothing here reads
+the environment (the caller decides on colour: a terminal, ``NO_COLOR``). This module is the
+small registry the CLI uses::
+
+    render_plan(plan, fmt="markdown", stream=sys.stdout)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TextIO
+
+from reconciler.plan import Plan
+from reconciler.problems import Problem
+from reconciler.render import github, jsonfmt, markdown, text
+from reconciler.result import ApplyResult
+
+FORMATS: tuple[str, ...] = ("text", "markdown", "json", "github")
+
+__all__ = ["FORMATS", "render_apply", "render_plan", "render_problems"]
+
+
+def _check(fmt: str) -> None:
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown output format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+def render_plan(
+    plan: Plan,
+    *,
+    fmt: str,
+    stream: TextIO,
+    color: bool = False,
+    max_chars: int = markdown.DEFAULT_MAX_CHARS,
+) -> None:
+    """Write ``plan`` in format ``fmt``; ``color`` is for text only, ``max_chars`` for markdown."""
+    _check(fmt)
+    if fmt == "text":
+        text.render_plan_text(plan, stream=stream, color=color)
+    elif fmt == "markdown":
+        markdown.render_plan_markdown(plan, stream=stream, max_chars=max_chars)
+    elif fmt == "json":
+        jsonfmt.render_plan_json(plan, stream=stream)
+    else:
+        github.render_plan_github(plan, stream=stream)
+
+
+def render_apply(result: ApplyResult, *, fmt: str, stream: TextIO, color: bool = False) -> None:
+    """Write the final summary of an apply in format ``fmt``."""
+    _check(fmt)
+    if fmt == "text":
+        text.render_apply_text(result, stream=stream, color=color)
+    elif fmt == "markdown":
+        markdown.render_apply_markdown(result, stream=stream)
+    elif fmt == "json":
+        jsonfmt.render_apply_json(result, stream=stream)
+    else:
+        github.render_apply_github(result, stream=stream)
+
+
+def render_problems(
+    problems: Sequence[Problem], *, fmt: str, stream: TextIO, color: bool = False
+) -> None:
+    """Write validation problems in format ``fmt``."""
+    _check(fmt)
+    if fmt == "text":
+        text.render_problems_text(problems, stream=stream, color=color)
+    elif fmt == "markdown":
+        markdown.render_problems_markdown(problems, stream=stream)
+    elif fmt == "json":
+        jsonfmt.render_problems_json(problems, stream=stream)
+    else:
+        github.render_problems_github(problems, stream=stream)

@@ -1,0 +1,124 @@
+"""Shared, format-neutral helpers of the renderers: values, paths, plurals. Pure.
+
+Values reach the renderers in canonical form (plain JSON; ``None`` means "not set"). Every
+string that came from a file or the live CRM goes through ``printable`` (or a format's own
+escaping) before it is shown, so a value cannot move a terminal cursor or reverse the text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from collections.abc import Iterable
+from typing import Any
+
+from reconciler.diff import FieldChange
+from reconciler.plan import SeriesPlan
+
+NOT_SET = "(not set)"
+
+# Characters a terminal or a log acts on: C0/C1 controls, DEL, line and paragraph separators,
+# and the bidirectional overrides of "Trojan source".
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_KEY_STEP = re.compile(r"\['((?:[^'\\]|\\.)*)'\]")
+
+
+def printable(text: str) -> str:
+    """``text`` with every control or bidi character spelled as a visible escape."""
+    return _UNSAFE.sub(lambda m: _escape_char(m.group()), text)
+
+
+def _escape_char(char: str) -> str:
+    named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+    return named.get(char) or f"\\u{ord(char):04x}"
+
+
+def value_text(value: Any, *, limit: int = 80) -> str:
+    """A canonical value as one short line: ``(not set)``, ``10``, ``true``, ``"text"``.
+
+    Strings are quoted; lists and objects are compact JSON. A value longer than ``limit``
+    keeps its start and end around an ellipsis and says how long it really was.
+    """
+    if value is None:
+        return NOT_SET
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        text = printable(value)
+        if len(text) <= limit:
+            return f'"{text}"'
+        head, tail = _cut(text, limit)
+        return f'"{head}…{tail}" ({len(value):,} chars)'
+    text = printable(json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=str))
+    if len(text) <= limit:
+        return text
+    head, tail = _cut(text, limit)
+    size = f"{len(value):,} items" if isinstance(value, list) else f"{len(value):,} keys"
+    return f"{head} … {tail} ({size})" if isinstance(value, list | dict) else f"{head}…{tail}"
+
+
+def _cut(text: str, limit: int) -> tuple[str, str]:
+    tail_len = max(limit // 5, 4)
+    head_len = max(limit - tail_len - 1, 4)
+    return text[:head_len], text[-tail_len:]
+
+
+def nested_path(field: str, path: str) -> str:
+    """``productInfo`` + ``[0]['productIds'][1]`` → ``productInfo[0].productIds[1]``."""
+
+    def step(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return f".{name}" if _IDENT.match(name) else f"[{json.dumps(name, ensure_ascii=False)}]"
+
+    return field + _KEY_STEP.sub(step, path.removeprefix("root"))
+
+
+def change_rows(change: FieldChange) -> list[tuple[str, Any, Any]]:
+    """The (name, before, after) rows that show one field change.
+
+    A change explained by nested differences shows each nested path; any other shows the
+    field's whole value.
+    """
+    if change.nested:
+        return [(nested_path(change.field, n.path), n.before, n.after) for n in change.nested]
+    return [(change.field, change.before, change.after)]
+
+
+def series_rows(series: SeriesPlan) -> list[tuple[str, Any, Any]]:
+    """The rows a series block shows: its changes, or (a create planned without changes)
+    its declared values."""
+    if series.changes:
+        return [row for change in series.changes for row in change_rows(change)]
+    return [(name, None, series.desired[name]) for name in sorted(series.desired)]
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    return f"{count:,} {one if count == 1 else (many or one + 's')}"
+
+
+def grouped_ignores(
+    series: Iterable[SeriesPlan],
+) -> list[tuple[str, str, str, list[str], list[str]]]:
+    """Ignore rules in effect: (field, reason, source, keys, keys where live differs)."""
+    groups: dict[tuple[str, str, str], tuple[list[str], list[str]]] = {}
+    for s in series:
+        for ignored in s.ignored:
+            keys, differing = groups.setdefault(
+                (ignored.field, ignored.reason, ignored.source), ([], [])
+            )
+            keys.append(s.key)
+            if ignored.differs:
+                differing.append(s.key)
+    return [(f, r, src, keys, diff) for (f, r, src), (keys, diff) in sorted(groups.items())]
+
+
+def state_mv_command(*, from_key: str, to_key: str, environment: str) -> str:
+    """The exact command that records a rename in the state."""
+    return (
+        f"reconciler state mv {shlex.quote(from_key)} {shlex.quote(to_key)} "
+        f"--env {shlex.quote(environment)}"
+    )

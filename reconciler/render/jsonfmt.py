@@ -1,0 +1,110 @@
+"""JSON for machines. Pure. (Named ``jsonfmt`` so it does not shadow the standard ``json``.)
+
+A plan is written in the plan file format, ``Plan.to_dict()`` (documented in
+``reconciler.plan``), indented by two spaces, with a trailing newline.
+
+An apply result (``format_version`` 1)::
+
+    {
+      "format_version": 1,
+      "environment": "production",
+      "ok": false,                 # nothing failed, skipped or left, and converged
+      "converged": false,          # the plan made after the apply is empty
+      "interrupted": false,
+      "forced": ["<safety rail lifted by --force>"],
+      "notes": ["<note for the user>"],
+      "counts": {"done": 1, "skipped": 0, "failed": 1, "not_started": 0},
+      "outcomes": [
+        {"key": "summer/sale-10", "action": "create", "outcome": "done", "id": 751412,
+         "message": "", "status": null, "codes": [],
+         "mismatches": [{"field": "discountValue", "sent": 10.1, "answered": 10.100000381}]}
+      ],
+      "after": {<the plan made after the apply, as above>} or null
+    }
+
+Problems (``format_version`` 1)::
+
+    {
+      "format_version": 1,
+      "counts": {"errors": 1, "warnings": 0},
+      "problems": [{"file": "series/a.yaml", "line": 3, "column": 5, "severity": "error",
+                    "field": "discountValue", "message": "..."}]
+    }
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from reconciler.plan import Plan
+from reconciler.problems import Problem
+from reconciler.result import ApplyResult, Outcome
+
+FORMAT_VERSION = 1
+
+
+def _dump(data: Any, stream: TextIO) -> None:
+    stream.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def render_plan_json(plan: Plan, *, stream: TextIO) -> None:
+    """The plan file format, byte for byte what ``Plan.to_json`` saves."""
+    stream.write(plan.to_json())
+
+
+def apply_to_dict(result: ApplyResult) -> dict[str, Any]:
+    return {
+        "format_version": FORMAT_VERSION,
+        "environment": result.environment,
+        "ok": result.ok,
+        "converged": result.converged,
+        "interrupted": result.interrupted,
+        "forced": list(result.forced),
+        "notes": list(result.notes),
+        "counts": {outcome.value: len(result.of(outcome)) for outcome in Outcome},
+        "outcomes": [
+            {
+                "key": o.key,
+                "action": o.action.value,
+                "outcome": o.outcome.value,
+                "id": o.series_id,
+                "message": o.message,
+                "status": o.status,
+                "codes": list(o.codes),
+                "mismatches": [
+                    {"field": m.field, "sent": m.before, "answered": m.after} for m in o.mismatches
+                ],
+            }
+            for o in result.outcomes
+        ],
+        "after": None if result.after is None else result.after.to_dict(),
+    }
+
+
+def render_apply_json(result: ApplyResult, *, stream: TextIO) -> None:
+    _dump(apply_to_dict(result), stream)
+
+
+def problems_to_dict(problems: Sequence[Problem]) -> dict[str, Any]:
+    errors = sum(1 for p in problems if p.is_error)
+    return {
+        "format_version": FORMAT_VERSION,
+        "counts": {"errors": errors, "warnings": len(problems) - errors},
+        "problems": [
+            {
+                "file": p.file,
+                "line": p.line,
+                "column": p.column,
+                "severity": p.severity.value,
+                "field": p.field,
+                "message": p.message,
+            }
+            for p in sorted(problems)
+        ],
+    }
+
+
+def render_problems_json(problems: Sequence[Problem], *, stream: TextIO) -> None:
+    _dump(problems_to_dict(problems), stream)

@@ -1,0 +1,163 @@
+"""The JSON Schema of a series file, generated from the field catalogue.
+
+Editors with the YAML language server use it to complete and check field names while a file
+is written (``# yaml-language-server: $schema=…``). It describes the writable fields only,
+each with its type, enum, description and deprecation, the friendlier YAML forms the loader
+accepts (lists for the id lists, a mapping for redemptionRange, bare dates), and the reserved
+``reconciler:`` key. The full rules (cross-field, what the server would store) stay in
+``reconciler validate``: a schema cannot say them.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from reconciler import catalogue
+from reconciler.catalogue import Field, Kind, SubField
+from reconciler.validate import RESERVED_KEY
+
+SCHEMA_ID: Final = "https://reconciler.invalid/schemas/series.json"
+
+_ID: Final[dict[str, Any]] = {
+    "anyOf": [{"type": "integer"}, {"type": "string", "pattern": r"^-?\d+$"}]
+}
+_ID_LIST: Final[dict[str, Any]] = {
+    "anyOf": [
+        {"type": "array", "items": _ID},
+        {"type": "string", "description": "The API's form: a JSON array in a string."},
+    ]
+}
+_DATETIME: Final[dict[str, Any]] = {
+    "type": "string",
+    "pattern": r"^\d{4}-\d{2}-\d{2}"
+    r"([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|z|[+-]\d{2}(:?\d{2})?))?$",
+}
+
+
+def _range_part(low: int, high: int) -> dict[str, Any]:
+    one = {"anyOf": [{"type": "integer", "minimum": low, "maximum": high},
+                     {"const": -1}, {"const": "-1"}]}
+    return {"anyOf": [{"type": "array", "items": one, "minItems": 1}, one]}
+
+
+_REDEMPTION_RANGE: Final[dict[str, Any]] = {
+    "anyOf": [
+        {
+            "type": "object",
+            "properties": {
+                "dom": _range_part(1, 31),
+                "dow": _range_part(1, 7),
+                "hours": _range_part(0, 23),
+            },
+            "additionalProperties": False,
+        },
+        {"type": "string", "description": "The API's form: a JSON object in a string."},
+    ]
+}
+
+
+def _sub_schema(sub: SubField) -> dict[str, Any]:
+    out: dict[str, Any] = {"description": sub.doc}
+    if sub.kind is Kind.ENUM:
+        out["enum"] = list(sub.enum)
+    elif sub.kind is Kind.INTEGER:
+        out["type"] = "integer"
+    elif sub.kind is Kind.ID_LIST:
+        out.update({"type": "array", "items": _ID})
+    else:
+        out["type"] = "string"
+    return out
+
+
+def _object(spec: Field) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {s.name: _sub_schema(s) for s in spec.subfields},
+        "required": [s.name for s in spec.subfields if s.required],
+        "additionalProperties": False,
+    }
+
+
+def _field_schema(spec: Field) -> dict[str, Any]:
+    out: dict[str, Any] = {"description": spec.doc}
+    kind = spec.kind
+    if kind is Kind.STRING:
+        out["type"] = "string"
+        if spec.max_length is not None:
+            out["maxLength"] = spec.max_length
+    elif kind is Kind.INTEGER:
+        out["type"] = "integer"
+    elif kind is Kind.NUMBER:
+        out["type"] = "number"
+    elif kind is Kind.BOOLEAN:
+        out["type"] = "boolean"
+    elif kind is Kind.ENUM:
+        out["enum"] = list(spec.enum)
+    elif kind is Kind.DATETIME:
+        out.update(_DATETIME)
+    elif kind is Kind.ID_LIST:
+        out.update(_ID_LIST)
+    elif kind is Kind.REDEMPTION_RANGE:
+        out.update(_REDEMPTION_RANGE)
+    elif kind is Kind.STRING_MAP:
+        out.update({"type": "object", "additionalProperties": {"type": "string"}})
+    elif kind is Kind.OBJECT:
+        out.update(_object(spec))
+    elif kind is Kind.OBJECT_LIST:
+        out.update({"type": "array", "items": _object(spec)})
+    if kind in (Kind.INTEGER, Kind.NUMBER):
+        if spec.minimum is not None:
+            out["minimum"] = spec.minimum
+        if spec.maximum is not None:
+            out["maximum"] = spec.maximum
+    if None in spec.unset:
+        out = {"anyOf": [out, {"type": "null"}], "description": spec.doc}
+    if spec.deprecated:
+        out["deprecated"] = True
+    return out
+
+
+def _options_schema() -> dict[str, Any]:
+    return {
+        "description": "The tool's own settings for this series (never sent to the API).",
+        "type": "object",
+        "properties": {
+            "ignore": {
+                "description": "Fields whose live value the plan leaves alone, and why.",
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "field": {"enum": [f.name for f in catalogue.writable_fields()]},
+                        "reason": {"type": "string", "minLength": 1},
+                    },
+                    "required": ["field", "reason"],
+                    "additionalProperties": False,
+                },
+            },
+            "retire": {
+                "description": "Plan validTillDate to today: the reviewed way to end a series.",
+                "type": "boolean",
+            },
+        },
+        "additionalProperties": False,
+    }
+
+
+def series_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of a series file."""
+    properties: dict[str, Any] = {f.name: _field_schema(f) for f in catalogue.writable_fields()}
+    properties[RESERVED_KEY] = _options_schema()
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "Coupon series",
+        "description": "One coupon series of a Capillary CRM org, fields spelled as in the "
+        "API (CouponSeriesV2). Checked in full by `reconciler validate`.",
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": False,
+    }
+
+
+__all__ = ["series_schema"]

@@ -1,0 +1,859 @@
+"""CouponClient against httpx.MockTransport: auth, batching, retries, rate limit, redaction.
+
+Time is fake: the client gets a clock and a sleep that only move a number, so backoff,
+Retry-After and the rate limit are checked exactly and without waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Coroutine
+from email.utils import formatdate
+from typing import Any
+
+import httpx
+import pytest
+
+from reconciler.client import (
+    ClientEvent,
+    CouponClient,
+    FetchResult,
+    RateLimitWait,
+    Retrying,
+    TokenGenerated,
+)
+from reconciler.credentials import Credentials
+from reconciler.errors import (
+    AmbiguousCreate,
+    ApiError,
+    AuthError,
+    BadResponse,
+    ConfigError,
+    HttpStatusError,
+    RateLimited,
+    TransportError,
+)
+from reconciler.settings import Environment
+
+pytestmark = pytest.mark.anyio
+
+BASE = "https://eu.api.capillarytech.com"
+PASSWORD = "s3cret-Passw0rd"
+USERNAME = "till.mumbai.01"
+OAUTH_KEY = "key-AbCdEf123"
+OAUTH_SECRET = "oauth-SeCrEt-987"
+BASIC = Credentials(username=USERNAME, password=PASSWORD)
+OAUTH = Credentials(oauth_key=OAUTH_KEY, oauth_secret=OAUTH_SECRET)
+MD5 = hashlib.md5(PASSWORD.encode()).hexdigest()
+BASIC_HEADER = "Basic " + base64.b64encode(f"{USERNAME}:{MD5}".encode()).decode()
+
+Handler = Callable[[httpx.Request], Coroutine[None, None, httpx.Response]]
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+class FakeTime:
+    """A monotonic clock that only the fake sleep moves."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+def series(series_id: int, **extra: Any) -> dict[str, Any]:
+    return {"id": series_id, "description": f"series {series_id}", "unknownField": 1, **extra}
+
+
+def error_body(code: int, message: str) -> dict[str, Any]:
+    return {
+        "warnings": [],
+        "errors": [{"status": False, "code": code, "message": message}],
+        "success": False,
+    }
+
+
+def client_for(
+    handler: Handler,
+    *,
+    credentials: Credentials = BASIC,
+    fake: FakeTime | None = None,
+    events: list[ClientEvent] | None = None,
+    **kwargs: Any,
+) -> CouponClient:
+    fake = fake or FakeTime()
+    return CouponClient(
+        base_url=BASE,
+        credentials=credentials,
+        transport=httpx.MockTransport(handler),
+        sleep=fake.sleep,
+        clock=fake.clock,
+        random=lambda: 1.0,
+        on_event=None if events is None else events.append,
+        **kwargs,
+    )
+
+
+def token_answer(token: str, ttl: int = 300) -> httpx.Response:
+    return httpx.Response(
+        200, json={"data": {"accessToken": token, "ttlSeconds": ttl}, "errors": None}
+    )
+
+
+# ---------------------------------------------------------------------------- construction
+
+
+def test_base_url_must_be_https_except_loopback() -> None:
+    for url in ("http://eu.api.capillarytech.com", "ftp://x.example", "not a url", "https://"):
+        with pytest.raises(ConfigError):
+            CouponClient(base_url=url, credentials=BASIC)
+    for url in ("http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:9", BASE + "/"):
+        client = CouponClient(base_url=url, credentials=BASIC)
+        assert not client.base_url.endswith("/")
+
+
+def test_base_url_missing_names_the_variable() -> None:
+    with pytest.raises(ConfigError, match="CAPILLARY_BASE_URL"):
+        CouponClient(base_url=None, credentials=BASIC)
+    with pytest.raises(ConfigError, match="must not carry credentials"):
+        CouponClient(base_url=f"https://u:{PASSWORD}@host.example", credentials=BASIC)
+
+
+def test_auth_choice_and_missing_credentials() -> None:
+    both = Credentials(
+        username=USERNAME, password=PASSWORD, oauth_key=OAUTH_KEY, oauth_secret=OAUTH_SECRET
+    )
+    assert CouponClient(base_url=BASE, credentials=both).auth == "oauth"
+    assert CouponClient(base_url=BASE, credentials=both, auth="basic").auth == "basic"
+    assert CouponClient(base_url=BASE, credentials=BASIC).auth == "basic"
+    with pytest.raises(ConfigError, match=r"CAPILLARY_OAUTH_KEY.*CAPILLARY_USERNAME"):
+        CouponClient(base_url=BASE, credentials=Credentials())
+    with pytest.raises(ConfigError, match="CAPILLARY_OAUTH_SECRET"):
+        CouponClient(base_url=BASE, credentials=BASIC, auth="oauth")
+
+
+def test_from_environment_reads_prefixed_variables() -> None:
+    environ = {
+        "CAPILLARY_PROD_USERNAME": USERNAME,
+        "CAPILLARY_PROD_PASSWORD": PASSWORD,
+        "CAPILLARY_PROD_BASE_URL": BASE,
+    }
+    env = Environment(name="prod", env_prefix="CAPILLARY_PROD", batch_size=7, parallelism=2)
+    client = CouponClient.from_environment(env, environ=environ)
+    assert (client.auth, client.base_url, client.batch_size, client.concurrency) == (
+        "basic",
+        BASE,
+        7,
+        2,
+    )
+    with pytest.raises(ConfigError, match="CAPILLARY_PROD_OAUTH_KEY"):
+        CouponClient.from_environment(env, environ={"CAPILLARY_PROD_BASE_URL": BASE})
+
+
+def test_repr_shows_url_and_auth_only() -> None:
+    client = CouponClient(base_url=BASE, credentials=BASIC)
+    assert repr(client) == f"CouponClient(base_url={BASE!r}, auth='basic')"
+
+
+# ---------------------------------------------------------------------------- auth
+
+
+async def test_basic_header_exact_and_common_headers() -> None:
+    seen: list[httpx.Request] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"entity": [series(1)], "warnings": []})
+
+    async with client_for(handler) as client:
+        await client.get_series([1])
+    (request,) = seen
+    assert request.headers["Authorization"] == BASIC_HEADER
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.headers["Accept"] == "application/json"
+    assert request.headers["User-Agent"].startswith("reconciler/")
+    assert str(request.url) == f"{BASE}/v2/coupon/series?ids=1"
+
+
+async def test_oauth_token_generated_once_and_shared_by_concurrent_calls() -> None:
+    generated = 0
+    token_bodies: list[Any] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal generated
+        if request.url.path == "/v3/oauth/token/generate":
+            generated += 1
+            token_bodies.append(json.loads(request.content))
+            await asyncio.sleep(0.01)  # let the other callers pile up behind the lock
+            return token_answer("tok-1")
+        assert request.headers["X-CAP-API-OAUTH-TOKEN"] == "tok-1"
+        assert "Authorization" not in request.headers
+        return httpx.Response(200, json=series(int(request.url.path.rsplit("/", 1)[1])))
+
+    async with client_for(handler, credentials=OAUTH) as client:
+        answers = await asyncio.gather(*(client.update_series(i, {"a": i}) for i in range(1, 9)))
+    assert [a["id"] for a in answers] == list(range(1, 9))
+    assert generated == 1
+    assert token_bodies == [{"key": OAUTH_KEY, "secret": OAUTH_SECRET}]
+
+
+async def test_oauth_token_regenerated_before_expiry() -> None:
+    fake = FakeTime()
+    tokens = iter(["tok-1", "tok-2"])
+    used: list[str] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v3/oauth/token/generate":
+            return token_answer(next(tokens), ttl=300)
+        used.append(request.headers["X-CAP-API-OAUTH-TOKEN"])
+        return httpx.Response(200, json={"entity": [], "warnings": []})
+
+    async with client_for(handler, credentials=OAUTH, fake=fake) as client:
+        await client.get_series([1])
+        fake.now += 250  # within the 30 s safety margin of the 300 s token: still used
+        await client.get_series([1])
+        fake.now += 25  # 275 s old: inside the margin, a new one is generated first
+        await client.get_series([1])
+        assert client.tokens_generated == 2
+    assert used == ["tok-1", "tok-1", "tok-2"]
+
+
+async def test_oauth_401_regenerates_once_then_retries_the_call() -> None:
+    tokens = iter(["tok-old", "tok-new"])
+    calls: list[str] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v3/oauth/token/generate":
+            return token_answer(next(tokens))
+        token = request.headers["X-CAP-API-OAUTH-TOKEN"]
+        calls.append(token)
+        if token == "tok-old":
+            return httpx.Response(401, json=error_body(401, "token expired"))
+        return httpx.Response(200, json=series(5))
+
+    async with client_for(handler, credentials=OAUTH) as client:
+        answer = await client.create_series({"description": "x"})
+    assert answer["id"] == 5
+    assert calls == ["tok-old", "tok-new"]
+
+
+async def test_persistent_401_is_auth_error_after_one_regeneration() -> None:
+    generated = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal generated
+        if request.url.path == "/v3/oauth/token/generate":
+            generated += 1
+            return token_answer(f"tok-{generated}")
+        return httpx.Response(401, json=error_body(401, "authentication failed"))
+
+    async with client_for(handler, credentials=OAUTH) as client:
+        with pytest.raises(AuthError) as caught:
+            await client.get_series([1])
+    assert generated == 2
+    assert caught.value.status == 401
+
+
+async def test_basic_403_is_auth_error_without_retry() -> None:
+    calls = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        return httpx.Response(403, json=error_body(403, "forbidden"))
+
+    async with client_for(handler) as client:
+        with pytest.raises(AuthError, match="403 Forbidden"):
+            await client.update_series(1, {})
+    assert calls == 1
+
+
+async def test_token_endpoint_refusal_is_auth_error() -> None:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            401, json={"data": None, "errors": [{"code": 401, "message": "bad key"}]}
+        )
+
+    async with client_for(handler, credentials=OAUTH) as client:
+        with pytest.raises(AuthError, match="bad key"):
+            await client.get_series([1])
+
+
+async def test_token_answer_without_token_is_auth_error() -> None:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"data": {}, "errors": None})
+
+    async with client_for(handler, credentials=OAUTH) as client:
+        with pytest.raises(AuthError, match="gave no token"):
+            await client.get_series([1])
+
+
+# ---------------------------------------------------------------------------- reads
+
+
+async def test_batches_split_concurrency_bounded_results_merged() -> None:
+    asked: list[list[int]] = []
+    in_flight = 0
+    most = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, most
+        ids = [int(i) for i in request.url.params["ids"].split(",")]
+        asked.append(ids)
+        in_flight += 1
+        most = max(most, in_flight)
+        await asyncio.sleep(0.005)
+        in_flight -= 1
+        return httpx.Response(
+            200, json={"entity": [series(i) for i in ids], "warnings": [f"w{ids[0]}"]}
+        )
+
+    ids = list(range(1, 24))
+    async with client_for(handler, batch_size=3, concurrency=2) as client:
+        result = await client.get_series(ids)
+    assert sorted(i for batch in asked for i in batch) == ids
+    assert all(len(batch) <= 3 for batch in asked)
+    assert len(asked) == 8
+    assert most == 2
+    assert list(result.found) == ids
+    assert result.missing == ()
+    assert sorted(result.warnings) == sorted(f"w{b[0]}" for b in asked)
+    assert result.found[4]["unknownField"] == 1
+
+
+async def test_missing_and_duplicate_ids() -> None:
+    asked: list[str] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.params["ids"])
+        return httpx.Response(200, json={"entity": [series(7), series(99)], "warnings": []})
+
+    async with client_for(handler) as client:
+        result = await client.get_series([7, 8, 7, 9, 8])
+        empty = await client.get_series([])
+    assert asked == ["7,8,9"]
+    assert list(result.found) == [7]
+    assert result.missing == (8, 9)
+    assert any("99" in str(w) for w in result.warnings)  # an id not asked for is reported
+    assert empty == FetchResult(found={})
+
+
+async def test_invalid_series_code_splits_batch_to_find_the_unknown_id() -> None:
+    known = {1, 2, 4}
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        ids = [int(i) for i in request.url.params["ids"].split(",")]
+        bad = [i for i in ids if i not in known]
+        if bad:
+            return httpx.Response(
+                400, json=error_body(707, f"Coupon Series ID = {bad[0]} is invalid")
+            )
+        return httpx.Response(200, json={"entity": [series(i) for i in ids], "warnings": []})
+
+    async with client_for(handler, batch_size=4) as client:
+        result = await client.get_series([1, 2, 3, 4])
+    assert sorted(result.found) == [1, 2, 4]
+    assert result.missing == (3,)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"data": []},
+        [series(1)],
+        {"entity": "nope"},
+        {"entity": [{"description": "no id"}]},
+        "<html>maintenance</html>",
+    ],
+)
+async def test_get_bad_response(body: Any) -> None:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if isinstance(body, str):
+            return httpx.Response(200, text=body)
+        return httpx.Response(200, json=body)
+
+    async with client_for(handler) as client:
+        with pytest.raises(BadResponse) as caught:
+            await client.get_series([1])
+    assert caught.value.method == "GET"
+    assert len(str(caught.value)) < 500
+
+
+async def test_list_series_camel_cases_keys() -> None:
+    body = {
+        "response": {
+            "status": {"success": True, "code": 200, "message": "SUCCESS"},
+            "series": {
+                "items": {
+                    "item": [
+                        {"id": "11", "discount_code": "A", "valid_till_date": "2026-01-01"},
+                        {"id": 12, "discount_code": "B", "description": "b"},
+                    ]
+                }
+            },
+        }
+    }
+    seen: list[str] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(200, json=body)
+
+    async with client_for(handler) as client:
+        items = await client.list_series()
+    assert seen == [f"{BASE}/v1.1/coupon/series?format=json"]
+    assert items == [
+        {"id": 11, "discountCode": "A", "validTillDate": "2026-01-01"},
+        {"id": 12, "discountCode": "B", "description": "b"},
+    ]
+
+
+async def test_list_series_single_item_and_bad_shape() -> None:
+    answers = iter(
+        [
+            {"response": {"series": {"items": {"item": {"id": 3, "series_code": "X"}}}}},
+            {"response": {"series": {"items": ""}}},
+            {"something": "else"},
+        ]
+    )
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=next(answers))
+
+    async with client_for(handler) as client:
+        assert await client.list_series() == [{"id": 3, "seriesCode": "X"}]
+        assert await client.list_series() == []
+        with pytest.raises(BadResponse, match=r"response\.series\.items"):
+            await client.list_series()
+
+
+# ---------------------------------------------------------------------------- writes
+
+
+async def test_create_and_update_bodies_and_urls() -> None:
+    seen: list[httpx.Request] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=series(751412, warnings=[]))
+
+    async with client_for(handler) as client:
+        created = await client.create_series({"description": "new"})
+        updated = await client.update_series(751412, {"description": "changed"})
+    assert created["id"] == updated["id"] == 751412
+    post, put = seen
+    assert (post.method, str(post.url)) == ("POST", f"{BASE}/v2/coupon/series")
+    assert json.loads(post.content) == {"CouponSeriesV2": {"description": "new"}}
+    assert (put.method, str(put.url)) == ("PUT", f"{BASE}/v2/coupon/series/751412?format=json")
+    assert json.loads(put.content) == {"CouponSeriesV2": {"description": "changed"}}
+
+
+@pytest.mark.parametrize(
+    "body", [{"warnings": []}, {"id": "12"}, {"id": True}, [1], error_body(744, "not saved")]
+)
+async def test_write_answer_not_a_series(body: Any) -> None:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=body)
+
+    async with client_for(handler) as client:
+        with pytest.raises(BadResponse, match="the answer is not a series"):
+            await client.update_series(1, {})
+        with pytest.raises(BadResponse, match="the answer is not a series") as caught:
+            await client.create_series({})
+    if isinstance(body, dict) and body.get("errors"):
+        assert caught.value.codes == (744,)
+
+
+async def test_error_fields_and_message() -> None:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(400, json=error_body(729, "invalid redemption range"))
+
+    async with client_for(handler) as client:
+        with pytest.raises(HttpStatusError) as caught:
+            await client.update_series(751412, {"redemptionRange": "x"})
+    error = caught.value
+    assert str(error) == (
+        "PUT /v2/coupon/series/751412 failed: 400 Bad Request: [729] invalid redemption range"
+    )
+    assert error.method == "PUT"
+    assert error.url == f"{BASE}/v2/coupon/series/751412?format=json"
+    assert error.status == 400
+    assert error.codes == (729,)
+    assert error.api_message == "invalid redemption range"
+
+
+# ---------------------------------------------------------------------------- retries
+
+
+def status_then_ok(
+    statuses: list[int], *, ok: httpx.Response | None = None, headers: dict[str, str] | None = None
+) -> tuple[Handler, list[str]]:
+    """A handler answering each status in turn, then ``ok``; it records the methods."""
+    calls: list[str] = []
+    queue = list(statuses)
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.method)
+        if queue:
+            status = queue.pop(0)
+            return httpx.Response(status, json=error_body(status, "busy"), headers=headers)
+        return ok or httpx.Response(200, json=series(1))
+
+    return handler, calls
+
+
+@pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
+async def test_get_and_put_retry_statuses_with_full_jitter_backoff(status: int) -> None:
+    fake = FakeTime()
+    handler, calls = status_then_ok([status, status, status])
+    events: list[ClientEvent] = []
+    async with client_for(handler, fake=fake, events=events, rate_limit_per_minute=1000) as client:
+        assert (await client.update_series(1, {}))["id"] == 1
+    assert calls == ["PUT"] * 4
+    assert fake.sleeps == [0.5, 1.0, 2.0]  # random() == 1.0: the top of each jitter range
+    retrying = [e for e in events if isinstance(e, Retrying)]
+    assert [e.attempt for e in retrying] == [1, 2, 3]
+    assert str(status) in retrying[0].reason
+
+
+async def test_jitter_scales_the_wait_and_backoff_is_capped() -> None:
+    fake = FakeTime()
+    handler, _ = status_then_ok([500] * 6)
+    client = CouponClient(
+        base_url=BASE,
+        credentials=BASIC,
+        transport=httpx.MockTransport(handler),
+        sleep=fake.sleep,
+        clock=fake.clock,
+        random=lambda: 0.25,
+        max_attempts=7,
+        backoff_base_seconds=1.0,
+        backoff_max_seconds=10.0,
+    )
+    async with client:
+        await client.update_series(1, {})
+    assert fake.sleeps == [0.25, 0.5, 1.0, 2.0, 2.5, 2.5]
+
+
+async def test_api_code_786_is_retried_on_get() -> None:
+    answers = [httpx.Response(400, json=error_body(786, "unable to process"))]
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if answers:
+            return answers.pop()
+        return httpx.Response(200, json={"entity": [series(1)], "warnings": []})
+
+    async with client_for(handler) as client:
+        assert 1 in (await client.get_series([1])).found
+
+
+async def test_retries_exhausted_raise_typed_errors() -> None:
+    for status, kind in ((429, RateLimited), (503, HttpStatusError), (500, HttpStatusError)):
+        handler, calls = status_then_ok([status] * 10)
+        async with client_for(handler, max_attempts=3) as client:
+            with pytest.raises(kind, match=rf"after 3 attempts\): {status}") as caught:
+                await client.get_series([1])
+        assert len(calls) == 3
+        assert caught.value.status == status
+
+
+async def test_not_retried_statuses() -> None:
+    for status in (400, 404, 415):
+        handler, calls = status_then_ok([status])
+        async with client_for(handler) as client:
+            with pytest.raises(HttpStatusError):
+                await client.update_series(1, {})
+        assert len(calls) == 1
+
+
+async def test_retry_after_seconds_and_http_date_are_honoured() -> None:
+    fake = FakeTime()
+    handler, _ = status_then_ok([429], headers={"Retry-After": "7"})
+    async with client_for(handler, fake=fake) as client:
+        await client.update_series(1, {})
+    assert fake.sleeps == [7.0]
+
+    fake = FakeTime()
+    wall = 1_700_000_000.0
+    handler, _ = status_then_ok([503], headers={"Retry-After": formatdate(wall + 12, usegmt=True)})
+    async with client_for(handler, fake=fake, wall_clock=lambda: wall) as client:
+        await client.update_series(1, {})
+    assert fake.sleeps == [12.0]
+
+
+async def test_retry_after_too_long_gives_up_at_once() -> None:
+    handler, calls = status_then_ok([429], headers={"Retry-After": "3600"})
+    async with client_for(handler) as client:
+        with pytest.raises(RateLimited, match="asks to wait 3600s"):
+            await client.get_series([1])
+    assert len(calls) == 1
+
+
+def raising_then_ok(errors: list[Exception]) -> tuple[Handler, list[str]]:
+    calls: list[str] = []
+    queue = list(errors)
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.method)
+        if queue:
+            raise queue.pop(0)
+        if request.method == "GET":
+            return httpx.Response(200, json={"entity": [series(1)], "warnings": []})
+        return httpx.Response(200, json=series(1))
+
+    return handler, calls
+
+
+TRANSPORT_FAILURES: list[Exception] = [
+    httpx.ConnectError("refused"),
+    httpx.ConnectTimeout("connect timeout"),
+    httpx.ReadTimeout("read timeout"),
+    httpx.WriteTimeout("write timeout"),
+    httpx.ReadError("connection reset by peer"),
+    httpx.RemoteProtocolError("server disconnected"),
+    httpx.PoolTimeout("pool"),
+]
+
+
+@pytest.mark.parametrize("failure", TRANSPORT_FAILURES, ids=lambda e: type(e).__name__)
+async def test_get_and_put_retried_after_transport_failures(failure: Exception) -> None:
+    handler, calls = raising_then_ok([failure, failure])
+    async with client_for(handler) as client:
+        assert 1 in (await client.get_series([1])).found
+    assert calls == ["GET"] * 3
+    handler, calls = raising_then_ok([failure])
+    async with client_for(handler) as client:
+        await client.update_series(1, {})
+    assert calls == ["PUT"] * 2
+
+
+async def test_transport_failures_exhausted_raise_transport_error() -> None:
+    handler, calls = raising_then_ok([httpx.ReadTimeout("slow")] * 5)
+    async with client_for(handler, max_attempts=5) as client:
+        with pytest.raises(TransportError, match=r"after 5 attempts\): ReadTimeout") as caught:
+            await client.get_series([1])
+    assert not isinstance(caught.value, AmbiguousCreate)
+    assert len(calls) == 5
+
+
+async def test_unusable_transport_error_not_retried() -> None:
+    handler, calls = raising_then_ok([httpx.UnsupportedProtocol("nope")])
+    async with client_for(handler) as client:
+        with pytest.raises(TransportError):
+            await client.get_series([1])
+    assert len(calls) == 1
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        httpx.ReadTimeout("read timeout"),
+        httpx.WriteTimeout("write timeout"),
+        httpx.ReadError("connection reset by peer"),
+        httpx.RemoteProtocolError("server disconnected"),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+async def test_post_never_retried_once_it_may_have_been_sent(failure: Exception) -> None:
+    handler, calls = raising_then_ok([failure])
+    async with client_for(handler) as client:
+        with pytest.raises(AmbiguousCreate) as caught:
+            await client.create_series({"description": "x"})
+    assert calls == ["POST"]
+    message = str(caught.value)
+    assert "ambiguous" in message
+    assert "may or may not exist" in message
+    assert "do not retry blindly" in message
+    assert caught.value.method == "POST"
+
+
+@pytest.mark.parametrize("status", [500, 502, 504])
+async def test_post_server_error_is_ambiguous_not_retried(status: int) -> None:
+    handler, calls = status_then_ok([status])
+    async with client_for(handler) as client:
+        with pytest.raises(AmbiguousCreate, match="ambiguous") as caught:
+            await client.create_series({})
+    assert calls == ["POST"]
+    assert caught.value.status == status
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [httpx.ConnectError("refused"), httpx.ConnectTimeout("t"), httpx.PoolTimeout("p")],
+    ids=lambda e: type(e).__name__,
+)
+async def test_post_retried_when_it_certainly_was_not_sent(failure: Exception) -> None:
+    handler, calls = raising_then_ok([failure, failure])
+    async with client_for(handler) as client:
+        assert (await client.create_series({}))["id"] == 1
+    assert calls == ["POST"] * 3
+
+
+@pytest.mark.parametrize("status", [429, 503])
+async def test_post_retried_after_a_refusal(status: int) -> None:
+    handler, calls = status_then_ok([status])
+    async with client_for(handler) as client:
+        assert (await client.create_series({}))["id"] == 1
+    assert calls == ["POST"] * 2
+
+
+async def test_post_786_on_a_4xx_is_not_retried() -> None:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(400, json=error_body(786, "unable to process"))
+
+    async with client_for(handler) as client:
+        with pytest.raises(HttpStatusError) as caught:
+            await client.create_series({})
+    assert not isinstance(caught.value, AmbiguousCreate)
+    assert caught.value.codes == (786,)
+
+
+async def test_timeout_is_set_on_every_call() -> None:
+    timeouts: list[Any] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        timeouts.append(request.extensions["timeout"])
+        return httpx.Response(200, json=series(1))
+
+    async with client_for(handler, timeout_seconds=2.5) as client:
+        await client.create_series({})
+    assert timeouts == [{"connect": 2.5, "read": 2.5, "write": 2.5, "pool": 2.5}]
+
+
+async def test_a_failing_batch_cancels_the_others() -> None:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.params["ids"] == "1":
+            return httpx.Response(400, json=error_body(755, "x"))  # one id: reported missing
+        if request.url.params["ids"] == "2":
+            return httpx.Response(404, json=error_body(1, "gone"))
+        await asyncio.sleep(10)
+        raise AssertionError("not cancelled")
+
+    async with client_for(handler, batch_size=1, concurrency=3) as client:
+        with pytest.raises(HttpStatusError, match="gone"):
+            await asyncio.wait_for(client.get_series([1, 2, 3]), timeout=2)
+
+
+# ---------------------------------------------------------------------------- rate limit
+
+
+async def test_rate_limit_holds_calls_over_the_limit() -> None:
+    fake = FakeTime()
+    starts: list[float] = []
+    events: list[ClientEvent] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        starts.append(fake.now)
+        return httpx.Response(200, json=series(1))
+
+    async with client_for(handler, fake=fake, events=events, rate_limit_per_minute=3) as client:
+        await asyncio.gather(*(client.update_series(1, {}) for _ in range(7)))
+    assert [s - 1000.0 for s in starts] == [0, 0, 0, 60, 60, 60, 120]
+    waits = [e.delay_seconds for e in events if isinstance(e, RateLimitWait)]
+    assert waits == [60.0, 60.0]
+    # no 60-second window ever holds more than the limit
+    assert all(sum(1 for t in starts if s <= t < s + 60) <= 3 for s in starts)
+
+
+async def test_rate_limit_counts_token_calls_and_retries() -> None:
+    fake = FakeTime()
+    starts: list[float] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        starts.append(fake.now)
+        if request.url.path.endswith("generate"):
+            return token_answer("t")
+        if len(starts) == 2:
+            return httpx.Response(503, json=error_body(786, "retry"))
+        return httpx.Response(200, json=series(1))
+
+    async with client_for(handler, credentials=OAUTH, fake=fake, rate_limit_per_minute=2) as client:
+        await client.update_series(1, {})
+    # token at 0, PUT (503) at 0, backoff 0.5 s, then the limiter holds the retry to 60 s
+    assert [s - 1000.0 for s in starts] == [0, 0, 60]
+
+
+# ---------------------------------------------------------------------------- redaction
+
+
+async def test_credentials_never_in_errors_logs_or_repr(caplog: pytest.LogCaptureFixture) -> None:
+    token = "tok-VERY-SECRET-123"
+    both = Credentials(
+        username=USERNAME, password=PASSWORD, oauth_key=OAUTH_KEY, oauth_secret=OAUTH_SECRET
+    )
+    secrets = [PASSWORD, MD5, BASIC_HEADER.split()[1], OAUTH_KEY, OAUTH_SECRET, token, USERNAME]
+
+    async def echo(request: httpx.Request) -> httpx.Response:
+        # A hostile server echoes everything it was sent into its error message.
+        if request.url.path.endswith("generate"):
+            return token_answer(token)
+        echoed = f"{dict(request.headers)} {request.content.decode()} {BASIC_HEADER} {MD5}"
+        return httpx.Response(400, json=error_body(712, echoed))
+
+    async def reset(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadError(f"reset while sending {request.headers} {PASSWORD}")
+
+    caught: list[ApiError] = []
+    caplog.set_level(logging.DEBUG, logger="reconciler.client")
+    for auth in ("basic", "oauth"):
+        async with client_for(echo, credentials=both, auth=auth, max_attempts=2) as client:
+            for call in (
+                client.get_series([1]),
+                client.update_series(1, {"p": PASSWORD}),
+                client.create_series({"p": PASSWORD}),
+            ):
+                with pytest.raises(ApiError) as info:
+                    await call
+                caught.append(info.value)
+            assert all(s not in repr(client) for s in secrets)
+        async with client_for(reset, credentials=both, auth=auth, max_attempts=2) as client:
+            for call in (client.get_series([1]), client.create_series({})):
+                with pytest.raises(TransportError) as transport_info:
+                    await call
+                caught.append(transport_info.value)
+    assert len(caught) == 10
+    texts = [caplog.text]
+    for error in caught:
+        texts += [str(error), repr(error), error.url, error.api_message]
+    for text in texts:
+        for secret in secrets:
+            assert secret not in text, (secret, text)
+    assert "712" in str(caught[0])
+    assert "GET /v2/coupon/series?ids=1 -> 400 attempt 1" in caplog.text
+
+
+async def test_debug_log_has_method_path_status_attempt(caplog: pytest.LogCaptureFixture) -> None:
+    handler, _ = status_then_ok([503])
+    caplog.set_level(logging.DEBUG, logger="reconciler.client")
+    async with client_for(handler) as client:
+        await client.update_series(3, {})
+    lines = [r.getMessage() for r in caplog.records if r.name == "reconciler.client"]
+    assert lines[0].startswith("PUT /v2/coupon/series/3?format=json -> 503 attempt 1 ")
+    assert lines[1].startswith("PUT /v2/coupon/series/3?format=json -> 200 attempt 2 ")
+
+
+async def test_events_report_token_generation() -> None:
+    events: list[ClientEvent] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("generate"):
+            return token_answer("t", ttl=600)
+        return httpx.Response(200, json=series(1))
+
+    async with client_for(handler, credentials=OAUTH, events=events) as client:
+        await client.create_series({})
+    assert events == [TokenGenerated(ttl_seconds=600.0)]

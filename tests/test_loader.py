@@ -1,0 +1,161 @@
+"""Loading a directory of series files and the settings file."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from reconciler.loader import load_series, load_settings
+from reconciler.settings import Environment
+
+BASE = """\
+description: Test series
+discountCode: {code}
+discountType: ABS
+discountValue: 100
+anyUser: true
+clientHandlingType: DISC_CODE
+expiryStrategyType: SERIES_EXPIRY
+validTillDate: 2030-12-31
+"""
+
+
+def _series(code: str, extra: str = "") -> str:
+    return BASE.format(code=code) + extra
+
+
+def _tree(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+SETTINGS = """\
+defaults:
+  smsTemplate: "Hi {{first_name}}"
+  maxCreate: 500
+ignore:
+  - field: priority
+    reason: set in the CRM
+environments:
+  production:
+    base_url: https://eu.api.capillarytech.com
+    auth: basic
+    env_prefix: CAPILLARY_PROD
+    batch_size: 10
+    timeout_seconds: 15
+  local:
+    base_url: http://127.0.0.1:8080
+"""
+
+
+def test_keys_nesting_hidden_files_and_defaults(tmp_path: Path) -> None:
+    _tree(tmp_path, {
+        "reconciler.yaml": SETTINGS,
+        "summer/sale-10.yaml": _series("S10", "maxCreate: 20\n"),
+        "b.yml": _series("B"),
+        ".state/production.yaml": "not: a series\n",
+        ".hidden.yaml": "- not a series\n",
+        "notes.txt": "ignored",
+    })
+    result = load_series(tmp_path, display_root=tmp_path)
+    assert result.ok, result.problems
+    assert [s.key for s in result.series] == ["b", "summer/sale-10"]
+    sale = result.series[1]
+    assert sale.file == "summer/sale-10.yaml"
+    assert sale.fields["maxCreate"] == 20  # the file wins over the defaults
+    assert sale.fields["smsTemplate"] == "Hi {{first_name}}"
+    assert result.series[0].fields["maxCreate"] == 500
+    assert sale.lines["maxCreate"] == 9 and sale.lines["smsTemplate"] == 0
+    assert sale.declared == frozenset(sale.fields)
+    assert "seriesCode" not in sale.declared
+    assert len(sale.digest) == 64
+    env = result.settings.environments["production"]
+    assert env == Environment(name="production", base_url="https://eu.api.capillarytech.com",
+                              auth="basic", env_prefix="CAPILLARY_PROD", batch_size=10,
+                              timeout_seconds=15.0)
+    assert result.settings.environments["local"].base_url == "http://127.0.0.1:8080"
+    assert [r.field for r in result.settings.ignore] == ["priority"]
+
+
+def test_the_digest_covers_every_file(tmp_path: Path) -> None:
+    _tree(tmp_path, {"reconciler.yaml": SETTINGS, "a.yaml": _series("A")})
+    first = load_series(tmp_path).digest
+    assert load_series(tmp_path).digest == first
+    (tmp_path / "reconciler.yaml").write_text(SETTINGS.replace("500", "501"))
+    second = load_series(tmp_path).digest
+    assert second != first
+    (tmp_path / "a.yaml").rename(tmp_path / "b.yaml")
+    assert load_series(tmp_path).digest != second
+
+
+def test_only_files_without_errors_become_series(tmp_path: Path) -> None:
+    _tree(tmp_path, {"good.yaml": _series("G", "smsTemplate: hi\n"),
+                     "bad.yaml": _series("X", "smsTemplate: hi\nmaxCreate: lots\n")})
+    result = load_series(tmp_path, display_root=tmp_path)
+    assert not result.ok
+    assert [s.key for s in result.series] == ["good"]
+    assert [p.file for p in result.problems] == ["bad.yaml"]
+
+
+def test_options_of_a_series(tmp_path: Path) -> None:
+    _tree(tmp_path, {"a.yaml": _series("A", "smsTemplate: hi\nreconciler:\n  retire: true\n"
+                                       "  ignore:\n    - field: maxRedeem\n"
+                                       "      reason: ops tune it\n")})
+    result = load_series(tmp_path, display_root=tmp_path)
+    assert result.ok, result.problems
+    options = result.series[0].options
+    assert options.retire is True
+    assert [(r.field, r.reason, r.source) for r in options.ignore] == [
+        ("maxRedeem", "ops tune it", "a.yaml")]
+    assert "reconciler" not in result.series[0].fields
+
+
+def test_past_dates_are_relative_to_today(tmp_path: Path) -> None:
+    _tree(tmp_path, {"a.yaml": _series("A", "smsTemplate: hi\n")})
+    assert load_series(tmp_path, today=date(2030, 6, 1)).problems == ()
+    (warning,) = load_series(tmp_path, today=date(2031, 1, 1)).problems
+    assert "already past" in warning.message and not warning.is_error
+
+
+def test_no_settings_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CAPILLARY_BASE_URL", "https://apac.api.capillarytech.com")
+    settings, problems = load_settings(tmp_path)
+    assert problems == []
+    assert settings.environments == {
+        "default": Environment(name="default", base_url="https://apac.api.capillarytech.com")
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "needle"),
+    [
+        ("environments:\n  p:\n    token: abc\n", 3, "secrets never live in files"),
+        ("environments:\n  p:\n    env_prefix: ACME\n    api_key: x\n", 4,
+         "set ACME_PASSWORD in the environment"),
+        ("environments:\n  p:\n    base_url: http://10.0.0.1\n", 3, "must use https"),
+        ("environments:\n  p:\n    base_url: eu.api.capillarytech.com\n", 3, "full address"),
+        ("environments:\n  p:\n    auth: token\n", 3, "auth"),
+        ("environments:\n  p:\n    batch_size: 0\n", 3, "batch_size"),
+        ("environments:\n  p:\n    parallelism: true\n", 3, "parallelism"),
+        ("environments:\n  p:\n    env_prefix: capillary\n", 3, "upper-case"),
+        ("password: x\n", 1, "secrets never live in files: set CAPILLARY_PASSWORD"),
+        ("defaults: [1]\n", 1, "defaults must be a mapping"),
+        ("environments: [prod]\n", 1, "environments must be a mapping"),
+    ],
+)
+def test_settings_problems(tmp_path: Path, text: str, line: int, needle: str) -> None:
+    (tmp_path / "reconciler.yaml").write_text(text)
+    _settings, problems = load_settings(tmp_path)
+    assert any(p.line == line and needle in p.message for p in problems), problems
+
+
+def test_http_is_allowed_for_loopback_only(tmp_path: Path) -> None:
+    for url in ("http://localhost:8080", "http://127.0.0.5", "http://[::1]:9000"):
+        (tmp_path / "reconciler.yaml").write_text(f"environments:\n  l:\n    base_url: {url}\n")
+        settings, problems = load_settings(tmp_path)
+        assert problems == [], url
+        assert settings.environments["l"].base_url == url

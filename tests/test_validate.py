@@ -1,0 +1,152 @@
+"""The validation rules, run the way users run them: ``reconciler validate`` on files."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from reconciler.cli import main
+from reconciler.loader import load_series
+
+CORPUS = Path(__file__).parent / "corpus" / "invalid"
+EXPECTED: dict[str, list[dict[str, Any]]] = yaml.safe_load(
+    (CORPUS / "expected.yaml").read_text()
+)
+REPO = Path(__file__).resolve().parents[1]
+LINE = re.compile(r"^(?P<file>[^:]+?)(?::(?P<line>\d+):(?P<column>\d+))?: "
+                  r"(?P<severity>error|warning): (?P<message>.*)$")
+
+BASE = """\
+description: Test series
+discountCode: T1
+discountType: ABS
+discountValue: 100
+anyUser: true
+smsTemplate: "Hi {{first_name}}"
+clientHandlingType: DISC_CODE
+expiryStrategyType: SERIES_EXPIRY
+validTillDate: 2030-12-31
+"""
+
+
+def _run(directory: Path) -> Any:
+    return CliRunner().invoke(main, ["validate", "--dir", str(directory)])
+
+
+def _problems(output: str) -> list[dict[str, Any]]:
+    found = []
+    for line in output.splitlines():
+        match = LINE.match(line)
+        if match:
+            found.append(match.groupdict())
+    return found
+
+
+def test_the_corpus_is_large_enough() -> None:
+    cases = [p for p in CORPUS.iterdir() if p.name != "expected.yaml"]
+    assert len(cases) >= 45
+    assert sorted(p.name for p in cases) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("case", sorted(EXPECTED))
+def test_corpus_case(case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    source = CORPUS / case
+    target = tmp_path / "series"
+    if source.is_dir():
+        shutil.copytree(source, target)
+    else:
+        target.mkdir()
+        shutil.copy(source, target / case)
+    monkeypatch.chdir(tmp_path)
+    result = _run(Path("series"))
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert "Traceback" not in result.output
+    assert result.exit_code == 1, result.output
+    reported = _problems(result.output)
+    expected = EXPECTED[case]
+    assert len(reported) == len(expected), result.output
+    unmatched = list(reported)
+    for want in expected:
+        file = "series/" + (want.get("file") or case)
+        for got in unmatched:
+            if (
+                got["file"] == file
+                and int(got["line"] or 0) == want["line"]
+                and ("column" not in want or int(got["column"] or 0) == want["column"])
+                and got["severity"] == want.get("severity", "error")
+                and want["contains"] in got["message"]
+            ):
+                unmatched.remove(got)
+                break
+        else:
+            pytest.fail(f"{case}: no problem matches {want}\n{result.output}")
+
+
+def test_the_repository_series_are_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)
+    result = _run(Path("series"))
+    assert result.exit_code == 0, result.output
+    assert "error:" not in result.output
+    assert "series valid" in result.output
+
+
+def test_three_problems_in_one_file_are_all_reported(tmp_path: Path) -> None:
+    text = BASE.replace("discountType: ABS", "discountType: FLAT")
+    text += "discountValeu: 10\nnumIssued: 0\n"
+    (tmp_path / "a.yaml").write_text(text)
+    result = load_series(tmp_path, display_root=tmp_path)
+    assert [p.line for p in result.problems] == [3, 10, 11]
+    assert not result.ok
+    assert result.series == ()
+
+
+def test_two_broken_files_are_both_reported(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(BASE + "maxCreate: lots\n")
+    (tmp_path / "b.yaml").write_text(BASE.replace("T1", "T2") + "colour: red\n")
+    (tmp_path / "c.yaml").write_text(BASE.replace("T1", "T3"))
+    result = _run(tmp_path)
+    assert result.exit_code == 1
+    files = {Path(p["file"]).name for p in _problems(result.output)}
+    assert files == {"a.yaml", "b.yaml"}
+    assert "2 error(s)" in result.output
+
+
+def test_warnings_alone_exit_zero(tmp_path: Path) -> None:
+    text = BASE.replace("validTillDate: 2030-12-31", "validTillDate: 2030-06-12T00:00:00+05:30")
+    (tmp_path / "a.yaml").write_text(text)
+    result = _run(tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "warning: validTillDate 2030-06-12T00:00:00+05:30 is 2030-06-11T18:30:00Z" in (
+        result.output
+    )
+
+
+def test_a_missing_directory_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    result = _run(tmp_path / "nope")
+    assert result.exit_code == 1
+    assert "does not exist" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_the_api_form_of_friendly_values(tmp_path: Path) -> None:
+    text = BASE + (
+        "redemptionRange: {dom: [1, 15], dow: [1], hours: [-1]}\n"
+        "storeIdsJson: [101, 102]\n"
+        "redeemAtStore: '[-1]'\n"
+        "redemptionValidFrom: 2030-01-01T05:30:00+05:30\n"
+    )
+    (tmp_path / "a.yaml").write_text(text)
+    result = load_series(tmp_path)
+    assert result.ok, result.problems
+    fields = result.series[0].fields
+    assert fields["redemptionRange"] == '{"dom": [1, 15], "dow": [1], "hours": [-1]}'
+    assert fields["storeIdsJson"] == "[101, 102]"
+    assert fields["redeemAtStore"] == "[-1]"
+    assert fields["validTillDate"] == "2030-12-31T00:00:00+00:00"
+    assert fields["redemptionValidFrom"] == "2030-01-01T05:30:00+05:30"

@@ -1,0 +1,200 @@
+"""Policy checks on the GitHub workflows under .github/workflows (no network, no actionlint).
+
+Each workflow: a ``permissions`` block (at the top or on every job) granting no ``write-all``;
+every action pinned to a full commit SHA with a ``# vX.Y.Z`` comment; secrets only as
+``${{ secrets.X }}`` values inside ``env:`` or ``with:``; no ``pull_request_target``; a
+``timeout-minutes`` on every job; ``set -euo pipefail`` at the top of every bash script. The
+apply workflow runs one apply at a time per environment, never cancels one, and ignores pushes
+that change only ``series/.state/``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKFLOWS = ROOT / ".github" / "workflows"
+WORKFLOW_FILES = sorted([*WORKFLOWS.glob("*.yml"), *WORKFLOWS.glob("*.yaml")])
+
+SHA_PIN = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
+USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(\S+)\s*(#.*)?$")
+SECRET_REF = re.compile(r"\bsecrets\s*[.\[]")
+SECRET_EXPR = re.compile(r"\$\{\{\s*secrets\.[A-Za-z_][A-Za-z0-9_]*\s*\}\}")
+PERMISSION_LEVELS = {"read", "write", "none"}
+
+
+def load(path: Path) -> dict[str, Any]:
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert isinstance(doc, dict), f"{path.name}: not a mapping"
+    # YAML 1.1 reads the key `on` as True.
+    if True in doc:
+        doc["on"] = doc.pop(True)
+    return doc
+
+
+def jobs(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    found = doc.get("jobs")
+    assert isinstance(found, dict) and found, "no jobs"
+    return found
+
+
+def triggers(doc: dict[str, Any]) -> dict[str, Any]:
+    on = doc["on"]
+    if isinstance(on, str):
+        return {on: None}
+    if isinstance(on, list):
+        return dict.fromkeys(on)
+    assert isinstance(on, dict)
+    return on
+
+
+def secret_uses(node: Any, where: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], str]]:
+    """Every string that refers to ``secrets.X``, with the path of keys leading to it."""
+    found: list[tuple[tuple[str, ...], str]] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += secret_uses(value, (*where, str(key)))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += secret_uses(value, (*where, str(i)))
+    elif isinstance(node, str) and SECRET_REF.search(node):
+        found.append((where, node))
+    return found
+
+
+def test_there_are_workflows() -> None:
+    names = {p.name for p in WORKFLOW_FILES}
+    assert {"plan.yml", "drift.yml", "apply.yml", "tests.yml"} <= names
+
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
+class TestEveryWorkflow:
+    def test_permissions_are_explicit_and_narrow(self, path: Path) -> None:
+        doc = load(path)
+        blocks = []
+        if "permissions" in doc:
+            blocks.append(doc["permissions"])
+        for job_id, job in jobs(doc).items():
+            if "permissions" in job:
+                blocks.append(job["permissions"])
+            else:
+                assert "permissions" in doc, f"{path.name}: job {job_id} has no permissions block"
+        for block in blocks:
+            assert block not in ("write-all", "read-all"), f"{path.name}: {block}"
+            assert isinstance(block, dict), f"{path.name}: permissions must list each scope"
+            for scope, level in block.items():
+                assert level in PERMISSION_LEVELS, f"{path.name}: {scope}: {level}"
+
+    def test_no_pull_request_target(self, path: Path) -> None:
+        assert "pull_request_target" not in triggers(load(path))
+
+    def test_actions_are_pinned_to_a_commit_sha(self, path: Path) -> None:
+        for job in jobs(load(path)).values():
+            uses = [job["uses"]] if "uses" in job else []
+            uses += [step["uses"] for step in job.get("steps", []) if "uses" in step]
+            for ref in uses:
+                if ref.startswith("./"):
+                    continue
+                assert not ref.startswith("docker://") or "@sha256:" in ref, ref
+                if not ref.startswith("docker://"):
+                    assert SHA_PIN.match(ref), f"{path.name}: {ref} is not pinned to a commit"
+        for line in path.read_text(encoding="utf-8").splitlines():
+            m = USES_LINE.match(line)
+            if m and not m.group(1).startswith("./"):
+                comment = m.group(2) or ""
+                assert re.match(r"#\s*v\d+\.\d+\.\d+\b", comment), (
+                    f"{path.name}: {line.strip()!r} lacks a '# vX.Y.Z' comment"
+                )
+
+    def test_secrets_only_as_values_in_env_or_with(self, path: Path) -> None:
+        for where, value in secret_uses(load(path)):
+            assert len(where) >= 2 and where[-2] in ("env", "with"), (
+                f"{path.name}: secrets used at {'.'.join(where)}"
+            )
+            assert SECRET_EXPR.fullmatch(value.strip()), (
+                f"{path.name}: {'.'.join(where)} = {value!r}: a secret must be the whole value"
+            )
+
+    def test_every_job_has_a_timeout(self, path: Path) -> None:
+        for job_id, job in jobs(load(path)).items():
+            if "uses" in job:  # a reusable workflow call has no timeout of its own
+                continue
+            assert isinstance(job.get("timeout-minutes"), int), f"{path.name}: {job_id}"
+
+    def test_bash_scripts_are_strict_and_quiet(self, path: Path) -> None:
+        for job_id, job in jobs(load(path)).items():
+            for step in job.get("steps", []):
+                script = step.get("run")
+                if script is None:
+                    continue
+                lines = [ln.strip() for ln in str(script).splitlines() if ln.strip()]
+                name = f"{path.name}: {job_id}: {step.get('name', lines[0])}"
+                if len(lines) > 1:
+                    assert lines[0] == "set -euo pipefail", f"{name}: starts with {lines[0]!r}"
+                assert not any(re.match(r"set\s+-\w*x", ln) for ln in lines), f"{name}: set -x"
+                assert not SECRET_REF.search(str(script)), f"{name}: secret in a script"
+
+
+def test_plan_workflow_runs_on_pull_requests_under_series() -> None:
+    doc = load(WORKFLOWS / "plan.yml")
+    on = triggers(doc)
+    assert "pull_request" in on
+    assert "series/**" in on["pull_request"]["paths"]
+    assert doc["permissions"] == {"contents": "read", "pull-requests": "write"}
+    text = (WORKFLOWS / "plan.yml").read_text(encoding="utf-8")
+    assert "<!-- reconciler-plan -->" in text
+    assert "--detailed-exitcode" in text and "--format github" in text
+
+
+def test_drift_workflow_is_scheduled_and_can_be_started_by_hand() -> None:
+    doc = load(WORKFLOWS / "drift.yml")
+    on = triggers(doc)
+    assert "schedule" in on and "workflow_dispatch" in on
+    assert doc["permissions"] == {"contents": "read", "issues": "write"}
+
+
+def test_apply_workflow_is_serialised_and_ignores_state_only_pushes() -> None:
+    doc = load(WORKFLOWS / "apply.yml")
+    push = triggers(doc)["push"]
+    assert "series/**" in push["paths"]
+    assert "!series/.state/**" in push["paths"]
+    assert doc["permissions"] == {"contents": "write"}
+    for job in jobs(doc).values():
+        concurrency = job.get("concurrency", doc.get("concurrency"))
+        assert isinstance(concurrency, dict), "apply needs a concurrency group"
+        assert concurrency.get("group")
+        assert concurrency.get("cancel-in-progress") is False
+        assert job.get("environment"), "apply runs in a GitHub environment"
+        steps = job["steps"]
+        commit = [s for s in steps if "series/.state" in str(s.get("run", ""))]
+        assert commit, "the state is committed back"
+        assert all(str(s.get("if", "")).startswith("always()") for s in commit)
+        assert all("[skip ci]" in s["run"] for s in commit)
+
+
+def test_tests_workflow_runs_the_readme_command() -> None:
+    doc = load(WORKFLOWS / "tests.yml")
+    on = triggers(doc)
+    assert "push" in on and "pull_request" in on
+    assert doc["permissions"] == {"contents": "read"}
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = next(
+        ln.strip() for ln in readme.splitlines() if "python -m pytest" in ln and "venv" in ln
+    )
+    scripts = [step.get("run", "") for job in jobs(doc).values() for step in job.get("steps", [])]
+    assert any(command in script for script in scripts), command
+
+
+def test_pre_commit_hook() -> None:
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    (hook,) = [h for h in hooks if h["id"] == "reconciler-validate"]
+    assert hook["entry"] == "reconciler validate"
+    assert hook["language"] == "python"
+    assert hook["pass_filenames"] is False
+    assert re.search(hook["files"], "series/promo/summer.yaml")
+    assert not re.search(hook["files"], "series/.state/production.json")

@@ -1,0 +1,130 @@
+"""The safe, bounded, line-aware YAML loader."""
+
+from __future__ import annotations
+
+import time
+
+from reconciler.yamlsafe import MAX_NODES, Mark, load_yaml
+
+
+def _load(text: str | bytes) -> object:
+    data = text.encode() if isinstance(text, str) else text
+    return load_yaml(data, file="f.yaml")
+
+
+def test_marks_of_keys_and_values_by_path() -> None:
+    loaded = load_yaml(
+        b"description: x\nproductInfo:\n  - productType: SKU\n    productIds: [1, 2]\n",
+        file="f.yaml",
+    )
+    assert loaded.ok and loaded.document is not None
+    doc = loaded.document
+    assert doc.data["productInfo"][0]["productIds"] == [1, 2]
+    assert doc.where(("productInfo", 0, "productType"), key=True) == Mark(3, 5)
+    assert doc.where(("productInfo", 0, "productType")) == Mark(3, 18)
+    assert doc.where(("productInfo", 0, "productIds", 1)) == Mark(4, 21)
+    # A path that is not in the document falls back to its nearest part.
+    assert doc.where(("productInfo", 0, "nothing")) == Mark(3, 5)
+
+
+def test_a_duplicate_key_names_both_lines() -> None:
+    loaded = load_yaml(b"a: 1\nb: 2\na: 3\n", file="f.yaml")
+    (problem,) = loaded.problems
+    assert (problem.line, problem.column) == (3, 1)
+    assert "lines 1 and 3" in problem.message
+    assert not loaded.ok
+
+
+def test_duplicates_are_found_in_nested_mappings() -> None:
+    loaded = load_yaml(b"t:\n  x: 1\n  x: 2\n", file="f.yaml")
+    assert [p.line for p in loaded.problems] == [3]
+
+
+def test_timestamps_stay_text_and_scalars_are_json_like() -> None:
+    loaded = load_yaml(
+        b"d: 2025-12-31\nt: 2025-12-31T10:00:00+05:30\ni: 0x10\nf: 1.5\nb: true\nn: null\n",
+        file="f.yaml",
+    )
+    assert loaded.document is not None
+    assert loaded.document.data == {
+        "d": "2025-12-31", "t": "2025-12-31T10:00:00+05:30", "i": 16, "f": 1.5, "b": True,
+        "n": None,
+    }
+
+
+def test_keys_are_the_text_written() -> None:
+    loaded = load_yaml(b"1: a\nyes: b\n", file="f.yaml")
+    assert loaded.document is not None
+    assert loaded.document.data == {"1": "a", "yes": "b"}
+
+
+def test_tags_never_build_objects() -> None:
+    for text in ("a: !!python/object/apply:os.system ['true']\n", "a: !!binary aGk=\n",
+                 "a: !!set {x}\n", "a: !custom x\n"):
+        loaded = _load(text)
+        assert loaded.document is None  # type: ignore[attr-defined]
+        (problem,) = loaded.problems  # type: ignore[attr-defined]
+        assert "is not allowed" in problem.message
+
+
+def test_an_alias_bomb_is_refused_fast() -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 12):
+        lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]")
+    started = time.perf_counter()
+    loaded = load_yaml("\n".join(lines).encode(), file="f.yaml")
+    assert time.perf_counter() - started < 1.0
+    (problem,) = loaded.problems
+    assert f"{MAX_NODES:,}" in problem.message
+
+
+def test_a_self_referencing_alias_is_refused() -> None:
+    loaded = load_yaml(b"a: &a [*a]\n", file="f.yaml")
+    assert loaded.document is None and loaded.problems
+
+
+def test_a_huge_file_is_refused_before_parsing() -> None:
+    data = b"description: " + b"x" * (5 * 1024 * 1024) + b"\n"
+    started = time.perf_counter()
+    loaded = load_yaml(data, file="f.yaml")
+    assert time.perf_counter() - started < 0.2
+    (problem,) = loaded.problems
+    assert "too large to be a series" in problem.message
+
+
+def test_bytes_that_are_not_utf8_give_their_line() -> None:
+    loaded = load_yaml(b"a: 1\nb: 2\ninfo: caf\xe9\n", file="f.yaml")
+    (problem,) = loaded.problems
+    assert (problem.line, problem.column) == (3, 10)
+    assert "not UTF-8" in problem.message
+
+
+def test_a_utf8_bom_is_accepted() -> None:
+    loaded = load_yaml("\ufeffa: é\n".encode(), file="f.yaml")
+    assert loaded.ok
+
+
+def test_empty_and_comment_only_files() -> None:
+    for data in (b"", b"\n\n", b"# nothing yet\n"):
+        (problem,) = load_yaml(data, file="f.yaml").problems
+        assert "empty" in problem.message
+
+
+def test_the_top_level_must_be_a_mapping() -> None:
+    (problem,) = load_yaml(b"- a\n- b\n", file="f.yaml").problems
+    assert "not a list" in problem.message and problem.line == 1
+    (problem,) = load_yaml(b"hello\n", file="f.yaml").problems
+    assert "not a single value" in problem.message
+
+
+def test_parse_errors_have_a_position_and_plain_words() -> None:
+    (problem,) = load_yaml(b"a: 1\nb: Sale: 10%\n", file="f.yaml").problems
+    assert (problem.line, problem.column) == (2, 8)
+    assert "put quotes around" in problem.message
+    (problem,) = load_yaml(b"a:\n\t- b\n", file="f.yaml").problems
+    assert problem.line == 2 and "tab" in problem.message
+
+
+def test_deep_nesting_is_refused() -> None:
+    loaded = load_yaml(b"a: " + b"[" * 200 + b"]" * 200 + b"\n", file="f.yaml")
+    assert loaded.document is None and loaded.problems
