@@ -10,6 +10,7 @@ import click
 
 from reconciler.cli import EXIT_ERROR, EXIT_OK, main, run
 from reconciler.loader import LoadResult, validate_directory
+from reconciler.render import render_problems
 from reconciler.schema import series_schema
 
 
@@ -22,10 +23,22 @@ from reconciler.schema import series_schema
     type=click.Path(file_okay=False, path_type=Path),
     help="The folder of series files (and its reconciler.yaml).",
 )
-def validate_command(directory: Path) -> None:
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "github"]),
+    default="text",
+    show_default=True,
+    help="github: workflow annotations (::error file=...,line=...::) for the changed lines.",
+)
+def validate_command(directory: Path, fmt: str) -> None:
     """Check every series file offline; print each problem with file:line:col."""
     result = run(lambda: validate_directory(directory))
-    _print_result(result)
+    if fmt == "github":
+        render_problems(result.problems, fmt="github", stream=sys.stdout)
+        click.echo(_summary(result))
+    else:
+        _print_result(result)
     sys.exit(EXIT_OK if result.ok else EXIT_ERROR)
 
 
@@ -38,9 +51,11 @@ def schema_command() -> None:
 def _print_result(result: LoadResult) -> None:
     for problem in result.problems:
         click.echo(str(problem))
-    files = len(result.series)
+    click.echo(_summary(result))
+
+
+def _summary(result: LoadResult) -> str:
     summary = f"{result.errors} error(s), {result.warnings} warning(s)"
     if result.ok:
-        click.echo(f"{files} series valid; {summary}.")
-    else:
-        click.echo(f"{summary}; nothing was sent to the API.")
+        return f"{len(result.series)} series valid; {summary}."
+    return f"{summary}; nothing was sent to the API."

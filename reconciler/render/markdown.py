@@ -189,15 +189,19 @@ def _series_details(series: SeriesPlan) -> str:
         rows = [row for change in series.changes for row in change_rows(change)]
     if series.retire:
         title += " — retires the series"
-    lines = [
-        "<details><summary>" + title + "</summary>",
-        "",
-        "| Field | Live | Desired |",
-        "| --- | --- | --- |",
-    ]
-    lines += [f"| {escape(n)} | {cell(b)} | {cell(a)} |" for n, b, a in rows[:MAX_ROWS_PER_SERIES]]
+    lines = ["<details><summary>" + title + "</summary>", ""]
+    shown = rows[:MAX_ROWS_PER_SERIES]
+    if series.action is Action.CREATE:
+        # A new series has no live side: one column of the values it is created with.
+        lines += ["| Field | Value |", "| --- | --- |"]
+        lines += [f"| {escape(n)} | {cell(a)} |" for n, _b, a in shown]
+        filler = "|"
+    else:
+        lines += ["| Field | Live | Desired |", "| --- | --- | --- |"]
+        lines += [f"| {escape(n)} | {cell(b)} | {cell(a)} |" for n, b, a in shown]
+        filler = "| |"
     if len(rows) > MAX_ROWS_PER_SERIES:
-        lines.append(f"| … {len(rows) - MAX_ROWS_PER_SERIES:,} more changes not shown | | |")
+        lines.append(f"| … {len(rows) - MAX_ROWS_PER_SERIES:,} more changes not shown {filler}")
     lines.append("")
     lines += [f"- {escape(n)}" for n in series.notes]
     lines += ["", "</details>", ""] if series.notes else ["</details>", ""]

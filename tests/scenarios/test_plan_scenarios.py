@@ -129,3 +129,13 @@ def test_invalid_files_stop_before_any_call(world: World) -> None:
     assert result.exit_code == 1
     assert "did you mean discountValue" in result.stderr
     assert "series/a/bad.yaml:1:1" in result.stderr
+
+
+def test_validate_github_annotations(world: World) -> None:
+    world.write("a/bad", series_text("Bad", "BAD") + "discountValeu: 10\n")
+    result = world.cli("validate", "--format", "github")
+    assert result.exit_code == 1
+    assert (
+        "::error file=series/a/bad.yaml,line=9,col=1,title=reconciler::"
+        "unknown field 'discountValeu': did you mean discountValue?" in result.stdout
+    )
