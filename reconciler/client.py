@@ -13,7 +13,6 @@ in-process transport; with none, httpx talks HTTPS with certificate checks on.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import logging
 import random as _random
@@ -46,6 +45,7 @@ from reconciler.errors import (
     RateLimited,
     TransportError,
 )
+from reconciler.hosts import is_loopback
 from reconciler.ratelimit import RateLimiter
 from reconciler.retry import (
     CREATE_REFUSED_STATUSES,
@@ -695,20 +695,12 @@ def _check_base_url(base_url: str | None, *, env_prefix: str) -> str:
         )
     if url.query or url.fragment:
         raise ConfigError(f"the base URL {text!r} must not have a query or a fragment")
-    if url.scheme == "http" and not _is_loopback(url.host):
+    if url.scheme == "http" and not is_loopback(url.host):
         raise ConfigError(
             f"the base URL {text!r} must use https (plain http only for a loopback host)"
         )
     return text.rstrip("/")
 
-
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _choose_auth(auth: AuthKind | None, credentials: Credentials, *, env_prefix: str) -> AuthKind:

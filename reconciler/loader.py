@@ -20,7 +20,6 @@ reserved key ``reconciler:`` for the tool's own settings of that series::
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -35,6 +34,7 @@ from pydantic import Field as PydanticField
 
 from reconciler.desired import DesiredSeries, IgnoreRule, SeriesOptions
 from reconciler.errors import ConfigError
+from reconciler.hosts import is_loopback
 from reconciler.problems import Problem
 from reconciler.settings import DEFAULT_ENVIRONMENT, SETTINGS_FILE, Environment, Settings
 from reconciler.validate import (
@@ -370,19 +370,11 @@ def _base_url_problem(url: str | None) -> str:
     if parts.scheme not in ("https", "http") or not host:
         return (f"base_url {url!r} must be a full address such as "
                 "https://eu.api.capillarytech.com")
-    if parts.scheme == "http" and not _loopback(host):
+    if parts.scheme == "http" and not is_loopback(host):
         return (f"base_url {url!r} must use https: credentials would cross the network in "
                 "clear text (http is only allowed for this machine: localhost, 127.0.0.1)")
     return ""
 
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _secret_problems(data: Mapping[str, Any], top: Source) -> list[Problem]:

@@ -9,20 +9,14 @@ from pathlib import Path
 import click
 
 from reconciler.cli import EXIT_ERROR, EXIT_OK, main, run
+from reconciler.cli.options import directory_option
 from reconciler.loader import LoadResult, validate_directory
 from reconciler.render import render_problems
 from reconciler.schema import series_schema
 
 
 @main.command("validate")
-@click.option(
-    "--dir",
-    "directory",
-    default="series",
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="The folder of series files (and its reconciler.yaml).",
-)
+@directory_option
 @click.option(
     "--format",
     "fmt",
