@@ -57,12 +57,20 @@ async def fetch_live(
     return {key: dict(found[sid]) for key, sid in wanted.items()}
 
 
-def retire_fields(series: DesiredSeries, *, now: datetime) -> DesiredSeries:
-    """A series marked ``retire: true`` ends today: its validTillDate is the current UTC day."""
+def retire_fields(
+    series: DesiredSeries, *, now: datetime, live: Mapping[str, Any] | None = None
+) -> DesiredSeries:
+    """A series marked ``retire: true`` ends today: its validTillDate is the current UTC day.
+
+    A live series that already ended keeps its end date, so the plan stays empty on the days
+    after the retiring apply instead of moving the end to each new day.
+    """
     if not series.options.retire:
         return series
+    today = utc_day(now)
+    ended = canonical("validTillDate", (live or {}).get("validTillDate", ABSENT))
     fields = dict(series.fields)
-    fields["validTillDate"] = utc_day(now)
+    fields["validTillDate"] = ended if isinstance(ended, str) and ended <= today else today
     return DesiredSeries(
         key=series.key,
         file=series.file,
@@ -189,7 +197,7 @@ async def build_plan(
 ) -> Plan:
     """Compare the files with the live series of ``state``'s environment."""
     moment = now or now_utc()
-    desired = {s.key: retire_fields(s, now=moment) for s in loaded.series}
+    desired = {s.key: s for s in loaded.series}
     target_set = set(targets)
     unknown = sorted(target_set - set(desired) - set(state.ids))
     if unknown:
@@ -203,6 +211,7 @@ async def build_plan(
         series = desired.get(key)
         if series is None:
             continue
+        series = retire_fields(series, now=moment, live=live.get(key))
         rules = ignore_rules(series, loaded.settings.ignore)
         if key in state.ids:
             plans.append(plan_series(series, live=live[key], series_id=state.ids[key], rules=rules))

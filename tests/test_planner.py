@@ -181,3 +181,12 @@ def test_plan_round_trips_through_json(tmp_path: Path) -> None:
     again = Plan.from_json(plan.to_json())
     assert again == plan
     assert again.digest() == plan.digest()
+
+
+def test_a_retired_series_stays_ended_on_later_days(tmp_path: Path) -> None:
+    write(
+        tmp_path, "s", BASE.format(description="Same", code="S1") + "reconciler:\n  retire: true\n"
+    )
+    ended = live("Same", "S1", validTillDate="2026-11-20T00:00:00Z")
+    plan = plan_for(tmp_path, State("prod", ids={"s": 10}), FakeReader({10: ended}))
+    assert plan.series[0].action is Action.UNCHANGED

@@ -242,3 +242,16 @@ def test_sandbox_flag_round_trip_on_the_repository_series(
     finally:
         os.chdir(old)
     assert not (tmp_path / "series" / ".state").exists()  # the sandbox keeps its state apart
+
+
+def test_retire_ends_a_series_today_and_converges(world: World) -> None:
+    world.write("a/old", series_text("Old", "OLD"))
+    assert apply(world)[0] == 0
+    world.write("a/old", series_text("Old", "OLD", extra="reconciler:\n  retire: true\n"))
+    result = world.cli("plan", "--env", "local")
+    assert "validTillDate" in result.stdout and "retire" in result.stdout.lower()
+    code, out = apply(world)
+    assert code == 0, out
+    live = world.sandbox.get_series(world.state()["ids"]["a/old"])
+    assert live is not None and live["validTillDate"] < "2030"
+    assert plan_exit(world) == 0
