@@ -122,7 +122,7 @@ def apply(
                             client=client,
                             targets=request.targets,
                         )
-                        if plan.has_changes and not confirm(plan):
+                        if plan.has_changes and not _ask(confirm, plan, loop=loop, stop=stop):
                             return None
                     applier = Applier(
                         plan=plan,
@@ -140,6 +140,28 @@ def apply(
                 loop.remove_signal_handler(signal.SIGTERM)
 
     return asyncio.run(run())
+
+
+def _ask(
+    confirm: Callable[[Plan], bool],
+    plan: Plan,
+    *,
+    loop: asyncio.AbstractEventLoop,
+    stop: asyncio.Event,
+) -> bool:
+    """``confirm(plan)`` with Ctrl-C working as usual (KeyboardInterrupt) while it waits.
+
+    ``confirm`` blocks the event loop, so the loop's SIGINT handler would only set ``stop``
+    once the question was answered: Ctrl-C at the prompt did nothing, and a "y" typed after
+    it still started the apply (and then reported it interrupted).
+    """
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.remove_signal_handler(signal.SIGINT)
+    try:
+        return confirm(plan)
+    finally:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signal.SIGINT, stop.set)
 
 
 @dataclass(frozen=True)

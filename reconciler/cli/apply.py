@@ -32,6 +32,14 @@ class ProgressView:
         self.stream = stream
         self.bar = bar
         self.started = time.monotonic()
+        self.open_line = False
+
+    def finish(self) -> None:
+        """End the bar's line, also when an interrupt left it unfinished."""
+        if self.open_line:
+            self.stream.write("\n")
+            self.stream.flush()
+        self.open_line = False
 
     def __call__(self, event: Progress) -> None:
         if event.outcome is None:
@@ -44,8 +52,7 @@ class ProgressView:
                 f"\r[{'#' * filled}{'.' * (width - filled)}] {event.done}/{event.total} "
                 f"{rate:.1f}/s "
             )
-            if event.done == event.total:
-                self.stream.write("\n")
+            self.open_line = True
         else:
             o = event.outcome
             ident = f" (id {o.series_id})" if o.series_id else ""
@@ -93,7 +100,11 @@ def apply_command(
             render_plan(plan, fmt="text", stream=sys.stderr, color=use_color(sys.stderr))
             return True
         render_plan(plan, fmt="text", stream=sys.stdout, color=use_color())
-        return click.confirm("Apply these changes?", default=False)
+        try:
+            return click.confirm("Apply these changes?", default=False)
+        except click.Abort:  # Ctrl-C or end of input at the question: a no
+            click.echo(err=True)
+            return False
 
     request = service.ApplyRequest(
         directory=directory,
@@ -105,7 +116,10 @@ def apply_command(
         targets=targets,
     )
     progress = ProgressView(stream=sys.stderr, bar=sys.stderr.isatty())
-    result = run(lambda: service.apply(request, confirm=confirm, on_progress=progress))
+    try:
+        result = run(lambda: service.apply(request, confirm=confirm, on_progress=progress))
+    finally:
+        progress.finish()
     if result is None:
         click.echo("Apply cancelled: nothing was changed.", err=True)
         sys.exit(EXIT_ERROR)
