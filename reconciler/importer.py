@@ -54,6 +54,14 @@ def file_fields(
             continue
         value = live.get(spec.name, ABSENT)
         if value is ABSENT or value is None:
+            # No value live; a default of the settings would give it one, unless the file
+            # says "no value" in the one spelling the field has for it.
+            if (
+                spec.name in defaults
+                and spec.unset
+                and canonical(spec.name, defaults[spec.name]) is not None
+            ):
+                out[spec.name] = spec.unset[0]
             continue
         mine = canonical(spec.name, value)
         keep = all_fields or spec.required_on_create
