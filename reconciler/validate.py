@@ -573,9 +573,14 @@ def check_series(
         return fields.get(name) is not None
 
     for name in catalogue.required_on_create():
-        if not present(name) and name not in invalid:
-            doc = BY_NAME[name].doc.rstrip(".")
+        if name in invalid:
+            continue
+        doc = BY_NAME[name].doc.rstrip(".")
+        if not present(name):
             at(name, f"{name} is missing: every series needs it to be created ({doc})")
+        elif isinstance(fields[name], str) and not fields[name].strip():
+            # The API refuses a blank mandatory text as if it were missing (error 744).
+            at(name, f"{name} is empty: every series needs one ({doc})")
 
     handling = fields.get("clientHandlingType")
     if handling == "GENERIC" and not fields.get("genericCode") and "genericCode" not in invalid:
@@ -621,7 +626,8 @@ def check_series(
                    f"product ids: at most {MAX_CATEGORY_IDS:,}", path=(i, "productIds"))
 
     low, high = fields.get("minBillAmount"), fields.get("maxBillAmount")
-    if _is_int(low) and _is_int(high) and low > high:
+    # -1, as everywhere in this API, means no maximum.
+    if _is_int(low) and _is_int(high) and high != -1 and low > high:
         at("minBillAmount", f"minBillAmount {low} is above maxBillAmount {high}: no bill "
            "could qualify")
 

@@ -150,3 +150,10 @@ def test_the_api_form_of_friendly_values(tmp_path: Path) -> None:
     assert fields["redeemAtStore"] == "[-1]"
     assert fields["validTillDate"] == "2030-12-31T00:00:00+00:00"
     assert fields["redemptionValidFrom"] == "2030-01-01T05:30:00+05:30"
+
+
+def test_max_bill_amount_minus_one_means_no_maximum(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(BASE + "minBillAmount: 100\nmaxBillAmount: -1\n")
+    assert load_series(tmp_path, display_root=tmp_path).ok
+    (tmp_path / "a.yaml").write_text(BASE + "minBillAmount: 100\nmaxBillAmount: 50\n")
+    assert not load_series(tmp_path, display_root=tmp_path).ok
