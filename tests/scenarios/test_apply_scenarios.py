@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from reconciler import service
 from reconciler.plan import Plan
 from reconciler.result import Outcome
@@ -156,9 +158,10 @@ def test_post_timing_out_after_the_server_created_leads_to_no_duplicate(world: W
     assert plan_exit(world) == 0
 
 
-def test_an_ambiguous_create_that_made_nothing_waits_for_a_person(world: World) -> None:
+@pytest.mark.parametrize("mode", ["timeout_before", "reset"])
+def test_an_ambiguous_create_that_made_nothing_waits_for_a_person(world: World, mode: str) -> None:
     world.write("a/one", series_text("One", "ONE"))
-    world.sandbox.fail_next_call("timeout_before", method="POST")
+    world.sandbox.fail_next_call(mode, method="POST")
     code, _ = apply(world)
     assert code == 1
     code, out = apply(world)
