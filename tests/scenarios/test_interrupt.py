@@ -23,78 +23,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-import httpx
 import pytest
 
-from reconciler.credentials import SANDBOX_PASSWORD, SANDBOX_USERNAME
-from tests.scenarios.conftest import SETTINGS, series_text
-from tests.scenarios.test_killed_apply import all_codes, basic, free_port
+from tests.scenarios.processes import (
+    RECONCILER,
+    all_codes,
+    child_env,
+    listed,
+    project,
+    run,
+    sandbox_process,
+)
 
-RECONCILER = [sys.executable, "-m", "reconciler"]
 LATENCY_MS = 150
 APPLY = ["apply", "--env", "local", "--auto-approve"]
 # One progress line of a non-terminal run: "✓ key (id 800001): create done".
 PROGRESS = re.compile(r"^(?P<mark>[✓↷✗·]) (?P<key>\S+)(?: \(id (?P<id>\d+)\))?: (?P<rest>.*)$")
 
 
-def child_env() -> dict[str, str]:
-    env = {
-        **os.environ,
-        "CAPILLARY_USERNAME": SANDBOX_USERNAME,
-        "CAPILLARY_PASSWORD": SANDBOX_PASSWORD,
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.pop("NO_COLOR", None)
-    return env
-
-
 @pytest.fixture(scope="module")
 def slow_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     db = tmp_path_factory.mktemp("interrupt") / "sandbox.db"
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            *RECONCILER,
-            "sandbox",
-            "serve",
-            "--port",
-            str(port),
-            "--db",
-            str(db),
-            "--latency-ms",
-            str(LATENCY_MS),
-        ],
-        env=child_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            httpx.get(url + "/v2/coupon/series?ids=1", timeout=1)
-            break
-        except httpx.TransportError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                pytest.fail("the sandbox server did not start")
-            time.sleep(0.1)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
-
-
-def project(root: Path, url: str, *, prefix: str, n: int) -> list[str]:
-    """A series folder with ``n`` series files whose discount codes start with ``prefix``."""
-    series = root / "series"
-    series.mkdir(parents=True)
-    (series / "reconciler.yaml").write_text(
-        SETTINGS.format(url=url).replace("timeout_seconds: 2", "timeout_seconds: 10")
-    )
-    codes = [f"{prefix}{i:02d}" for i in range(n)]
-    for i, code in enumerate(codes):
-        (series / f"s{i:02d}.yaml").write_text(series_text(f"{prefix} series {i}", code))
-    return codes
+    with sandbox_process(db=db, latency_ms=LATENCY_MS) as url:
+        yield url
 
 
 def state_of(root: Path) -> dict[str, Any]:
@@ -104,24 +55,12 @@ def state_of(root: Path) -> dict[str, Any]:
 
 def live_ids(url: str, codes: list[str]) -> dict[str, list[int]]:
     """The ids of the sandbox's series with these discount codes, by code."""
-    response = httpx.get(
-        url + "/v1.1/coupon/series",
-        params={"format": "json"},
-        headers={"Authorization": basic()},
-        timeout=10,
-    )
     out: dict[str, list[int]] = {code: [] for code in codes}
-    for item in response.json()["response"]["series"]["items"]["item"]:
+    for item in listed(url):
         code = str(item["discount_code"])
         if code in out:
-            out[code].append(int(item["id"]))
+            out[code].append(int(str(item["id"])))
     return out
-
-
-def run(args: list[str], *, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*RECONCILER, *args], cwd=cwd, env=child_env(), capture_output=True, text=True, timeout=120
-    )
 
 
 @dataclass
