@@ -502,25 +502,13 @@ class CouponClient:
                         api_message=self._redact(api_message),
                     )
                 retryable = False  # a 786 on a 4xx: refused; do not repeat a create
-            if not retryable or attempt >= self.max_attempts:
-                kind: type[ApiError] = RateLimited if status == 429 else HttpStatusError
-                self._raise_status(
-                    kind,
-                    method=method,
-                    path=shown,
-                    request=request,
-                    response=response,
-                    codes=codes,
-                    api_message=api_message,
-                    attempts=attempt,
-                )
             retry_after = parse_retry_after(
                 response.headers.get("Retry-After"), now=self._wall_clock()
             )
-            if retry_after is not None and retry_after > self._retry_after_max:
-                kind = RateLimited if status == 429 else HttpStatusError
+            too_long = retry_after is not None and retry_after > self._retry_after_max
+            if not retryable or attempt >= self.max_attempts or too_long:
                 self._raise_status(
-                    kind,
+                    RateLimited if status == 429 else HttpStatusError,
                     method=method,
                     path=shown,
                     request=request,
@@ -528,8 +516,12 @@ class CouponClient:
                     codes=codes,
                     api_message=api_message,
                     attempts=attempt,
-                    note=f"the server asks to wait {retry_after:g}s, more than "
-                    f"{self._retry_after_max:g}s",
+                    note=(
+                        f"the server asks to wait {retry_after:g}s, more than "
+                        f"{self._retry_after_max:g}s"
+                        if too_long and retryable and attempt < self.max_attempts
+                        else ""
+                    ),
                 )
             reason = f"{status} {response.reason_phrase}{_api_suffix(codes, api_message)}"
             await self._wait_before_retry(method, shown, attempt, retry_after, reason)
