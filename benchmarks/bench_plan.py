@@ -41,7 +41,6 @@ from reconciler.credentials import Credentials  # noqa: E402
 from reconciler.diff import canonical_fields, diff_fields  # noqa: E402
 from reconciler.loader import load_series  # noqa: E402
 from reconciler.sandbox import Faults, create_app, rules  # noqa: E402
-from reconciler.sandbox.store import FIRST_NEW_ID  # noqa: E402
 from reconciler.sandbox.transport import inprocess_transport  # noqa: E402
 
 SERIES = """\
@@ -100,20 +99,8 @@ def make_world(root: Path, n: int) -> tuple[Path, Path, dict[str, int]]:
         raise SystemExit(f"the generated series do not validate: {loaded.problems[:3]}")
     home = root / "sandbox"
     app = create_app(db_path=home / "sandbox.db", seed=False)
-    store = app.state.sandbox.store
-    ids: dict[str, int] = {}
-    now = rules.now_utc()
-    with store.transaction():
-        for i, desired in enumerate(loaded.series):
-            doc = rules.build_created(
-                dict(desired.fields),
-                new_id=FIRST_NEW_ID + i,
-                now=now,
-                series_code=f"BENCH{i:05d}",
-                exists=lambda _id: False,
-            )
-            store.put(doc)
-            ids[desired.key] = int(doc["id"])
+    made = app.state.sandbox.preload([dict(s.fields) for s in loaded.series])
+    ids = {s.key: sid for s, sid in zip(loaded.series, made, strict=True)}
     app.state.sandbox.close()
     state = {"format_version": 1, "environment": "sandbox", "ids": ids, "intents": {}}
     (home / "state.json").write_text(json.dumps(state, indent=2), encoding="utf-8")

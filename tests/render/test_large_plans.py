@@ -23,8 +23,7 @@ from reconciler.cli import main
 from reconciler.credentials import SANDBOX_PASSWORD, SANDBOX_USERNAME
 from reconciler.loader import load_series
 from reconciler.render.markdown import MARKER
-from reconciler.sandbox import create_app, rules
-from reconciler.sandbox.store import FIRST_NEW_ID
+from reconciler.sandbox import create_app
 
 GITHUB_LIMIT = 65_536
 WORKFLOWS = Path(__file__).resolve().parents[2] / ".github" / "workflows"
@@ -84,23 +83,15 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rendered]:
     assert loaded.ok, loaded.problems[:3]
     home = root / "sandbox"
     app = create_app(db_path=home / "sandbox.db", seed=False)
-    store = app.state.sandbox.store
-    ids: dict[str, int] = {}
-    now = rules.now_utc()
-    with store.transaction():
-        for n, desired in enumerate(s for s in loaded.series if not s.key.startswith("new/")):
-            fields = dict(desired.fields)
-            if desired.key.startswith("bulk/"):
-                fields.update(description=f"{LIVE_HOSTILE} {n}", discountValue=100)
-            doc = rules.build_created(
-                fields,
-                new_id=FIRST_NEW_ID + n,
-                now=now,
-                series_code=f"LARGE{n:05d}",
-                exists=lambda _id: False,
-            )
-            store.put(doc)
-            ids[desired.key] = int(doc["id"])
+    existing = [s for s in loaded.series if not s.key.startswith("new/")]
+    bodies = []
+    for n, desired in enumerate(existing):
+        fields = dict(desired.fields)
+        if desired.key.startswith("bulk/"):
+            fields.update(description=f"{LIVE_HOSTILE} {n}", discountValue=100)
+        bodies.append(fields)
+    made = app.state.sandbox.preload(bodies)
+    ids = {desired.key: sid for desired, sid in zip(existing, made, strict=True)}
     app.state.sandbox.close()
     home.mkdir(exist_ok=True)
     (home / "state.json").write_text(

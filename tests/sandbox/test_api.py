@@ -452,3 +452,23 @@ def test_faults_validate() -> None:
         Faults(fail_next=["explode"])
     with pytest.raises(ValueError, match="failure_rate"):
         Faults(failure_rate=2)
+
+
+def test_preload_stores_series_as_creates_would(sandbox: Sandbox) -> None:
+    body = {
+        "description": "Bulk",
+        "discountCode": "BULK1",
+        "validTillDate": "2030-09-30T00:00:00+05:30",
+        "anyUser": True,
+        "smsTemplate": "Hi",
+        "discountValue": 150000000000000,
+        "clientHandlingType": "DISC_CODE",
+        "expiryStrategyType": "SERIES_EXPIRY",
+        "discountType": "ABS",
+    }
+    first, second = sandbox.preload([body, {**body, "discountCode": "BULK2"}])
+    assert second == first + 1
+    stored = sandbox.get_series(first)
+    assert stored is not None
+    assert stored["validTillDate"] == "2030-09-29T00:00:00Z"
+    assert stored["discountValue"] == 150000004759552
