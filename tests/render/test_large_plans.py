@@ -24,6 +24,7 @@ from reconciler.credentials import SANDBOX_PASSWORD, SANDBOX_USERNAME
 from reconciler.loader import load_series
 from reconciler.render.markdown import MARKER
 from reconciler.sandbox import create_app
+from tests.scenarios.conftest import series_text as scenario_series
 
 GITHUB_LIMIT = 65_536
 WORKFLOWS = Path(__file__).resolve().parents[2] / ".github" / "workflows"
@@ -33,22 +34,12 @@ UNCHANGED = 40
 HOSTILE = "@org/team <script>x</script> | ![x](http://e) ``` `` ` #7 **b** _i_ [l](http://e)"
 LIVE_HOSTILE = "old <b>@ops</b> <script>alert(1)</script> | ```sh\nrm -rf /\n``` @org/admins"
 
-SERIES = """\
-description: {description}
-discountCode: {code}
-validTillDate: 2030-09-30T00:00:00Z
-anyUser: true
-discountValue: {value}
-clientHandlingType: DISC_CODE
-expiryStrategyType: SERIES_EXPIRY
-discountType: ABS
-smsTemplate: "Hi {{{{first_name}}}}, your code is {{{{voucher}}}}"
-"""
+SMS = 'smsTemplate: "Hi {{first_name}}, your code is {{voucher}}"\n'
 
 
 def series_text(description: str, code: str, value: int = 100) -> str:
     # JSON strings are YAML strings: the hostile text goes in exactly as written.
-    return SERIES.format(description=json.dumps(description), code=code, value=value)
+    return scenario_series(json.dumps(description), code, value, extra=SMS)
 
 
 @dataclass(frozen=True)
