@@ -33,15 +33,19 @@ from reconciler.errors import (
     SafetyRailTripped,
     StalePlan,
 )
+from reconciler.identity import Absent, Known, Lookalike, OrgIndex, Verdict, identify
 from reconciler.loader import LoadResult
 from reconciler.plan import Action, Plan, Rails, SeriesPlan, now_utc, safety_violations, timestamp
 from reconciler.planner import build_plan
 from reconciler.result import ApplyResult, Outcome, SeriesOutcome
 from reconciler.state import Intent, IntentStatus, StateStore
 
-# How far before an intent's start a series found in the CRM may claim to have been
-# created and still count as the one that intent made (clock skew between us and the CRM).
-CLOCK_SKEW = timedelta(minutes=10)
+# How often an apply waiting for an earlier create to settle looks at the CRM again.
+SETTLE_POLL_SECONDS = 5.0
+
+
+def _command(words: str) -> str:
+    return f"reconciler {words}"
 
 
 class SeriesApi(Protocol):
@@ -128,6 +132,10 @@ class Applier:
         on_progress: Callable[[Progress], None] | None = None,
         stop: asyncio.Event | None = None,
         now: Callable[[], datetime] = now_utc,
+        settle_seconds: float = 600.0,
+        sleep: Callable[[float], Any] = asyncio.sleep,
+        on_message: Callable[[str], None] | None = None,
+        command: Callable[[str], str] = _command,
     ) -> None:
         self.plan = plan
         self.loaded = loaded
@@ -137,8 +145,14 @@ class Applier:
         self.on_progress = on_progress or (lambda _event: None)
         self.stop = stop or asyncio.Event()
         self.now = now
+        self.settle = timedelta(seconds=max(0.0, settle_seconds))
+        self._sleep = sleep
+        self.on_message = on_message or (lambda _text: None)
+        self.command = command
         self.notes: list[str] = []
         self._done = 0
+        self._verdicts: dict[str, Verdict] = {}
+        self._unsettled: dict[str, str] = {}
 
     # --- the whole run -------------------------------------------------------------------
 
@@ -146,7 +160,11 @@ class Applier:
         violations = safety_violations(self.plan, rails=rails, now=self.now())
         if violations and not force:
             raise SafetyRailTripped(violations)
+        self._learn_ids()
         work = [s for s in self.plan.series if s.action is not Action.UNCHANGED]
+        creates = [s for s in work if s.action is Action.CREATE]
+        if creates:
+            await self._identify_creates(creates)
         outcomes: list[SeriesOutcome] = []
         for move in self.plan.moves:
             outcomes.append(
@@ -157,7 +175,9 @@ class Applier:
                     series_id=move.series_id,
                     message=(
                         f"likely a rename of {move.from_key!r} (id {move.series_id}): record it "
-                        f"with `reconciler state mv {move.from_key} {move.to_key}`"
+                        "with `"
+                        + (move.command or self.command(f"state mv {move.from_key} {move.to_key}"))
+                        + "`"
                     ),
                 )
             )
@@ -175,6 +195,7 @@ class Applier:
                 return outcome
 
         outcomes.extend(await asyncio.gather(*(one(item) for item in work)))
+        self._record_fields(outcomes)
         interrupted = self.stop.is_set()
         after = None
         if not interrupted:
@@ -184,6 +205,7 @@ class Applier:
                 client=self.client,
                 targets=self.plan.targets,
                 now=self.now(),
+                command=self.command,
             )
         return ApplyResult(
             environment=self.plan.environment,
@@ -204,17 +226,111 @@ class Applier:
 
     # --- creates -------------------------------------------------------------------------
 
+    def _learn_ids(self) -> None:
+        """Record the ids the plan found in the CRM (by marker or intent) that the state lacks."""
+        for item in self.plan.series:
+            if item.series_id is not None and self.store.state.ids.get(item.key) is None:
+                self.store.record_id(item.key, item.series_id)
+
+    def _record_fields(self, outcomes: Sequence[SeriesOutcome]) -> None:
+        """Remember which fields each converged key's file declared (field ownership)."""
+        done = {o.key for o in outcomes if o.outcome is Outcome.DONE}
+        done |= {s.key for s in self.plan.series if s.action is Action.UNCHANGED}
+        for series in self.loaded.series:
+            if series.key in done and series.key in self.store.state.ids:
+                self.store.record_fields(series.key, tuple(series.declared))
+
+    # --- identity before creates ---------------------------------------------------------
+
+    async def _identify_creates(self, creates: Sequence[SeriesPlan]) -> None:
+        """Look in the CRM, right before creating, for each key's series (a stale plan, a
+        lost state, another checkout); wait for creates of earlier runs that may still land."""
+        desired = {item.key: item.desired for item in creates}
+        self._verdicts = await self._identify(desired)
+        waiting = {
+            key: verdict.intent
+            for key, verdict in self._verdicts.items()
+            if isinstance(verdict, Absent) and verdict.intent is not None
+        }
+        while waiting:
+            now = self.now()
+            for key, intent in list(waiting.items()):
+                started = parse_datetime(intent.started_at, lenient=True)
+                if started is None or now >= started + self.settle:
+                    del waiting[key]
+                    self.store.clear_intent(key)
+                    self.notes.append(
+                        f"{key}: an earlier create ({intent.status.value} since "
+                        f"{intent.started_at}) made no series in {self._settle_text()}: "
+                        "creating it again"
+                    )
+            if not waiting:
+                break
+            if self.stop.is_set():
+                for key in waiting:
+                    self._unsettled[key] = "interrupted while waiting for an earlier create"
+                return
+            latest = max(
+                parse_datetime(i.started_at, lenient=True) or now for i in waiting.values()
+            )
+            remaining = (latest + self.settle - now).total_seconds()
+            self.on_message(
+                f"waiting up to {remaining:.0f}s for {len(waiting)} earlier create(s) that may "
+                f"still land in the CRM ({', '.join(sorted(waiting))})"
+            )
+            await self._pause(min(SETTLE_POLL_SECONDS, max(remaining, 0.0)))
+            found = await self._identify({k: desired[k] for k in waiting})
+            for key, verdict in found.items():
+                if not isinstance(verdict, Absent):
+                    self._verdicts[key] = verdict
+                    del waiting[key]
+
+    async def _identify(self, desired: Mapping[str, Mapping[str, Any]]) -> dict[str, Verdict]:
+        org = OrgIndex.of(await self.client.list_series())
+        return identify(desired=desired, state=self.store.state, org=org)
+
+    async def _pause(self, seconds: float) -> None:
+        sleeper = asyncio.ensure_future(self._sleep(seconds))
+        stopper = asyncio.ensure_future(self.stop.wait())
+        try:
+            await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (sleeper, stopper):
+                task.cancel()
+            await asyncio.gather(sleeper, stopper, return_exceptions=True)
+
+    def _settle_text(self) -> str:
+        return f"{self.settle.total_seconds():g}s"
+
+    # --- creates -------------------------------------------------------------------------
+
     async def _create(self, item: SeriesPlan) -> SeriesOutcome:
-        intent = self.store.state.intents.get(item.key)
         if item.key in self.store.state.ids:
             # Made by an earlier (interrupted) run of this very plan: finish it as an update.
             return await self._converge_existing(item, self.store.state.ids[item.key])
-        if intent is not None:
-            found = await self._resolve_intent(item, intent)
-            if isinstance(found, SeriesOutcome):
-                return found
-            if found is not None:
-                return await self._converge_existing(item, found)
+        if item.key in self._unsettled:
+            return SeriesOutcome(
+                item.key, item.action, Outcome.NOT_STARTED, message=self._unsettled[item.key]
+            )
+        verdict = self._verdicts.get(item.key)
+        if isinstance(verdict, Known):
+            self.store.record_id(item.key, verdict.series_id)
+            self.notes.append(
+                f"{item.key}: found in the CRM as series {verdict.series_id} "
+                f"({verdict.how.value}) right before creating it: not created again"
+            )
+            return await self._converge_existing(item, verdict.series_id)
+        if isinstance(verdict, Lookalike):
+            first = verdict.series_ids[0]
+            return SeriesOutcome(
+                key=item.key,
+                action=Action.CREATE,
+                outcome=Outcome.FAILED,
+                message=(
+                    f"not created: {verdict.reason}. Adopt it with "
+                    f"`{self.command(f'import {first} --key {item.key}')}`"
+                ),
+            )
         fields = dict(item.desired)
         self.store.record_intent(
             Intent(
@@ -242,14 +358,15 @@ class Applier:
                 item,
                 error,
                 extra=(
-                    " The create is ambiguous: the series may exist. The next apply looks for it "
-                    "in the CRM and adopts it; if it cannot tell, check the CRM, then run "
-                    f"`reconciler import ID --key {item.key}` or "
-                    f"`reconciler state clear-intent {item.key}`."
+                    " The series may exist: the next apply looks for it in the CRM and adopts "
+                    f"it, and creates it again only if none appeared within {self._settle_text()}."
+                    " To decide sooner, check the CRM, then run "
+                    f"`{self.command(f'import ID --key {item.key}')}` or "
+                    f"`{self.command(f'state clear-intent {item.key}')}`."
                 ),
             )
         except ApiError as error:
-            # The server answered (or was never reached): no series was made.
+            # The server answered with a refusal (or was never reached): no series was made.
             self.store.clear_intent(item.key)
             raise error from None
         series_id = int(answer["id"])
@@ -270,72 +387,6 @@ class Applier:
             message="created" + (" (seriesCode set by a PUT)" if late else ""),
             mismatches=mismatches(sent=fields, answer=answer, fields=list(fields)),
         )
-
-    async def _resolve_intent(self, item: SeriesPlan, intent: Intent) -> int | SeriesOutcome | None:
-        """Find the series an unfinished create may have made. An id, a stop, or None."""
-        try:
-            listed = await self.client.list_series()
-        except ApiError as error:
-            return _failed(
-                item,
-                error,
-                extra=(
-                    " An earlier create of this key did not finish and the CRM could not be "
-                    "searched for it; check the CRM, then `reconciler import ID --key "
-                    f"{item.key}` or `reconciler state clear-intent {item.key}`."
-                ),
-            )
-        started = parse_datetime(intent.started_at, lenient=True)
-        known = set(self.store.state.ids.values())
-        candidates = []
-        for series in listed:
-            sid = series.get("id")
-            if not isinstance(sid, int) or sid in known:
-                continue
-            if str(series.get("discountCode", "")) != intent.discount_code:
-                continue
-            if intent.description and str(series.get("description", "")) != intent.description:
-                continue
-            created = parse_datetime(str(series.get("createdOn", "")), lenient=True)
-            if started is not None and created is not None and created < started - CLOCK_SKEW:
-                continue
-            candidates.append(sid)
-        if len(candidates) == 1:
-            self.store.record_id(item.key, candidates[0])
-            self.notes.append(
-                f"{item.key}: adopted series {candidates[0]}, made by an earlier create whose "
-                "answer was lost"
-            )
-            return candidates[0]
-        if candidates:
-            return SeriesOutcome(
-                key=item.key,
-                action=Action.CREATE,
-                outcome=Outcome.FAILED,
-                message=(
-                    "an earlier create of this key did not finish and the CRM has "
-                    f"{len(candidates)} series that could be it "
-                    f"({', '.join(map(str, candidates))}):"
-                    f" adopt the right one with `reconciler import ID --key {item.key}`"
-                ),
-            )
-        if intent.status is IntentStatus.AMBIGUOUS:
-            return SeriesOutcome(
-                key=item.key,
-                action=Action.CREATE,
-                outcome=Outcome.FAILED,
-                message=(
-                    f"a create of this key got no answer at {intent.started_at} and the CRM shows "
-                    "no series it made yet; it may still appear. Check the CRM, then run "
-                    f"`reconciler import ID --key {item.key}` or "
-                    f"`reconciler state clear-intent {item.key}` to create it again"
-                ),
-            )
-        self.store.clear_intent(item.key)
-        self.notes.append(
-            f"{item.key}: an earlier create stopped before reaching the CRM; creating it again"
-        )
-        return None
 
     async def _converge_existing(self, item: SeriesPlan, series_id: int) -> SeriesOutcome:
         result = await self.client.get_series([series_id])

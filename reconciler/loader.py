@@ -227,6 +227,7 @@ class _EnvironmentModel(BaseModel):
     timeout_seconds: float = PydanticField(default=30.0, gt=0)
     max_update_share: float = PydanticField(default=0.3, gt=0, le=1)
     share_min_series: int = PydanticField(default=10, ge=0)
+    create_settle_seconds: float = PydanticField(default=600.0, ge=0)
 
 
 @dataclass(frozen=True)
@@ -241,8 +242,9 @@ class _SettingsRead:
 
 
 def _fallback_environments() -> dict[str, Environment]:
-    return {DEFAULT_ENVIRONMENT: Environment(name=DEFAULT_ENVIRONMENT,
-                                             base_url=os.environ.get("CAPILLARY_BASE_URL"))}
+    # No base_url here: the client reads CAPILLARY_BASE_URL itself, so the URL stays on the
+    # trusted side (a variable) and trusted-settings checks compare like with like.
+    return {DEFAULT_ENVIRONMENT: Environment(name=DEFAULT_ENVIRONMENT)}
 
 
 def _read_settings(directory: Path, *, display_root: Path | None) -> _SettingsRead:

@@ -115,6 +115,8 @@ class Move:
     to_key: str
     series_id: int
     reason: str
+    # The command that records the rename, with the flags that reach this environment.
+    command: str = ""
 
 
 @dataclass(frozen=True)
@@ -230,7 +232,13 @@ class Plan:
                 for o in self.orphans
             ],
             "moves": [
-                {"from_key": m.from_key, "to_key": m.to_key, "id": m.series_id, "reason": m.reason}
+                {
+                    "from_key": m.from_key,
+                    "to_key": m.to_key,
+                    "id": m.series_id,
+                    "reason": m.reason,
+                    "command": m.command,
+                }
                 for m in self.moves
             ],
             "blocked": [{"key": b.key, "file": b.file, "reason": b.reason} for b in self.blocked],
@@ -261,7 +269,13 @@ class Plan:
                     for o in data.get("orphans", ())
                 ),
                 moves=tuple(
-                    Move(m["from_key"], m["to_key"], int(m["id"]), m.get("reason", ""))
+                    Move(
+                        m["from_key"],
+                        m["to_key"],
+                        int(m["id"]),
+                        m.get("reason", ""),
+                        str(m.get("command", "")),
+                    )
                     for m in data.get("moves", ())
                 ),
                 blocked=tuple(

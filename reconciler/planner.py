@@ -6,7 +6,8 @@ it reads the live series through the client, and nothing else. It never writes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import shlex
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -16,9 +17,11 @@ from reconciler.catalogue import ABSENT, BY_NAME
 from reconciler.desired import DesiredSeries, IgnoreRule
 from reconciler.diff import FieldChange, diff_fields, live_digest
 from reconciler.errors import MissingId, MissingSeries, PlanError
+from reconciler.identity import How, Known, Lookalike, OrgIndex, identify, with_marker
 from reconciler.loader import LoadResult
 from reconciler.plan import (
     Action,
+    Blocked,
     IgnoredField,
     Move,
     Orphan,
@@ -29,7 +32,7 @@ from reconciler.plan import (
     timestamp,
 )
 from reconciler.problems import Severity
-from reconciler.state import IntentStatus, State
+from reconciler.state import Intent, State
 
 
 class SeriesReader(Protocol):
@@ -37,24 +40,25 @@ class SeriesReader(Protocol):
 
     async def get_series(self, ids: Sequence[int]) -> Any: ...
 
+    async def list_series(self) -> list[dict[str, Any]]: ...
+
 
 async def fetch_live(
-    *, client: SeriesReader, state: State, keys: Sequence[str]
+    *, client: SeriesReader, ids: Mapping[str, int], environment: str
 ) -> dict[str, dict[str, Any]]:
-    """The live series of ``keys`` (those with an id in the state), by key.
+    """The live series of ``ids`` (key → id), by key.
 
     An id the API does not return is an error naming the key and the id: a rename or a
     deleted series must never turn into a second create.
     """
-    wanted = {key: state.ids[key] for key in keys if key in state.ids}
-    if not wanted:
+    if not ids:
         return {}
-    result = await client.get_series(sorted(set(wanted.values())))
+    result = await client.get_series(sorted(set(ids.values())))
     found: Mapping[int, dict[str, Any]] = result.found
-    missing = [MissingId(key, sid) for key, sid in sorted(wanted.items()) if sid not in found]
+    missing = [MissingId(key, sid) for key, sid in sorted(ids.items()) if sid not in found]
     if missing:
-        raise MissingSeries(missing, environment=state.environment)
-    return {key: dict(found[sid]) for key, sid in wanted.items()}
+        raise MissingSeries(missing, environment=environment)
+    return {key: dict(found[sid]) for key, sid in ids.items()}
 
 
 def retire_fields(
@@ -98,6 +102,7 @@ def plan_series(
     series_id: int | None,
     rules: Mapping[str, IgnoreRule],
     intent_note: str = "",
+    found_note: str = "",
 ) -> SeriesPlan:
     """The plan of one series: pure, given its desired and live forms."""
     declared = set(series.declared)
@@ -110,8 +115,8 @@ def plan_series(
         notes = [intent_note] if intent_note else []
         if any(BY_NAME[name].set_on_update_only for name in declared):
             notes.append(
-                "the server makes its own seriesCode on create: the apply sets the declared one "
-                "with a PUT right after"
+                "the server makes its own seriesCode on create: the apply sets this one (which "
+                "marks the series as this key's in the CRM) with a PUT right after"
             )
         return SeriesPlan(
             key=series.key,
@@ -147,11 +152,16 @@ def plan_series(
         live_issued=issued if isinstance(issued, int) else None,
         ignored=ignored,
         retire=series.options.retire,
+        notes=(found_note,) if found_note else (),
     )
 
 
 def find_moves(
-    *, creates: Sequence[DesiredSeries], orphans: Mapping[str, Mapping[str, Any]], state: State
+    *,
+    creates: Sequence[DesiredSeries],
+    orphans: Mapping[str, Mapping[str, Any]],
+    state: State,
+    command: Callable[[str], str] = lambda words: f"reconciler {words}",
 ) -> list[Move]:
     """Vanished keys whose live series matches a new file: most likely renames.
 
@@ -180,11 +190,18 @@ def find_moves(
                         to_key=series.key,
                         series_id=state.ids[old_key],
                         reason=f"{why} the live series of the vanished key {old_key!r}",
+                        command=command(
+                            f"state mv {shlex.quote(old_key)} {shlex.quote(series.key)}"
+                        ),
                     )
                 )
                 taken.add(old_key)
                 break
     return moves
+
+
+def _command(words: str) -> str:
+    return f"reconciler {words}"
 
 
 async def build_plan(
@@ -194,8 +211,14 @@ async def build_plan(
     client: SeriesReader,
     targets: Sequence[str] = (),
     now: datetime | None = None,
+    command: Callable[[str], str] = _command,
 ) -> Plan:
-    """Compare the files with the live series of ``state``'s environment."""
+    """Compare the files with the live series of ``state``'s environment.
+
+    Identity comes from the org (one list call, always: a plan that cannot reach the API fails
+    instead of reading "nothing exists"); the state only saves lookups. ``command`` spells a
+    suggested command with the flags that reach this environment.
+    """
     moment = now or now_utc()
     desired = {s.key: s for s in loaded.series}
     target_set = set(targets)
@@ -203,35 +226,50 @@ async def build_plan(
     if unknown:
         raise PlanError(f"--target names keys that are neither files nor in the state: {unknown}")
     in_scope = sorted(target_set) if target_set else sorted(set(desired) | set(state.ids))
-    live = await fetch_live(client=client, state=state, keys=in_scope)
+    org = OrgIndex.of(await client.list_series())
+    wanted = {k: desired[k].fields for k in in_scope if k in desired}
+    verdicts = identify(desired=wanted, state=state, org=org)
+    ids = {k: v.series_id for k, v in verdicts.items() if isinstance(v, Known)}
+    ids.update({k: state.ids[k] for k in in_scope if k not in desired and k in state.ids})
+    live = await fetch_live(client=client, ids=ids, environment=state.environment)
 
     plans: list[SeriesPlan] = []
     creates: list[DesiredSeries] = []
+    blocked: list[Blocked] = []
     for key in in_scope:
         series = desired.get(key)
         if series is None:
             continue
         series = retire_fields(series, now=moment, live=live.get(key))
         rules = ignore_rules(series, loaded.settings.ignore)
-        if key in state.ids:
-            plans.append(plan_series(series, live=live[key], series_id=state.ids[key], rules=rules))
-            continue
-        note = ""
-        intent = state.intents.get(key)
-        if intent is not None:
-            note = (
-                f"an earlier create of this key did not finish ({intent.status.value} since "
-                f"{intent.started_at}); the apply first looks in the CRM for the series it may "
-                "have made"
+        verdict = verdicts[key]
+        if isinstance(verdict, Known):
+            if verdict.how is How.INTENT:
+                series = with_marker(series)  # the marker its create never got to set
+            plans.append(
+                plan_series(
+                    series,
+                    live=live[key],
+                    series_id=verdict.series_id,
+                    rules=rules,
+                    found_note=_found_note(verdict),
+                )
             )
-            if intent.status is IntentStatus.AMBIGUOUS:
-                note += ", and stops to ask you if it cannot tell"
-        else:
+            continue
+        if isinstance(verdict, Lookalike):
+            blocked.append(_blocked(series, verdict, command=command))
+            continue
+        note = _intent_note(verdict.intent) if verdict.intent is not None else ""
+        if verdict.intent is None:
             creates.append(series)
-        plans.append(plan_series(series, live=None, series_id=None, rules=rules, intent_note=note))
+        plans.append(
+            plan_series(
+                with_marker(series), live=None, series_id=None, rules=rules, intent_note=note
+            )
+        )
 
     orphan_live = {k: live[k] for k in in_scope if k not in desired and k in live}
-    moves = find_moves(creates=creates, orphans=orphan_live, state=state)
+    moves = find_moves(creates=creates, orphans=orphan_live, state=state, command=command)
     moved_to = {m.to_key for m in moves}
     moved_from = {m.from_key for m in moves}
     orphans = [
@@ -252,6 +290,41 @@ async def build_plan(
         series=tuple(p for p in plans if p.key not in moved_to),
         orphans=tuple(orphans),
         moves=tuple(moves),
+        blocked=tuple(blocked),
         warnings=tuple(warnings),
         targets=tuple(sorted(target_set)),
     )
+
+
+def _found_note(verdict: Known) -> str:
+    if verdict.how is How.MARKER:
+        return (
+            f"found in the CRM by its seriesCode (id {verdict.series_id}); the state did not "
+            "know it: the apply records it"
+        )
+    if verdict.how is How.INTENT:
+        return (
+            f"made by an earlier create whose answer was lost (id {verdict.series_id}): the "
+            "apply records it and sets its seriesCode"
+        )
+    return ""
+
+
+def _intent_note(intent: Intent) -> str:
+    return (
+        f"an earlier create of this key did not finish ({intent.status.value} since "
+        f"{intent.started_at}) and the CRM shows no series it made yet: the apply waits until "
+        "it could no longer appear before creating it again"
+    )
+
+
+def _blocked(
+    series: DesiredSeries, verdict: Lookalike, *, command: Callable[[str], str]
+) -> Blocked:
+    first = verdict.series_ids[0]
+    adopt = command(f"import {first} --key {series.key}")
+    if len(verdict.series_ids) == 1:
+        todo = f"exists in the CRM as id {first}: adopt it with `{adopt}`"
+    else:
+        todo = f"adopt the right one with `{command('import ID --key ' + series.key)}`"
+    return Blocked(key=series.key, file=series.file, reason=f"{verdict.reason}; {todo}")

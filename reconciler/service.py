@@ -1,6 +1,7 @@
 """The service functions the CLI calls: one per command, each wiring the layers once.
 
-Each returns a value (a Plan, an ApplyResult, ...) for the CLI to render; none prints.
+Each opens one ``Workspace`` (where the command talks to) and returns a value (a Plan, an
+ApplyResult, rows...) for the CLI to render; none prints.
 """
 
 from __future__ import annotations
@@ -12,16 +13,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from reconciler.applier import Applier, Progress, refuse_stale
-from reconciler.connect import Target, bootstrap_sandbox_state, open_client, resolve_target
 from reconciler.errors import PlanError, ReconcilerError, ValidationFailed
-from reconciler.importer import choose_key, file_fields, render_file
-from reconciler.loader import LoadResult, validate_directory
+from reconciler.loader import LoadResult, load_settings, validate_directory
 from reconciler.plan import Plan, Rails, now_utc, timestamp
-from reconciler.planner import build_plan
-from reconciler.result import ApplyResult
-from reconciler.state import StateStore, environment_lock, load_state
+from reconciler.state import State, replace_state, save_state
+from reconciler.workspace import Workspace
+
+if TYPE_CHECKING:
+    from reconciler.applier import Progress
+    from reconciler.client import CouponClient
+    from reconciler.result import ApplyResult
+    from reconciler.state import StateStore
 
 
 def load_valid(directory: Path) -> LoadResult:
@@ -32,12 +36,46 @@ def load_valid(directory: Path) -> LoadResult:
     return loaded
 
 
-def _codes(loaded: LoadResult) -> dict[str, str]:
-    return {s.key: str(s.fields.get("discountCode", "")) for s in loaded.series}
+@dataclass(frozen=True)
+class Where:
+    """What a command was told about where to talk to (``--dir``, ``--env | --sandbox``)."""
+
+    directory: Path
+    env: str | None = None
+    sandbox: bool = False
+    trusted_settings: Path | None = None
+
+    def open(self, loaded: LoadResult | None = None) -> Workspace:
+        settings = loaded.settings if loaded is not None else load_settings(self.directory)[0]
+        return Workspace.open(
+            directory=self.directory,
+            settings=settings,
+            env=self.env,
+            sandbox=self.sandbox,
+            trusted_settings=self.trusted_settings,
+        )
 
 
-def target_for(*, directory: Path, loaded: LoadResult, env: str | None, sandbox: bool) -> Target:
-    return resolve_target(directory=directory, settings=loaded.settings, env=env, sandbox=sandbox)
+async def _prepare_sandbox(ws: Workspace, client: CouponClient, loaded: LoadResult) -> None:
+    """On the sandbox's first use, adopt the seeded series the files declare (the demo).
+
+    So that a first ``plan --sandbox`` shows updates and unchanged series as well as creates,
+    a seeded series (the docs' examples) whose discountCode a file declares is recorded under
+    that file's key. Real environments never do this: identity comes from markers and import.
+    """
+    if not ws.sandbox_is_new:
+        return
+    by_code = {str(s.fields.get("discountCode", "")): s.key for s in loaded.series}
+    state = State(environment=ws.name)
+    for series in await client.list_series():
+        key = by_code.get(str(series.get("discountCode", "")))
+        sid = series.get("id")
+        if key and isinstance(sid, int) and key not in state.ids:
+            state = state.with_id(key, sid)
+    save_state(ws.state_file, state)
+
+
+# ---------------------------------------------------------------------------- plan
 
 
 def make_plan(
@@ -47,17 +85,23 @@ def make_plan(
     sandbox: bool = False,
     targets: Sequence[str] = (),
     now: datetime | None = None,
+    trusted_settings: Path | None = None,
 ) -> Plan:
+    from reconciler.planner import build_plan
+
     loaded = load_valid(directory)
-    target = target_for(directory=directory, loaded=loaded, env=env, sandbox=sandbox)
+    ws = Where(directory, env, sandbox, trusted_settings).open(loaded)
 
     async def run() -> Plan:
-        async with open_client(target) as client:
-            state = await bootstrap_sandbox_state(
-                target=target, client=client, discount_codes=_codes(loaded)
-            )
+        async with ws.client() as client:
+            await _prepare_sandbox(ws, client, loaded)
             return await build_plan(
-                loaded=loaded, state=state, client=client, targets=targets, now=now
+                loaded=loaded,
+                state=ws.load_state(),
+                client=client,
+                targets=targets,
+                now=now,
+                command=ws.command,
             )
 
     return asyncio.run(run())
@@ -66,9 +110,13 @@ def make_plan(
 def read_plan_file(path: Path) -> Plan:
     try:
         text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise PlanError(f"cannot read the plan file {path}: {error.strerror}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        why = getattr(error, "strerror", None) or str(error)
+        raise PlanError(f"cannot read the plan file {path}: {why}") from None
     return Plan.from_json(text)
+
+
+# ---------------------------------------------------------------------------- apply
 
 
 @dataclass(frozen=True)
@@ -80,6 +128,7 @@ class ApplyRequest:
     force: bool = False
     parallelism: int | None = None
     targets: Sequence[str] = ()
+    trusted_settings: Path | None = None
 
 
 def apply(
@@ -87,14 +136,17 @@ def apply(
     *,
     confirm: Callable[[Plan], bool],
     on_progress: Callable[[Progress], None] | None = None,
+    on_message: Callable[[str], None] | None = None,
 ) -> ApplyResult | None:
     """Apply a saved plan, or plan and (once ``confirm`` agrees) apply. None: declined."""
+    from reconciler.applier import Applier, refuse_stale
+    from reconciler.planner import build_plan
+
     loaded = load_valid(request.directory)
-    target = target_for(
-        directory=request.directory, loaded=loaded, env=request.env, sandbox=request.sandbox
-    )
+    where = Where(request.directory, request.env, request.sandbox, request.trusted_settings)
+    ws = where.open(loaded)
     saved = read_plan_file(request.plan_file) if request.plan_file else None
-    env = target.environment
+    env = ws.environment
     rails = Rails(max_update_share=env.max_update_share, share_min_series=env.share_min_series)
 
     async def run() -> ApplyResult | None:
@@ -104,15 +156,12 @@ def apply(
             loop.add_signal_handler(signal.SIGINT, stop.set)
             loop.add_signal_handler(signal.SIGTERM, stop.set)
         try:
-            with environment_lock(target.state_file):
-                async with open_client(target) as client:
-                    await bootstrap_sandbox_state(
-                        target=target, client=client, discount_codes=_codes(loaded)
-                    )
-                    store = StateStore(path=target.state_file, environment=target.name)
+            async with ws.client() as client:
+                await _prepare_sandbox(ws, client, loaded)
+                with ws.writing() as store:
                     if saved is not None:
                         await refuse_stale(
-                            plan=saved, loaded=loaded, client=client, environment=target.name
+                            plan=saved, loaded=loaded, client=client, environment=ws.name
                         )
                         plan = saved
                     else:
@@ -121,6 +170,7 @@ def apply(
                             state=store.state,
                             client=client,
                             targets=request.targets,
+                            command=ws.command,
                         )
                         if plan.has_changes and not _ask(confirm, plan, loop=loop, stop=stop):
                             return None
@@ -131,7 +181,10 @@ def apply(
                         client=client,
                         parallelism=request.parallelism or env.parallelism,
                         on_progress=on_progress,
+                        on_message=on_message,
                         stop=stop,
+                        settle_seconds=env.create_settle_seconds,
+                        command=ws.command,
                     )
                     return await applier.run(rails=rails, force=request.force)
         finally:
@@ -164,6 +217,78 @@ def _ask(
             loop.add_signal_handler(signal.SIGINT, stop.set)
 
 
+# ---------------------------------------------------------------------------- the org
+
+
+@dataclass(frozen=True)
+class OrgSeries:
+    """One live series of the org, as ``reconciler list`` shows it."""
+
+    series_id: int
+    series_code: str
+    discount_code: str
+    description: str
+    valid_till: str
+    key: str  # the key that manages it, "" when unmanaged
+    how: str  # "state", "marker", or "" (unmanaged)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.series_id,
+            "seriesCode": self.series_code,
+            "discountCode": self.discount_code,
+            "description": self.description,
+            "validTillDate": self.valid_till,
+            "key": self.key or None,
+            "managed_by": self.how or None,
+        }
+
+
+async def _org_rows(
+    ws: Workspace, client: CouponClient, loaded: LoadResult, state: State
+) -> list[OrgSeries]:
+    from reconciler.identity import OrgIndex, managing_keys
+
+    org = OrgIndex.of(await client.list_series())
+    desired = {s.key: s.fields for s in loaded.series}
+    owners = managing_keys(desired=desired, state=state, org=org)
+    rows = []
+    for s in sorted(org.series, key=lambda x: x.series_id):
+        key = owners.get(s.series_id, "")
+        how = "" if not key else ("state" if state.ids.get(key) == s.series_id else "marker")
+        rows.append(
+            OrgSeries(
+                series_id=s.series_id,
+                series_code=s.series_code,
+                discount_code=s.discount_code,
+                description=s.description,
+                valid_till=str(s.raw.get("validTillDate") or ""),
+                key=key,
+                how=how,
+            )
+        )
+    return rows
+
+
+def list_org(
+    *, directory: Path, env: str | None = None, sandbox: bool = False, unmanaged: bool = False
+) -> list[OrgSeries]:
+    """Every live series of the org, with the key that manages it (or none)."""
+    loaded = load_valid(directory)
+    ws = Where(directory, env, sandbox).open(loaded)
+
+    async def run() -> list[OrgSeries]:
+        async with ws.client() as client:
+            await _prepare_sandbox(ws, client, loaded)
+            rows = await _org_rows(ws, client, loaded, ws.load_state())
+        return [r for r in rows if not r.key] if unmanaged else rows
+
+    return asyncio.run(run())
+
+
+# ---------------------------------------------------------------------------- import
+
+
 @dataclass(frozen=True)
 class Imported:
     series_id: int
@@ -175,71 +300,168 @@ class Imported:
 def import_series(
     *,
     directory: Path,
-    ids: Sequence[int],
+    ids: Sequence[int] = (),
     env: str | None = None,
     sandbox: bool = False,
     all_fields: bool = False,
     key: str | None = None,
+    all_unmanaged: bool = False,
 ) -> list[Imported]:
-    """Fetch series by id, write a file for each, record the ids in the state."""
+    """Fetch series by id (or every unmanaged one), write a file for each, record the ids."""
     if key is not None and len(ids) != 1:
         raise ReconcilerError("--key names the key of one series: give exactly one id with it")
+    if all_unmanaged and (ids or key):
+        raise ReconcilerError("--all-unmanaged takes no id and no --key")
+    if not all_unmanaged and not ids:
+        raise ReconcilerError("name the ids to import, or --all-unmanaged")
     loaded = load_valid(directory)
-    target = target_for(directory=directory, loaded=loaded, env=env, sandbox=sandbox)
+    ws = Where(directory, env, sandbox).open(loaded)
 
     async def run() -> list[Imported]:
-        with environment_lock(target.state_file):
-            async with open_client(target) as client:
-                await bootstrap_sandbox_state(
-                    target=target, client=client, discount_codes=_codes(loaded)
-                )
-                store = StateStore(path=target.state_file, environment=target.name)
-                result = await client.get_series(list(ids))
-                taken = {s.key for s in loaded.series} | set(store.state.ids)
-                out: list[Imported] = []
-                for sid in ids:
-                    live = result.found.get(sid)
-                    if live is None:
-                        out.append(Imported(sid, "", None, "not returned by the API: skipped"))
-                        continue
-                    known = store.state.key_of(sid)
-                    if known is not None:
-                        out.append(Imported(sid, known, None, f"already managed as {known}"))
-                        continue
-                    chosen = key or choose_key(live=live, taken=taken)
-                    path = directory / f"{chosen}.yaml"
-                    has_file = chosen in {s.key for s in loaded.series}
-                    if path.exists() or (directory / f"{chosen}.yml").exists():
-                        if not (key and has_file):
-                            out.append(
-                                Imported(sid, chosen, None, f"{path} exists: not overwritten")
-                            )
-                            continue
-                        # Adopting the id an interrupted create made for an existing file.
-                        store.record_id(chosen, sid)
-                        out.append(Imported(sid, chosen, None, "recorded for the existing file"))
-                        continue
-                    fields = file_fields(
-                        live=live, defaults=loaded.settings.defaults, all_fields=all_fields
+        async with ws.client() as client:
+            await _prepare_sandbox(ws, client, loaded)
+            with ws.writing() as store:
+                wanted = list(ids)
+                if all_unmanaged:
+                    rows = await _org_rows(ws, client, loaded, store.state)
+                    wanted = [r.series_id for r in rows if not r.key]
+                if not wanted:
+                    return []
+                result = await client.get_series(wanted)
+                return [
+                    _import_one(
+                        ws=ws,
+                        store=store,
+                        loaded=loaded,
+                        series_id=sid,
+                        live=result.found.get(sid),
+                        key=key,
+                        all_fields=all_fields,
                     )
-                    header = (
-                        f"Imported from environment {target.name!r}, series {sid}, on "
-                        f"{timestamp(now_utc())} by `reconciler import`."
-                    )
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    path.write_text(render_file(fields=fields, header=header), encoding="utf-8")
-                    store.record_id(chosen, sid)
-                    taken.add(chosen)
-                    out.append(Imported(sid, chosen, path, "written"))
-                return out
+                    for sid in wanted
+                ]
 
     return asyncio.run(run())
 
 
-def state_store(*, directory: Path, env: str | None, sandbox: bool) -> StateStore:
-    from reconciler.loader import load_settings
+def _import_one(
+    *,
+    ws: Workspace,
+    store: StateStore,
+    loaded: LoadResult,
+    series_id: int,
+    live: dict[str, Any] | None,
+    key: str | None,
+    all_fields: bool,
+) -> Imported:
+    from reconciler.importer import choose_key, file_fields, render_file
 
-    settings, _problems = load_settings(directory)
-    target = resolve_target(directory=directory, settings=settings, env=env, sandbox=sandbox)
-    load_state(target.state_file, environment=target.name)  # fail early on a damaged file
-    return StateStore(path=target.state_file, environment=target.name)
+    directory = ws.directory
+    if live is None:
+        return Imported(series_id, "", None, "not returned by the API: skipped")
+    known = store.state.key_of(series_id)
+    if known is not None:
+        return Imported(series_id, known, None, f"already managed as {known}")
+    files = {s.key for s in loaded.series}
+    taken = files | set(store.state.ids)
+    chosen = key or choose_key(live=live, taken=taken)
+    path = directory / f"{chosen}.yaml"
+    if path.exists() or (directory / f"{chosen}.yml").exists():
+        if not (key and chosen in files):
+            return Imported(series_id, chosen, None, f"{path} exists: not overwritten")
+        # Adopting an existing series (an interrupted create's, or a look-alike) for a file.
+        store.record_id(chosen, series_id)
+        return Imported(series_id, chosen, None, "recorded for the existing file")
+    fields = file_fields(live=live, defaults=loaded.settings.defaults, all_fields=all_fields)
+    header = (
+        f"Imported from environment {ws.name!r}, series {series_id}, on "
+        f"{timestamp(now_utc())} by `reconciler import`."
+    )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(render_file(fields=fields, header=header), encoding="utf-8")
+    except OSError as error:
+        return Imported(series_id, chosen, None, f"cannot write {path}: {error.strerror}")
+    store.record_id(chosen, series_id)
+    return Imported(series_id, chosen, path, "written")
+
+
+# ---------------------------------------------------------------------------- state
+
+
+def edit_state(
+    *, directory: Path, env: str | None, sandbox: bool, change: Callable[[StateStore], Any]
+) -> tuple[Workspace, Any]:
+    """Change the state under the environment's lock (never beside a running apply)."""
+    ws = Where(directory, env, sandbox).open()
+    with ws.writing() as store:
+        return ws, change(store)
+
+
+def read_state(*, directory: Path, env: str | None, sandbox: bool) -> tuple[Workspace, State]:
+    ws = Where(directory, env, sandbox).open()
+    return ws, ws.load_state()
+
+
+@dataclass(frozen=True)
+class Rebuilt:
+    """What ``state rebuild`` found: the new state, and what it could not decide."""
+
+    state: State
+    path: Path
+    found: tuple[tuple[str, int, str], ...]  # key, id, how
+    undecided: tuple[tuple[str, str], ...]  # key, why
+    kept_intents: tuple[str, ...]
+    written: bool
+
+
+def rebuild_state(
+    *, directory: Path, env: str | None = None, sandbox: bool = False, dry_run: bool = False
+) -> Rebuilt:
+    """The state of an environment recovered from the live org: markers and unique matches.
+
+    The old file is not read (it may be damaged or conflicted), except its journal and intents
+    when they can be read: an intent is the only record of a create that may still land.
+    """
+    from reconciler.identity import Known, Lookalike, OrgIndex, identify
+
+    loaded = load_valid(directory)
+    ws = Where(directory, env, sandbox).open(loaded)
+
+    async def run() -> Rebuilt:
+        try:
+            old = ws.load_state()
+        except ReconcilerError:
+            old = State(environment=ws.name)
+        blank = State(environment=ws.name, intents=old.intents)
+        async with ws.client() as client:
+            org = OrgIndex.of(await client.list_series())
+            desired = {s.key: s.fields for s in loaded.series}
+            verdicts = identify(desired=desired, state=blank, org=org)
+            state = blank
+            found: list[tuple[str, int, str]] = []
+            undecided: list[tuple[str, str]] = []
+            for key, verdict in sorted(verdicts.items()):
+                if isinstance(verdict, Known):
+                    state = state.with_id(key, verdict.series_id)
+                    found.append((key, verdict.series_id, verdict.how.value))
+                elif isinstance(verdict, Lookalike) and len(verdict.series_ids) == 1:
+                    sid = verdict.series_ids[0]
+                    state = state.with_id(key, sid)
+                    found.append((key, sid, "discountCode"))
+                elif isinstance(verdict, Lookalike):
+                    undecided.append((key, verdict.reason))
+            kept = tuple(sorted(state.intents))
+            if not dry_run:
+                with ws.lock():
+                    replace_state(ws.state_file, state)
+            return Rebuilt(
+                state=state,
+                path=ws.state_file,
+                found=tuple(found),
+                undecided=tuple(undecided),
+                kept_intents=kept,
+                written=not dry_run,
+            )
+
+    return asyncio.run(run())

@@ -19,6 +19,8 @@ SETTINGS_FILE = "reconciler.yaml"
 DEFAULT_ENVIRONMENT = "default"
 
 AuthMethod = Literal["basic", "oauth"]
+# The settings that decide where credentials are sent: only the trusted side may set them.
+CONNECTION_SETTINGS = ("base_url", "auth", "env_prefix")
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,9 @@ class Environment:
     # (only when there are at least ``share_min_series`` of them).
     max_update_share: float = 0.3
     share_min_series: int = 10
+    # How long a create whose outcome is unknown may still land in the CRM: until then it is
+    # never sent again (a server can act on a POST long after the caller gave up).
+    create_settle_seconds: float = 600.0
 
 
 @dataclass(frozen=True)

@@ -1,21 +1,30 @@
-"""The state of one environment: which series id each key has, and creates in flight.
+"""The state of one environment: a cache of which series id each key has, and creates in flight.
 
-The API reads series only by id, so the tool records, per environment, the id of each key in
-a file it owns (``series/.state/<environment>.json``), committed to git. Before a POST the
-tool records an *intent* for the key; after, the id. An intent left without an id (a killed
-apply, a POST whose answer was lost) blocks a blind second create of that key.
+Identity comes from the live CRM (``reconciler.identity``); this file only saves a lookup and
+keeps the one thing the CRM cannot show yet: a create that was started (*intent*) and whose
+series may still be on its way. A lost, late or older state costs a lookup, never a duplicate.
 
-The file is JSON written atomically (temporary file, fsync, rename), keys sorted, one entry a
-line, so diffs in pull requests stay readable.
+On disk, per environment (``series/.state/<environment>.json``):
+
+- the **state file**: JSON, keys sorted, one entry a line, written atomically (temporary file,
+  fsync, rename), so diffs stay readable and a reader sees the old file or the new one;
+- the **journal** beside it (``<environment>.journal``): one JSON line per change (intent, id,
+  clear, ...), appended and fsynced, so recording a change costs O(1) whatever the number of
+  series. Loading replays the journal over the file; ``compact`` folds it in. Every journal
+  operation is idempotent, so a crash between writing the file and removing the journal
+  replays harmlessly.
+
+Everything read is checked: a damaged, conflicted (git markers) or inconsistent file (two keys
+sharing an id, an id that is not an integer) is refused with the exact recovery command,
+never read as "nothing exists".
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import hashlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -23,16 +32,22 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from reconciler.errors import StateError, StateLocked
+from reconciler.errors import StateError
 
 STATE_DIR = ".state"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+JOURNAL_SUFFIX = ".journal"
+# What a recorded key may look like: a series file's path under the folder, without suffix.
+_KEY = re.compile(r"^[^\x00-\x1f\x7f/\\][^\x00-\x1f\x7f\\]{0,511}$")
+_CONFLICT = re.compile(r"^(<{7}|={7}|>{7})( |$)", re.MULTILINE)
+_MAX_ID = 2**63 - 1
 
 
 class IntentStatus(str, Enum):
     # Recorded before the POST; still there means the apply died before it heard back.
     PENDING = "pending"
-    # The POST may have reached the server but no answer came (timeout, reset).
+    # The POST may have reached the server but no answer came (timeout, reset, 5xx).
     AMBIGUOUS = "ambiguous"
 
 
@@ -51,6 +66,8 @@ class State:
     environment: str
     ids: Mapping[str, int] = field(default_factory=dict)
     intents: Mapping[str, Intent] = field(default_factory=dict)
+    # The fields each key's file declared at its last successful apply (field ownership).
+    fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def key_of(self, series_id: int) -> str | None:
         for key, value in self.ids.items():
@@ -59,7 +76,7 @@ class State:
         return None
 
     def with_id(self, key: str, series_id: int) -> State:
-        ids = dict(self.ids)
+        ids = {k: v for k, v in self.ids.items() if v != series_id}
         ids[key] = series_id
         intents = {k: v for k, v in self.intents.items() if k != key}
         return replace(self, ids=ids, intents=intents)
@@ -77,147 +94,330 @@ class State:
             self,
             ids={k: v for k, v in self.ids.items() if k != key},
             intents={k: v for k, v in self.intents.items() if k != key},
+            fields={k: v for k, v in self.fields.items() if k != key},
         )
+
+    def with_fields(self, key: str, names: tuple[str, ...]) -> State:
+        fields = dict(self.fields)
+        fields[key] = tuple(sorted(set(names)))
+        return replace(self, fields=fields)
+
+    def moved(self, old: str, new: str) -> State:
+        series_id = self.ids[old]
+        declared = self.fields.get(old)
+        state = self.without_key(old).with_id(new, series_id)
+        return state.with_fields(new, declared) if declared is not None else state
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "format_version": FORMAT_VERSION,
             "environment": self.environment,
             "ids": dict(sorted(self.ids.items())),
-            "intents": {
-                key: {
-                    "status": i.status.value,
-                    "started_at": i.started_at,
-                    "discount_code": i.discount_code,
-                    "description": i.description,
-                    "detail": i.detail,
-                }
-                for key, i in sorted(self.intents.items())
-            },
+            "intents": {key: _intent_dict(i) for key, i in sorted(self.intents.items())},
+            "fields": {key: list(v) for key, v in sorted(self.fields.items())},
         }
+
+
+def _intent_dict(intent: Intent) -> dict[str, str]:
+    return {
+        "status": intent.status.value,
+        "started_at": intent.started_at,
+        "discount_code": intent.discount_code,
+        "description": intent.description,
+        "detail": intent.detail,
+    }
 
 
 def state_path(directory: Path, environment: str) -> Path:
     return directory / STATE_DIR / f"{environment}.json"
 
 
-def load_state(path: Path, *, environment: str) -> State:
-    """The state at ``path``; an empty one when the file does not exist yet."""
+def journal_path(path: Path) -> Path:
+    return path.with_suffix(JOURNAL_SUFFIX)
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+def load_state(path: Path, *, environment: str, rebuild_hint: str = "") -> State:
+    """The state at ``path`` with its journal replayed; empty when neither exists yet."""
+    hint = rebuild_hint or "reconciler state rebuild"
+    state = _read_file(path, environment=environment, hint=hint)
+    return _replay(journal_path(path), state, hint=hint)
+
+
+def _read_file(path: Path, *, environment: str, hint: str) -> State:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return State(environment=environment)
-    except OSError as error:
-        raise StateError(f"cannot read the state file {path}: {error.strerror}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        why = getattr(error, "strerror", None) or str(error)
+        raise StateError(f"cannot read the state file {path}: {why}") from None
+    if _CONFLICT.search(text):
+        raise StateError(
+            f"the state file {path} holds git conflict markers (two branches recorded ids at "
+            f"once). The CRM knows which series exist: run `{hint}` to write it anew from the "
+            "live org (nothing is created meanwhile: a plan refuses to run on it)"
+        )
     try:
         data = json.loads(text)
-        if data.get("format_version") != FORMAT_VERSION:
-            raise StateError(
-                f"{path}: format_version {data.get('format_version')!r} is not {FORMAT_VERSION}"
-            )
-        recorded = data.get("environment", environment)
-        if recorded != environment:
-            raise StateError(
-                f"{path} belongs to environment {recorded!r}, not {environment!r}: "
-                "ids of one environment never go into another's state"
-            )
-        ids = {str(k): int(v) for k, v in data.get("ids", {}).items()}
-        intents = {
-            str(k): Intent(
-                key=str(k),
-                status=IntentStatus(v["status"]),
-                started_at=str(v.get("started_at", "")),
-                discount_code=str(v.get("discount_code", "")),
-                description=str(v.get("description", "")),
-                detail=str(v.get("detail", "")),
-            )
-            for k, v in data.get("intents", {}).items()
-        }
-    except StateError:
-        raise
-    except (ValueError, TypeError, KeyError, AttributeError) as error:
+    except (ValueError, RecursionError) as error:
         raise StateError(
-            f"the state file {path} is damaged ({error}); restore it from git"
+            f"the state file {path} is not valid JSON ({_short(error)}); run `{hint}`"
         ) from None
-    return State(environment=environment, ids=ids, intents=intents)
+    return _state_from(data, path=path, environment=environment, hint=hint)
+
+
+def _short(error: BaseException) -> str:
+    text = str(error) or type(error).__name__
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _state_from(data: Any, *, path: Path, environment: str, hint: str) -> State:
+    def damaged(why: str) -> StateError:
+        return StateError(f"the state file {path} is damaged: {why}; run `{hint}`")
+
+    if not isinstance(data, dict):
+        raise damaged("it is not a JSON object")
+    version = data.get("format_version")
+    if version not in READABLE_VERSIONS:
+        raise StateError(
+            f"{path}: format_version {version!r} is not one this tool reads {READABLE_VERSIONS}"
+        )
+    recorded = data.get("environment", environment)
+    if recorded != environment:
+        raise StateError(
+            f"{path} belongs to environment {recorded!r}, not {environment!r}: "
+            "ids of one environment never go into another's state"
+        )
+    raw_ids = data.get("ids", {})
+    raw_intents = data.get("intents", {})
+    raw_fields = data.get("fields", {})
+    if not all(isinstance(x, dict) for x in (raw_ids, raw_intents, raw_fields)):
+        raise damaged("'ids', 'intents' and 'fields' must be objects")
+    ids: dict[str, int] = {}
+    owners: dict[int, str] = {}
+    for key, value in raw_ids.items():
+        if not _KEY.match(key):
+            raise damaged(f"{key!r} is not the key of a series file")
+        if not _is_series_id(value):
+            raise damaged(f"the id of {key!r} is {value!r}, not a positive integer")
+        if value in owners:
+            raise damaged(f"{owners[value]!r} and {key!r} both claim series {value}")
+        owners[value] = key
+        ids[key] = value
+    intents: dict[str, Intent] = {}
+    for key, value in raw_intents.items():
+        if not _KEY.match(key) or not isinstance(value, dict):
+            raise damaged(f"the intent {key!r} is not an object of a series key")
+        try:
+            status = IntentStatus(value.get("status"))
+        except ValueError:
+            raise damaged(f"the intent of {key!r} has an unknown status") from None
+        intents[key] = Intent(
+            key=key,
+            status=status,
+            started_at=str(value.get("started_at", "")),
+            discount_code=str(value.get("discount_code", "")),
+            description=str(value.get("description", "")),
+            detail=str(value.get("detail", "")),
+        )
+    fields: dict[str, tuple[str, ...]] = {}
+    for key, value in raw_fields.items():
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise damaged(f"the fields of {key!r} are not a list of names")
+        fields[key] = tuple(value)
+    return State(environment=environment, ids=ids, intents=intents, fields=fields)
+
+
+def _is_series_id(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= _MAX_ID
+
+
+# ---------------------------------------------------------------------------- the journal
+
+
+def _replay(path: Path, state: State, *, hint: str) -> State:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return state
+    except (OSError, UnicodeDecodeError) as error:
+        raise StateError(f"cannot read the state journal {path}: {_short(error)}") from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+            state = _apply_entry(state, entry)
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+            if number == len(lines):
+                break  # a line torn by a crash mid-append: it never happened
+            raise StateError(
+                f"the state journal {path} is damaged at line {number}; run `{hint}`"
+            ) from None
+    return state
+
+
+def _apply_entry(state: State, entry: Mapping[str, Any]) -> State:
+    op = entry["op"]
+    key = str(entry["key"])
+    if op == "intent":
+        return state.with_intent(
+            Intent(
+                key=key,
+                status=IntentStatus(entry["status"]),
+                started_at=str(entry.get("started_at", "")),
+                discount_code=str(entry.get("discount_code", "")),
+                description=str(entry.get("description", "")),
+                detail=str(entry.get("detail", "")),
+            )
+        )
+    if op == "id":
+        series_id = entry["id"]
+        if not _is_series_id(series_id):
+            raise ValueError(series_id)
+        return state.with_id(key, series_id)
+    if op == "clear":
+        return state.without_intent(key)
+    if op == "rm":
+        return state.without_key(key)
+    if op == "mv":
+        return state.moved(key, str(entry["to"]))
+    if op == "fields":
+        return state.with_fields(key, tuple(str(f) for f in entry["fields"]))
+    raise ValueError(op)
+
+
+# ---------------------------------------------------------------------------- writing
 
 
 def save_state(path: Path, state: State) -> None:
     """Write ``state`` to ``path`` atomically: a reader sees the old file or the new one."""
     text = json.dumps(state.to_dict(), indent=2, ensure_ascii=False) + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    _atomic_write(path, text)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as error:
+        raise StateError(f"cannot write the state file {path}: {error.strerror}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as error:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(error, OSError):
+            raise StateError(f"cannot write the state file {path}: {error.strerror}") from None
         raise
-    with contextlib.suppress(OSError):  # make the rename itself durable
-        dir_fd = os.open(path.parent, os.O_RDONLY)
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    with contextlib.suppress(OSError, AttributeError):  # make the rename itself durable
+        dir_fd = os.open(directory, os.O_RDONLY)
         try:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
 
 
-class StateStore:
-    """The state of one environment on disk, saved after every change."""
+def replace_state(path: Path, state: State) -> None:
+    """Write a whole new state (``state rebuild``): the file, then no journal to replay."""
+    save_state(path, state)
+    with contextlib.suppress(FileNotFoundError):
+        journal_path(path).unlink()
+    _fsync_dir(path.parent)
 
-    def __init__(self, *, path: Path, environment: str) -> None:
+
+class StateStore:
+    """The state of one environment on disk: each change appended to the journal at once.
+
+    Use as a context manager (or call ``compact``) so the journal is folded into the state
+    file at the end; until then a crash loses nothing: the journal is replayed on load.
+    """
+
+    def __init__(self, *, path: Path, environment: str, rebuild_hint: str = "") -> None:
         self.path = path
         self.environment = environment
-        self.state = load_state(path, environment=environment)
+        self.journal = journal_path(path)
+        self.state = load_state(path, environment=environment, rebuild_hint=rebuild_hint)
+        self._handle: Any = None
 
-    def _commit(self, state: State) -> None:
-        save_state(self.path, state)
+    def __enter__(self) -> StateStore:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.compact()
+
+    def _append(self, entry: Mapping[str, Any], state: State) -> None:
+        line = json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n"
+        try:
+            if self._handle is None:
+                self.journal.parent.mkdir(parents=True, exist_ok=True)
+                self._handle = open(self.journal, "a", encoding="utf-8")  # noqa: SIM115
+            self._handle.write(line)
+            self._handle.flush()
+            os.fsync(self._handle.fileno())
+        except OSError as error:
+            raise StateError(
+                f"cannot record a change in {self.journal}: {error.strerror}"
+            ) from None
         self.state = state
 
+    def compact(self) -> None:
+        """Fold the journal into the state file (atomically), then remove the journal."""
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+        if not self.journal.exists() and self.path.exists():
+            return
+        if not self.journal.exists() and not (self.state.ids or self.state.intents):
+            return
+        save_state(self.path, self.state)
+        with contextlib.suppress(FileNotFoundError):
+            self.journal.unlink()
+        _fsync_dir(self.path.parent)
+
     def record_intent(self, intent: Intent) -> None:
-        self._commit(self.state.with_intent(intent))
+        entry = {"op": "intent", "key": intent.key, **_intent_dict(intent)}
+        self._append(entry, self.state.with_intent(intent))
 
     def record_id(self, key: str, series_id: int) -> None:
-        self._commit(self.state.with_id(key, series_id))
+        self._append({"op": "id", "key": key, "id": series_id}, self.state.with_id(key, series_id))
+
+    def record_fields(self, key: str, names: tuple[str, ...]) -> None:
+        if self.state.fields.get(key) == tuple(sorted(set(names))):
+            return
+        entry = {"op": "fields", "key": key, "fields": sorted(set(names))}
+        self._append(entry, self.state.with_fields(key, names))
 
     def clear_intent(self, key: str) -> None:
-        self._commit(self.state.without_intent(key))
+        self._append({"op": "clear", "key": key}, self.state.without_intent(key))
 
     def remove(self, key: str) -> None:
-        self._commit(self.state.without_key(key))
+        self._append({"op": "rm", "key": key}, self.state.without_key(key))
 
     def move(self, old: str, new: str) -> None:
         if old not in self.state.ids:
             raise StateError(f"no key {old!r} in the state of {self.environment!r}")
         if new in self.state.ids:
             raise StateError(f"the key {new!r} already has id {self.state.ids[new]}")
-        series_id = self.state.ids[old]
-        self._commit(self.state.without_key(old).with_id(new, series_id))
+        self._append({"op": "mv", "key": old, "to": new}, self.state.moved(old, new))
 
 
 @contextlib.contextmanager
-def environment_lock(path: Path) -> Iterator[None]:
-    """Hold the apply lock of the environment whose state is at ``path`` (one machine).
-
-    The lock file lives in the system's temporary folder, named after the state file's
-    absolute path, so the series repository gets no stray file. The lock dies with the
-    process, so a killed apply never leaves the environment locked.
-    """
-    digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
-    lock_dir = Path(tempfile.gettempdir()) / "reconciler-locks"
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    lock_file = lock_dir / f"{digest}.lock"
-    handle = open(lock_file, "a+")  # noqa: SIM115 - held for the whole block
+def open_store(*, path: Path, environment: str, rebuild_hint: str = "") -> Iterator[StateStore]:
+    """A ``StateStore`` whose journal is folded into the file when the block ends."""
+    store = StateStore(path=path, environment=environment, rebuild_hint=rebuild_hint)
     try:
-        try:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise StateLocked(
-                f"another apply is running on this environment ({path}); wait for it to finish"
-            ) from None
-        yield
+        yield store
     finally:
-        handle.close()
+        store.compact()

@@ -44,9 +44,15 @@ class FakeReader:
     series: dict[int, dict[str, Any]] = field(default_factory=dict)
     calls: list[list[int]] = field(default_factory=list)
 
+    listed: int = 0
+
     async def get_series(self, ids: Sequence[int]) -> FakeResult:
         self.calls.append(list(ids))
         return FakeResult({i: self.series[i] for i in ids if i in self.series})
+
+    async def list_series(self) -> list[dict[str, Any]]:
+        self.listed += 1
+        return [{**v, "id": k} for k, v in self.series.items()]
 
 
 def live(description: str, code: str, **extra: Any) -> dict[str, Any]:
@@ -190,3 +196,59 @@ def test_a_retired_series_stays_ended_on_later_days(tmp_path: Path) -> None:
     ended = live("Same", "S1", validTillDate="2026-11-20T00:00:00Z")
     plan = plan_for(tmp_path, State("prod", ids={"s": 10}), FakeReader({10: ended}))
     assert plan.series[0].action is Action.UNCHANGED
+
+
+# --- identity from the CRM: the state is a cache ------------------------------------------
+
+
+def test_an_empty_state_still_lists_the_org_and_finds_nothing_to_create(tmp_path: Path) -> None:
+    """A lost state: the series the tool made is found by its seriesCode marker."""
+    from reconciler.identity import derived_marker
+
+    write(tmp_path, "a", BASE.format(description="A", code="CA"))
+    reader = FakeReader({42: live("A", "CA", id=42, seriesCode=derived_marker("a"))})
+    plan = plan_for(tmp_path, State("prod"), reader)
+    assert reader.listed == 1
+    [only] = plan.series
+    assert only.action is Action.UNCHANGED and only.series_id == 42
+    assert "seriesCode" in only.notes[0]
+
+
+def test_a_series_with_the_same_discount_code_is_blocked_never_created(tmp_path: Path) -> None:
+    write(tmp_path, "a", BASE.format(description="A", code="CA"))
+    reader = FakeReader({7: live("Made by hand", "CA", id=7, seriesCode="fEDH0qD8rr")})
+    plan = plan_for(tmp_path, State("prod"), reader)
+    assert not plan.series
+    [blocked] = plan.blocked
+    assert "exists in the CRM as id 7" in blocked.reason
+    assert "reconciler import 7 --key a" in blocked.reason
+    assert plan.has_changes and plan.counts.create == 0
+
+
+def test_an_empty_org_plans_creates_with_a_marker(tmp_path: Path) -> None:
+    from reconciler.identity import derived_marker
+
+    write(tmp_path, "a", BASE.format(description="A", code="CA"))
+    reader = FakeReader({})
+    plan = plan_for(tmp_path, State("prod"), reader)
+    [only] = plan.series
+    assert only.action is Action.CREATE
+    assert only.desired["seriesCode"] == derived_marker("a")
+    assert reader.listed == 1  # even with nothing known, the plan talks to the API
+
+
+def test_an_unfinished_create_owns_the_one_series_made_after_it(tmp_path: Path) -> None:
+    write(tmp_path, "a", BASE.format(description="A", code="CA"))
+    state = State(
+        "prod", intents={"a": Intent("a", IntentStatus.PENDING, "2026-11-23T11:00:00Z", "CA")}
+    )
+    reader = FakeReader(
+        {
+            5: live("A", "CA", id=5, createdOn="2026-11-23T11:00:02Z", seriesCode="SRV1"),
+            3: live("Old", "CA", id=3, createdOn="2020-01-01T00:00:00Z", seriesCode="SRV0"),
+        }
+    )
+    plan = plan_for(tmp_path, state, reader)
+    [only] = plan.series
+    assert only.series_id == 5 and only.action is Action.UPDATE
+    assert [c.field for c in only.changes] == ["seriesCode"]  # its marker, set on apply

@@ -1,79 +1,191 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from reconciler.errors import StateError, StateLocked
+from reconciler.errors import StateError
 from reconciler.state import (
     Intent,
     IntentStatus,
+    State,
     StateStore,
-    environment_lock,
+    journal_path,
     load_state,
+    open_store,
+    replace_state,
+    save_state,
     state_path,
 )
 
 
 def test_state_is_sorted_one_entry_a_line_and_round_trips(tmp_path: Path) -> None:
     path = state_path(tmp_path, "prod")
-    store = StateStore(path=path, environment="prod")
-    store.record_id("b/two", 2)
-    store.record_id("a/one", 1)
+    with open_store(path=path, environment="prod") as store:
+        store.record_id("b/two", 2)
+        store.record_id("a/one", 1)
     text = path.read_text()
     assert text.index('"a/one": 1') < text.index('"b/two": 2')
     assert '  "ids": {\n    "a/one": 1,\n    "b/two": 2\n  }' in text
     assert load_state(path, environment="prod").ids == {"a/one": 1, "b/two": 2}
+    assert not journal_path(path).exists()  # folded in when the block ended
 
 
-def test_intent_then_id_clears_the_intent(tmp_path: Path) -> None:
-    store = StateStore(path=tmp_path / "s.json", environment="e")
+def test_each_change_is_in_the_journal_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    store = StateStore(path=path, environment="e")
     store.record_intent(Intent("k", IntentStatus.PENDING, "2026-01-01T00:00:00Z", "C", "D"))
-    assert "k" in load_state(tmp_path / "s.json", environment="e").intents
+    assert not path.exists()  # O(1) per change: the file is written at the end only
+    assert "k" in load_state(path, environment="e").intents
     store.record_id("k", 7)
-    reread = load_state(tmp_path / "s.json", environment="e")
+    reread = load_state(path, environment="e")
     assert reread.ids == {"k": 7} and not reread.intents
+
+
+def test_a_crash_before_compaction_loses_nothing(tmp_path: Path) -> None:
+    """A process killed between changes: the journal replays over the last file."""
+    path = tmp_path / "s.json"
+    with open_store(path=path, environment="e") as store:
+        store.record_id("a", 1)
+    script = (
+        "from pathlib import Path; import os\n"
+        "from reconciler.state import StateStore\n"
+        f"s = StateStore(path=Path({str(path)!r}), environment='e')\n"
+        "s.record_id('b', 2); s.record_id('c', 3); s.clear_intent('c')\n"
+        "os._exit(9)\n"  # no compaction, no cleanup
+    )
+    proc = subprocess.run([sys.executable, "-c", script], check=False)
+    assert proc.returncode == 9
+    assert load_state(path, environment="e").ids == {"a": 1, "b": 2, "c": 3}
+
+
+def test_a_torn_last_journal_line_is_ignored_but_a_torn_middle_is_refused(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "s.json"
+    journal = journal_path(path)
+    journal.write_text('{"op":"id","key":"a","id":1}\n{"op":"id","ke')
+    assert load_state(path, environment="e").ids == {"a": 1}
+    journal.write_text('{"op":"id","ke\n{"op":"id","key":"a","id":1}\n')
+    with pytest.raises(StateError, match=r"journal .* damaged at line 1"):
+        load_state(path, environment="e")
+
+
+def test_replaying_a_journal_already_folded_in_is_harmless(tmp_path: Path) -> None:
+    """A crash between writing the file and removing the journal replays the same changes."""
+    path = tmp_path / "s.json"
+    store = StateStore(path=path, environment="e")
+    store.record_intent(Intent("k", IntentStatus.PENDING, "2026-01-01T00:00:00Z"))
+    store.record_id("k", 7)
+    store.move("k", "n")
+    kept = journal_path(path).read_text()
+    store.compact()
+    journal_path(path).write_text(kept)
+    assert load_state(path, environment="e") == store.state
 
 
 def test_another_environments_state_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "s.json"
-    StateStore(path=path, environment="sandbox").record_id("k", 1)
+    save_state(path, State(environment="sandbox", ids={"k": 1}))
     with pytest.raises(StateError, match="belongs to environment 'sandbox'"):
         load_state(path, environment="prod")
 
 
-def test_damaged_state_is_a_clear_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("ids", "why"),
+    [
+        ({"k": "x"}, "not a positive integer"),
+        ({"k": 900002.7}, "not a positive integer"),
+        ({"k": True}, "not a positive integer"),
+        ({"k": -5}, "not a positive integer"),
+        ({"a": 5, "b": 5}, "both claim series 5"),
+        ({"/abs": 5}, "not the key"),
+    ],
+)
+def test_hand_edited_state_is_checked(tmp_path: Path, ids: dict[str, object], why: str) -> None:
     path = tmp_path / "s.json"
-    path.write_text("{not json")
-    with pytest.raises(StateError, match="damaged"):
+    path.write_text(json.dumps({"format_version": 2, "environment": "e", "ids": ids}))
+    with pytest.raises(StateError, match=why) as caught:
+        load_state(path, environment="e", rebuild_hint="reconciler state rebuild --env e")
+    assert "reconciler state rebuild --env e" in str(caught.value)
+
+
+def test_non_finite_and_nested_state_are_clear_errors(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    path.write_text('{"format_version": 2, "environment": "e", "ids": {"k": Infinity}}')
+    with pytest.raises(StateError, match="not a positive integer"):
         load_state(path, environment="e")
-    path.write_text(json.dumps({"format_version": 1, "ids": {"k": "x"}}))
+    path.write_text("[" * 100_000 + "]" * 100_000)
     with pytest.raises(StateError):
         load_state(path, environment="e")
+    path.write_text("{not json")
+    with pytest.raises(StateError, match="not valid JSON"):
+        load_state(path, environment="e")
+
+
+def test_git_conflict_markers_are_refused_with_the_rebuild_command(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    path.write_text(
+        '{\n  "format_version": 2,\n  "environment": "e",\n  "ids": {\n'
+        '<<<<<<< HEAD\n    "a": 1\n=======\n    "b": 2\n>>>>>>> theirs\n  }\n}\n'
+    )
+    with pytest.raises(StateError, match="conflict markers") as caught:
+        load_state(path, environment="e", rebuild_hint="reconciler state rebuild --env e")
+    assert "reconciler state rebuild --env e" in str(caught.value)
+
+
+def test_version_1_files_are_still_read(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps({"format_version": 1, "environment": "e", "ids": {"k": 3}}))
+    assert load_state(path, environment="e").ids == {"k": 3}
 
 
 def test_no_temporary_file_is_left_behind(tmp_path: Path) -> None:
-    store = StateStore(path=tmp_path / "s.json", environment="e")
-    for i in range(5):
-        store.record_id(f"k{i}", i)
+    with open_store(path=tmp_path / "s.json", environment="e") as store:
+        for i in range(1, 6):
+            store.record_id(f"k{i}", i)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.json"]
 
 
-def test_move_and_remove(tmp_path: Path) -> None:
+def test_move_remove_and_fields(tmp_path: Path) -> None:
     store = StateStore(path=tmp_path / "s.json", environment="e")
     store.record_id("old", 5)
+    store.record_fields("old", ("b", "a", "a"))
     store.move("old", "new")
     assert store.state.ids == {"new": 5}
+    assert store.state.fields == {"new": ("a", "b")}
     with pytest.raises(StateError):
         store.move("old", "x")
     store.remove("new")
-    assert store.state.ids == {}
+    assert store.state.ids == {} and store.state.fields == {}
 
 
-def test_lock_is_exclusive(tmp_path: Path) -> None:
+def test_an_id_recorded_for_a_second_key_moves_it(tmp_path: Path) -> None:
+    """Two keys never share one id (a PUT would rewrite the other key's series)."""
+    store = StateStore(path=tmp_path / "s.json", environment="e")
+    store.record_id("a", 5)
+    store.record_id("b", 5)
+    assert store.state.ids == {"b": 5}
+
+
+def test_replace_state_drops_the_journal(tmp_path: Path) -> None:
     path = tmp_path / "s.json"
-    with environment_lock(path), pytest.raises(StateLocked), environment_lock(path):
-        pass
-    with environment_lock(path):  # released
-        pass
+    StateStore(path=path, environment="e").record_id("a", 1)
+    replace_state(path, State(environment="e", ids={"b": 2}))
+    assert load_state(path, environment="e").ids == {"b": 2}
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes read-only folders")
+def test_a_read_only_state_folder_is_a_clear_error(tmp_path: Path) -> None:
+    folder = tmp_path / ".state"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        with pytest.raises(StateError, match="cannot"):
+            StateStore(path=folder / "e.json", environment="e").record_id("a", 1)
+    finally:
+        folder.chmod(0o700)

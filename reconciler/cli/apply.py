@@ -12,7 +12,13 @@ import click
 from reconciler import service
 from reconciler.applier import Progress
 from reconciler.cli import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, fail, main, run
-from reconciler.cli.options import check_target, directory_option, target_options, use_color
+from reconciler.cli.options import (
+    check_target,
+    directory_option,
+    target_options,
+    trusted_settings_option,
+    use_color,
+)
 from reconciler.plan import Plan
 from reconciler.render import render_apply, render_plan
 from reconciler.result import Outcome
@@ -40,6 +46,12 @@ class ProgressView:
             self.stream.write("\n")
             self.stream.flush()
         self.open_line = False
+
+    def message(self, text: str) -> None:
+        """A line about the run itself (a wait, a recovery), on its own line."""
+        self.finish()
+        self.stream.write(f"{text}\n")
+        self.stream.flush()
 
     def __call__(self, event: Progress) -> None:
         if event.outcome is None:
@@ -78,6 +90,7 @@ class ProgressView:
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
 @click.option("--target", "targets", multiple=True, metavar="KEY", help="Apply only this key.")
+@trusted_settings_option
 def apply_command(
     plan_file: Path | None,
     directory: Path,
@@ -88,6 +101,7 @@ def apply_command(
     parallelism: int | None,
     fmt: str,
     targets: tuple[str, ...],
+    trusted_settings: Path | None,
 ) -> None:
     """Apply the changes (of a saved plan, or of a plan made now), then verify."""
     check_target(env, sandbox)
@@ -114,10 +128,15 @@ def apply_command(
         force=force,
         parallelism=parallelism,
         targets=targets,
+        trusted_settings=trusted_settings,
     )
     progress = ProgressView(stream=sys.stderr, bar=sys.stderr.isatty())
     try:
-        result = run(lambda: service.apply(request, confirm=confirm, on_progress=progress))
+        result = run(
+            lambda: service.apply(
+                request, confirm=confirm, on_progress=progress, on_message=progress.message
+            )
+        )
     finally:
         progress.finish()
     if result is None:

@@ -46,3 +46,16 @@ def use_color(stream: Any = None) -> bool:
         return False
     target = stream or sys.stdout
     return bool(getattr(target, "isatty", lambda: False)())
+
+
+def trusted_settings_option(func: F) -> F:
+    return click.option(
+        "--trusted-settings",
+        "trusted_settings",
+        type=click.Path(path_type=Path, dir_okay=False),
+        envvar="RECONCILER_TRUSTED_SETTINGS",
+        help=(
+            "The settings file as it is on the default branch (CI on a pull request): "
+            "base_url, auth and env_prefix must match it, or nothing is sent."
+        ),
+    )(func)

@@ -9,7 +9,13 @@ import click
 
 from reconciler import service
 from reconciler.cli import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, main, run
-from reconciler.cli.options import check_target, directory_option, target_options, use_color
+from reconciler.cli.options import (
+    check_target,
+    directory_option,
+    target_options,
+    trusted_settings_option,
+    use_color,
+)
 from reconciler.render import FORMATS as PLAN_FORMATS
 from reconciler.render import render_plan
 
@@ -25,6 +31,7 @@ from reconciler.render import render_plan
     help="Exit 0 when nothing changes, 2 when changes are present, 1 on error.",
 )
 @click.option("--target", "targets", multiple=True, metavar="KEY", help="Plan only this key.")
+@trusted_settings_option
 def plan_command(
     directory: Path,
     env: str | None,
@@ -33,11 +40,18 @@ def plan_command(
     out: Path | None,
     detailed_exitcode: bool,
     targets: tuple[str, ...],
+    trusted_settings: Path | None,
 ) -> None:
     """Show what an apply would change in the live CRM. Reads only."""
     check_target(env, sandbox)
     plan = run(
-        lambda: service.make_plan(directory=directory, env=env, sandbox=sandbox, targets=targets),
+        lambda: service.make_plan(
+            directory=directory,
+            env=env,
+            sandbox=sandbox,
+            targets=targets,
+            trusted_settings=trusted_settings,
+        ),
         problems_format="github" if fmt == "github" else "text",
     )
     if out is not None:
@@ -59,11 +73,14 @@ def show_command(plan_file: Path, fmt: str) -> None:
 
 
 @main.command("import")
-@click.argument("ids", nargs=-1, required=True, type=int)
+@click.argument("ids", nargs=-1, type=int)
 @directory_option
 @target_options
 @click.option("--all-fields", is_flag=True, help="Write every writable field, defaults too.")
 @click.option("--key", help="The key (file path under the folder) for a single id.")
+@click.option(
+    "--all-unmanaged", is_flag=True, help="Import every series of the org that no key manages."
+)
 def import_command(
     ids: tuple[int, ...],
     directory: Path,
@@ -71,14 +88,32 @@ def import_command(
     sandbox: bool,
     all_fields: bool,
     key: str | None,
+    all_unmanaged: bool,
 ) -> None:
-    """Adopt existing series: write a file for each id and record it in the state."""
+    """Adopt existing series: write a file for each id and record it in the state.
+
+    \b
+    Examples:
+      reconciler import 698948 --env production
+      reconciler import 698948 --key summer/beach --env production   # for an existing file
+      reconciler import --all-unmanaged --env production             # a whole org at once
+    """
     check_target(env, sandbox)
+    if not ids and not all_unmanaged:
+        raise click.UsageError("name the ids to import, or --all-unmanaged")
     results = run(
         lambda: service.import_series(
-            directory=directory, ids=ids, env=env, sandbox=sandbox, all_fields=all_fields, key=key
+            directory=directory,
+            ids=ids,
+            env=env,
+            sandbox=sandbox,
+            all_fields=all_fields,
+            key=key,
+            all_unmanaged=all_unmanaged,
         )
     )
+    if not results:
+        click.echo("nothing to import: every series of the org is managed by a key")
     failed = False
     for item in results:
         where = f" → {item.file}" if item.file else ""

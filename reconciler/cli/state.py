@@ -1,4 +1,8 @@
-"""`reconciler state`: look at and mend the ids recorded per environment."""
+"""`reconciler state`: look at and mend the ids recorded per environment.
+
+Every command that changes the state takes the environment's lock, so an edit never lands
+beside a running apply (which would otherwise write its own copy over it).
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,13 @@ import click
 from reconciler import service
 from reconciler.cli import main, run
 from reconciler.cli.options import check_target, directory_option, target_options
+from reconciler.errors import StateError
+from reconciler.state import StateStore
 
 
 @main.group("state")
 def state_group() -> None:
-    """The ids recorded per environment, and creates in flight."""
+    """The ids recorded per environment (a cache of the CRM), and creates in flight."""
 
 
 @state_group.command("list")
@@ -22,12 +28,25 @@ def state_group() -> None:
 def state_list(directory: Path, env: str | None, sandbox: bool) -> None:
     """List the keys, their ids and any create in flight."""
     check_target(env, sandbox)
-    store = run(lambda: service.state_store(directory=directory, env=env, sandbox=sandbox))
-    click.echo(f"# environment {store.environment} ({store.path})")
-    for key, series_id in sorted(store.state.ids.items()):
+    ws, state = run(lambda: service.read_state(directory=directory, env=env, sandbox=sandbox))
+    click.echo(f"# environment {ws.name} ({ws.state_file})")
+    for key, series_id in sorted(state.ids.items()):
         click.echo(f"{key}\t{series_id}")
-    for key, intent in sorted(store.state.intents.items()):
+    for key, intent in sorted(state.intents.items()):
         click.echo(f"{key}\t(create {intent.status.value} since {intent.started_at})")
+
+
+def _edit(directory: Path, env: str | None, sandbox: bool, change: object) -> str:
+    def call() -> str:
+        _ws, said = service.edit_state(
+            directory=directory,
+            env=env,
+            sandbox=sandbox,
+            change=change,  # type: ignore[arg-type]
+        )
+        return str(said)
+
+    return run(call)
 
 
 @state_group.command("mv")
@@ -38,9 +57,12 @@ def state_list(directory: Path, env: str | None, sandbox: bool) -> None:
 def state_mv(old: str, new: str, directory: Path, env: str | None, sandbox: bool) -> None:
     """Record that the series of key OLD is now declared by the file of key NEW (a rename)."""
     check_target(env, sandbox)
-    store = run(lambda: service.state_store(directory=directory, env=env, sandbox=sandbox))
-    run(lambda: store.move(old, new))
-    click.echo(f"{old} → {new} (id {store.state.ids[new]})")
+
+    def change(store: StateStore) -> str:
+        store.move(old, new)
+        return f"{old} → {new} (id {store.state.ids[new]})"
+
+    click.echo(_edit(directory, env, sandbox, change))
 
 
 @state_group.command("rm")
@@ -48,13 +70,16 @@ def state_mv(old: str, new: str, directory: Path, env: str | None, sandbox: bool
 @directory_option
 @target_options
 def state_rm(key: str, directory: Path, env: str | None, sandbox: bool) -> None:
-    """Forget KEY's id (the series stays in the CRM; a file of that key would create anew)."""
+    """Forget KEY's id (the series stays in the CRM, and still carries KEY's marker)."""
     check_target(env, sandbox)
-    store = run(lambda: service.state_store(directory=directory, env=env, sandbox=sandbox))
-    if key not in store.state.ids and key not in store.state.intents:
-        raise click.ClickException(f"no key {key!r} in the state of {store.environment!r}")
-    run(lambda: store.remove(key))
-    click.echo(f"forgot {key}")
+
+    def change(store: StateStore) -> str:
+        if key not in store.state.ids and key not in store.state.intents:
+            raise StateError(f"no key {key!r} in the state of {store.environment!r}")
+        store.remove(key)
+        return f"forgot {key}"
+
+    click.echo(_edit(directory, env, sandbox, change))
 
 
 @state_group.command("clear-intent")
@@ -64,8 +89,45 @@ def state_rm(key: str, directory: Path, env: str | None, sandbox: bool) -> None:
 def state_clear_intent(key: str, directory: Path, env: str | None, sandbox: bool) -> None:
     """After checking the CRM: allow a create of KEY again (its earlier create made nothing)."""
     check_target(env, sandbox)
-    store = run(lambda: service.state_store(directory=directory, env=env, sandbox=sandbox))
-    if key not in store.state.intents:
-        raise click.ClickException(f"no create in flight for {key!r}")
-    run(lambda: store.clear_intent(key))
-    click.echo(f"cleared the create intent of {key}: the next apply creates it")
+
+    def change(store: StateStore) -> str:
+        if key not in store.state.intents:
+            raise StateError(f"no create in flight for {key!r}")
+        store.clear_intent(key)
+        return f"cleared the create intent of {key}: the next apply creates it"
+
+    click.echo(_edit(directory, env, sandbox, change))
+
+
+@state_group.command("rebuild")
+@directory_option
+@target_options
+@click.option("--dry-run", is_flag=True, help="Show what would be recorded; write nothing.")
+def state_rebuild(directory: Path, env: str | None, sandbox: bool, dry_run: bool) -> None:
+    """Write the state anew from the live org: markers and unambiguous matches.
+
+    For a lost, older or conflicted state file. A key whose series cannot be told apart is
+    left out and listed; the plan then shows it blocked, never as a create.
+
+    \b
+    Example:
+      reconciler state rebuild --env production
+    """
+    check_target(env, sandbox)
+    rebuilt = run(
+        lambda: service.rebuild_state(
+            directory=directory, env=env, sandbox=sandbox, dry_run=dry_run
+        )
+    )
+    verb = "would record" if dry_run else "recorded"
+    for key, series_id, how in rebuilt.found:
+        click.echo(f"{verb} {key}\t{series_id}\t(by {how})")
+    for key in rebuilt.kept_intents:
+        click.echo(f"kept    {key}\t(a create in flight: the next apply looks for it)")
+    for key, why in rebuilt.undecided:
+        click.echo(f"undecided {key}: {why}", err=True)
+    where = "nothing written" if dry_run else f"written to {rebuilt.path}"
+    click.echo(
+        f"{len(rebuilt.found)} key(s) found in the CRM, {len(rebuilt.undecided)} undecided; "
+        f"{where}."
+    )

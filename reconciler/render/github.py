@@ -67,7 +67,7 @@ def plan_annotations(plan: Plan) -> list[str]:
             )
         )
     for m in plan.moves:
-        command = state_mv_command(
+        command = m.command or state_mv_command(
             from_key=m.from_key, to_key=m.to_key, environment=plan.environment
         )
         out.append(

@@ -212,7 +212,7 @@ def _moves(plan: Plan) -> list[str]:
     return [
         f"- {escape(m.from_key)} → **{escape(m.to_key)}** (id {m.series_id}): "
         f"{escape(m.reason)}<br>record it: "
-        f"{escape(_mv(m.from_key, m.to_key, plan.environment))}"
+        f"{escape(m.command or _mv(m.from_key, m.to_key, plan.environment))}"
         for m in plan.moves
     ]
 

@@ -96,7 +96,7 @@ def _moves(plan: Plan, paint: _Paint) -> list[str]:
             f"{INDENT}{printable(m.from_key)} → {printable(m.to_key)} (id {m.series_id}): "
             f"{printable(m.reason)}"
         )
-        command = state_mv_command(
+        command = m.command or state_mv_command(
             from_key=m.from_key, to_key=m.to_key, environment=plan.environment
         )
         lines.append(f"{INDENT}  record it: {printable(command)}")

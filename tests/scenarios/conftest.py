@@ -24,6 +24,9 @@ from reconciler.sandbox import Faults, Sandbox, create_app, running_server
 
 GOLDEN = Path(__file__).parent / "golden"
 
+# How long the scenarios let an unanswered create settle (the default is minutes).
+SETTLE_SECONDS = 2
+
 SETTINGS = """\
 defaults:
   smsTemplate: "Hi {{{{first_name}}}}, your code is {{{{voucher}}}}"
@@ -35,6 +38,7 @@ environments:
     batch_size: 5
     parallelism: 4
     timeout_seconds: 2
+    create_settle_seconds: {settle}
 """
 
 SERIES = """\
@@ -103,7 +107,9 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     with running_server(app) as url:
         series = tmp_path / "series"
         series.mkdir()
-        (series / "reconciler.yaml").write_text(SETTINGS.format(url=url), encoding="utf-8")
+        (series / "reconciler.yaml").write_text(
+            SETTINGS.format(url=url, settle=SETTLE_SECONDS), encoding="utf-8"
+        )
         yield World(root=tmp_path, series=series, sandbox=app.state.sandbox, url=url)
     app.state.sandbox.close()
 

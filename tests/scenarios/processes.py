@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from reconciler.credentials import SANDBOX_PASSWORD, SANDBOX_USERNAME
-from tests.scenarios.conftest import SETTINGS, series_text
+from tests.scenarios.conftest import SETTINGS, SETTLE_SECONDS, series_text
 
 RECONCILER = [sys.executable, "-m", "reconciler"]
 
@@ -96,7 +96,9 @@ def project(root: Path, url: str, *, prefix: str, n: int) -> list[str]:
     series = root / "series"
     series.mkdir(parents=True)
     (series / "reconciler.yaml").write_text(
-        SETTINGS.format(url=url).replace("timeout_seconds: 2", "timeout_seconds: 10")
+        SETTINGS.format(url=url, settle=SETTLE_SECONDS).replace(
+            "timeout_seconds: 2", "timeout_seconds: 10"
+        )
     )
     codes = [f"{prefix}{i:02d}" for i in range(n)]
     for i, code in enumerate(codes):

@@ -150,24 +150,35 @@ def test_post_timing_out_after_the_server_created_leads_to_no_duplicate(world: W
     assert "ambiguous" in out
     assert world.state()["intents"]["a/one"]["status"] == "ambiguous"
     assert world.codes().count("ONE") == 1
-    # The next apply finds the series the lost POST made and adopts it.
+    # The next apply finds the series the lost POST made and adopts it (and sets its marker).
     code, out = apply(world)
     assert code == 0, out
-    assert "adopted series" in out
+    assert "made by an earlier create whose answer was lost" in out
     assert world.codes().count("ONE") == 1
     assert plan_exit(world) == 0
 
 
 @pytest.mark.parametrize("mode", ["timeout_before", "reset"])
-def test_an_ambiguous_create_that_made_nothing_waits_for_a_person(world: World, mode: str) -> None:
+def test_an_ambiguous_create_that_made_nothing_is_sent_again_only_after_it_settled(
+    world: World, mode: str
+) -> None:
     world.write("a/one", series_text("One", "ONE"))
     world.sandbox.fail_next_call(mode, method="POST")
-    code, _ = apply(world)
-    assert code == 1
     code, out = apply(world)
     assert code == 1
-    assert "state clear-intent a/one" in out
+    assert "state clear-intent a/one" in out  # a person may decide sooner
     assert "ONE" not in world.codes()
+    # The rerun looks, waits out the settle time (2 s here, minutes by default), looks again.
+    code, out = apply(world)
+    assert code == 0, out
+    assert "made no series in 2s: creating it again" in out
+    assert world.codes().count("ONE") == 1
+
+
+def test_a_person_can_clear_an_ambiguous_create_after_checking_the_crm(world: World) -> None:
+    world.write("a/one", series_text("One", "ONE"))
+    world.sandbox.fail_next_call("reset", method="POST")
+    assert apply(world)[0] == 1
     assert world.cli("state", "clear-intent", "a/one", "--env", "local").exit_code == 0
     assert apply(world)[0] == 0
     assert world.codes().count("ONE") == 1

@@ -34,7 +34,7 @@ from reconciler.catalogue import BY_NAME, INT32_MAX, INT32_MIN, Kind, writable_f
 from reconciler.credentials import SANDBOX_PASSWORD, SANDBOX_USERNAME
 from reconciler.loader import load_series
 from tests.sandbox import docs_pairs
-from tests.scenarios.conftest import SETTINGS, World, series_text
+from tests.scenarios.conftest import SETTINGS, SETTLE_SECONDS, World, series_text
 
 SEEDED = (520591, 698948)
 
@@ -97,7 +97,7 @@ def new_folder(world: World, settings_extra: str = "") -> Path:
     folder = world.root / f"series-{uuid.uuid4().hex[:8]}"
     folder.mkdir()
     (folder / "reconciler.yaml").write_text(
-        SETTINGS.format(url=world.url) + settings_extra, encoding="utf-8"
+        SETTINGS.format(url=world.url, settle=SETTLE_SECONDS) + settings_extra, encoding="utf-8"
     )
     return folder
 

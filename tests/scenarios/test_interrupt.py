@@ -173,7 +173,7 @@ def test_a_second_apply_on_the_same_environment_is_refused_while_one_runs(
     first.wait_for_done(1)  # the first apply holds the lock and is calling the API
     second = run(APPLY, cwd=tmp_path)
     assert second.returncode == 1, second.stdout + second.stderr
-    assert "another apply is running" in second.stderr
+    assert "another reconciler command is writing" in second.stderr
     assert first.proc.poll() is None, "the first apply ended too soon to prove anything"
 
     # The first apply is not disturbed, and (not a terminal) says one line per series.

@@ -50,7 +50,13 @@ def test_killed_applies_never_duplicate_and_a_rerun_converges(
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        time.sleep(rng.uniform(0.3, 1.3))
+        # Kill once the apply has started writing (its journal exists), at a random moment
+        # after: a slow machine then still kills mid-apply instead of before or after it.
+        journal = root / "series" / ".state" / "local.journal"
+        deadline = time.monotonic() + 20
+        while not journal.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0.0, 0.5))
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             killed_mid_way += 1
