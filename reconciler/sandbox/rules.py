@@ -15,7 +15,13 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from reconciler.canonical import parse_datetime, stored_value, utc_day
+from reconciler.canonical import (
+    API_DATETIME,
+    API_DATETIME_FORM,
+    parse_datetime,
+    stored_value,
+    utc_day,
+)
 from reconciler.catalogue import (
     ABSENT,
     BY_NAME,
@@ -47,25 +53,89 @@ SERIES_CODE_LENGTH: Final = 10
 # Keys the real answers carry in this order (seeds/000's answer, customPropertyMap first as in
 # seeds/002); keys the docs never show answered go last, in catalogue order.
 ANSWER_ORDER: Final[tuple[str, ...]] = (
-    "customPropertyMap", "id", "orgId", "description", "discountCode", "validTillDate",
-    "validDaysFromCreation", "expiryStrategyValue", "maxCreate", "maxRedeem", "isTransferrable",
-    "anyUser", "sameUserMultipleRedeem", "isReferralExistingUsersAllowed",
-    "isMultipleUseAllowed", "isValidationRequired", "isValidWithDiscountedItem", "createdBy",
-    "numIssued", "numRedeemed", "createdOn", "lastUsed", "seriesCode", "smsTemplate",
-    "isSMSDisabled", "info", "isMultipleVouchersPerUserAllowed", "doNotResendExistingVoucher",
-    "mutualExclusiveSeriesIds", "storeIdsJson", "isDvsEnabled", "dvsExpiryDate", "priority",
-    "shortSMSTemplate", "maxVouchersPerUser", "minDaysBetweenVouchers",
-    "maxReferralsPerReferee", "discountUpto", "discountValue", "dvsItems", "redemptionRange",
-    "minBillAmount", "maxBillAmount", "redeemAtStore", "campaignId", "tag",
-    "maxRedemptionsInSeriesPerUser", "minDaysBetweenRedemption", "redemptionValidFrom",
-    "sourceOrgId", "issueToLoyalty", "redeemStoreType", "offlineRedeemType", "isOldFlowEnabled",
-    "isPreRedeemEventRequired", "termsAndConditions", "signalRedemptionEvent", "syncToClient",
-    "showPinCode", "targetUserDetails", "numUploadedNonIssued", "numUploadedTotal",
-    "redemptionValidAfterDays", "ownedBy", "ownerId", "ownerValidity", "alphaNumeric",
-    "shortCodeLength", "randomCodeLength", "fixedExpiryDate", "numTotal", "latestIssualTime",
-    "latestRedemptionTime", "genericCode", "resendMessageEnabled",
-    "redemptionPerCouponMaxLimit", "seriesType", "clientHandlingType", "expiryStrategyType",
-    "discountOn", "discountType", "externalIssual", "updateProductData",
+    "customPropertyMap",
+    "id",
+    "orgId",
+    "description",
+    "discountCode",
+    "validTillDate",
+    "validDaysFromCreation",
+    "expiryStrategyValue",
+    "maxCreate",
+    "maxRedeem",
+    "isTransferrable",
+    "anyUser",
+    "sameUserMultipleRedeem",
+    "isReferralExistingUsersAllowed",
+    "isMultipleUseAllowed",
+    "isValidationRequired",
+    "isValidWithDiscountedItem",
+    "createdBy",
+    "numIssued",
+    "numRedeemed",
+    "createdOn",
+    "lastUsed",
+    "seriesCode",
+    "smsTemplate",
+    "isSMSDisabled",
+    "info",
+    "isMultipleVouchersPerUserAllowed",
+    "doNotResendExistingVoucher",
+    "mutualExclusiveSeriesIds",
+    "storeIdsJson",
+    "isDvsEnabled",
+    "dvsExpiryDate",
+    "priority",
+    "shortSMSTemplate",
+    "maxVouchersPerUser",
+    "minDaysBetweenVouchers",
+    "maxReferralsPerReferee",
+    "discountUpto",
+    "discountValue",
+    "dvsItems",
+    "redemptionRange",
+    "minBillAmount",
+    "maxBillAmount",
+    "redeemAtStore",
+    "campaignId",
+    "tag",
+    "maxRedemptionsInSeriesPerUser",
+    "minDaysBetweenRedemption",
+    "redemptionValidFrom",
+    "sourceOrgId",
+    "issueToLoyalty",
+    "redeemStoreType",
+    "offlineRedeemType",
+    "isOldFlowEnabled",
+    "isPreRedeemEventRequired",
+    "termsAndConditions",
+    "signalRedemptionEvent",
+    "syncToClient",
+    "showPinCode",
+    "targetUserDetails",
+    "numUploadedNonIssued",
+    "numUploadedTotal",
+    "redemptionValidAfterDays",
+    "ownedBy",
+    "ownerId",
+    "ownerValidity",
+    "alphaNumeric",
+    "shortCodeLength",
+    "randomCodeLength",
+    "fixedExpiryDate",
+    "numTotal",
+    "latestIssualTime",
+    "latestRedemptionTime",
+    "genericCode",
+    "resendMessageEnabled",
+    "redemptionPerCouponMaxLimit",
+    "seriesType",
+    "clientHandlingType",
+    "expiryStrategyType",
+    "discountOn",
+    "discountType",
+    "externalIssual",
+    "updateProductData",
 )
 
 # Fields the real answers carry that the catalogue does not list; the sandbox adds them to
@@ -74,8 +144,18 @@ EXTRA_ANSWER_FIELDS: Final[Mapping[str, Any]] = {"brandId": None, "offerType": "
 
 # Server-owned fields set once, on create, and kept by every PUT.
 _SET_ON_CREATE: Final = (
-    "id", "orgId", "createdBy", "createdOn", "validDaysFromCreation", "ownerId", "numIssued",
-    "numRedeemed", "numTotal", "numUploadedNonIssued", "numUploadedTotal", "latestIssualTime",
+    "id",
+    "orgId",
+    "createdBy",
+    "createdOn",
+    "validDaysFromCreation",
+    "ownerId",
+    "numIssued",
+    "numRedeemed",
+    "numTotal",
+    "numUploadedNonIssued",
+    "numUploadedTotal",
+    "latestIssualTime",
     "latestRedemptionTime",
 )
 
@@ -158,8 +238,24 @@ def unwrap(body: Any) -> dict[str, Any]:
     """The CouponSeriesV2 object of a request body."""
     inner = body.get("CouponSeriesV2") if isinstance(body, dict) else None
     if not isinstance(inner, dict):
-        raise ApiFailure.one(400, CODE_FIELDS, "The body must be {\"CouponSeriesV2\": {...}}")
+        raise ApiFailure.one(400, CODE_FIELDS, 'The body must be {"CouponSeriesV2": {...}}')
     return inner
+
+
+def check_date_forms(sent: Mapping[str, Any], *, strict: bool) -> None:
+    """With ``strict`` (``Faults.strict_dates``), refuse a body whose writable date-times
+    are not spelled as the docs show them; ``ApiFailure`` naming each one."""
+    if not strict:
+        return
+    errors = tuple(
+        (CODE_FIELDS, f"{spec.name} must be {API_DATETIME_FORM}, not {json.dumps(value)[:80]}")
+        for spec in FIELDS
+        if spec.writable and spec.kind is Kind.DATETIME and spec.name in sent
+        for value in (sent[spec.name],)
+        if value is not None and not (isinstance(value, str) and API_DATETIME.match(value))
+    )
+    if errors:
+        raise ApiFailure(400, errors)
 
 
 # --- create and update ---------------------------------------------------------------------
@@ -210,7 +306,8 @@ def build_updated(
     owner = series_code_owner(code)
     if owner is not None and owner != series_id:
         raise ApiFailure.one(
-            400, CODE_DUPLICATE_SERIES_CODE,
+            400,
+            CODE_DUPLICATE_SERIES_CODE,
             f"A coupon series with the same series code '{code}' already exists",
         )
     doc = _writable(sent, exists=exists, self_id=series_id)
@@ -220,7 +317,8 @@ def build_updated(
     max_create = doc.get("maxCreate", -1)
     if isinstance(issued, int) and isinstance(max_create, int) and 0 <= max_create < issued:
         raise ApiFailure.one(
-            400, CODE_FIELDS,
+            400,
+            CODE_FIELDS,
             f"maxCreate {max_create} is below the {issued} coupons already issued",
         )
     for name in _SET_ON_CREATE:
@@ -284,14 +382,23 @@ def _check_combinations(doc: Mapping[str, Any]) -> list[tuple[int, str]]:
     limit = doc.get("redemptionPerCouponMaxLimit", -1)
     if limit != -1:
         if limit <= 0:
-            errors.append((CODE_FIELDS, "redemptionPerCouponMaxLimit must be greater than 0, "
-                                        "or -1 / null for no limit"))
+            errors.append(
+                (
+                    CODE_FIELDS,
+                    "redemptionPerCouponMaxLimit must be greater than 0, or -1 / null for no limit",
+                )
+            )
         elif doc.get("anyUser") is not True:
-            errors.append((CODE_FIELDS, "redemptionPerCouponMaxLimit applies only when "
-                                        "anyUser is true"))
+            errors.append(
+                (CODE_FIELDS, "redemptionPerCouponMaxLimit applies only when anyUser is true")
+            )
         elif handling not in ("DISC_CODE", "DISC_CODE_PIN"):
-            errors.append((CODE_FIELDS, "redemptionPerCouponMaxLimit applies only to DISC_CODE "
-                                        "and DISC_CODE_PIN"))
+            errors.append(
+                (
+                    CODE_FIELDS,
+                    "redemptionPerCouponMaxLimit applies only to DISC_CODE and DISC_CODE_PIN",
+                )
+            )
     return errors
 
 
@@ -458,6 +565,7 @@ __all__ = [
     "apply_edit",
     "build_created",
     "build_updated",
+    "check_date_forms",
     "error_body",
     "new_series_code",
     "now_utc",
