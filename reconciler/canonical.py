@@ -194,8 +194,9 @@ def to_api(name: str, value: Any) -> Any:
             return to_api(name, parsed)
         return value
     if kind is Kind.REDEMPTION_RANGE and isinstance(value, Mapping):
+        # Every key, as in every example of the docs: a key left out means all ([-1]).
         return json.dumps(
-            {k: [_id(v) for v in _as_list(value[k])] for k in RANGE_KEYS if k in value},
+            {k: [_id(v) for v in _as_list(value.get(k, [-1]))] for k in RANGE_KEYS},
             separators=(", ", ": "),
         )
     if kind is Kind.DATETIME:

@@ -186,7 +186,7 @@ def test_json_text_and_whole_numbers_are_sent_in_one_form() -> None:
         '{"dom": [-1], "dow": [-1], "hours": [-1]}'
     )
     assert to_api("redemptionRange", {"dom": "-1", "hours": [9, "10"]}) == (
-        '{"dom": [-1], "hours": [9, 10]}'
+        '{"dom": [-1], "dow": [-1], "hours": [9, 10]}'
     )
     assert to_api("discountValue", 15.0) == 15 and type(to_api("discountValue", 15.0)) is int
     assert to_api("discountValue", 12.5) == 12.5
