@@ -45,6 +45,7 @@ from reconciler.catalogue import (
     INT32_MIN,
     INT64_MAX,
     INT64_MIN,
+    MAX_CATEGORY_IDS,
     Access,
     Field,
     Kind,
@@ -59,8 +60,6 @@ RESERVED_KEY: Final = "reconciler"
 OPTION_KEYS: Final = ("ignore", "retire")
 IGNORE_KEYS: Final = ("field", "reason")
 
-MAX_CATEGORY_IDS: Final = 1000
-_AFFIX = re.compile(r"^[A-Za-z0-9_-]{1,10}$")
 _RANGE_LIMITS: Final = {"dom": (1, 31), "dow": (1, 7), "hours": (0, 23)}
 _RANGE_WORDS: Final = {
     "dom": "days of the month",
@@ -224,15 +223,9 @@ def _check_value(spec: Field, value: Any, source: Source, problems: list[Problem
                 error(f"{name} must be text, not {_shown(value)}")
             else:
                 error(f'{name} must be text: put it in quotes ("{_shown(value)}")')
-        elif (
-            spec.max_length is not None
-            and len(value) > spec.max_length
-            and name
-            not in (
-                "couponPrefix",
-                "couponSuffix",  # checked with their own rule in check_series
-            )
-        ):
+        # A field with a pattern (couponPrefix, couponSuffix) is checked against it in
+        # check_series, whose message gives the length too.
+        elif spec.max_length is not None and len(value) > spec.max_length and not spec.pattern:
             error(f"{name} is {len(value)} characters long: at most {spec.max_length}")
     elif kind is Kind.INTEGER:
         _check_integer(spec, value, path, error, warn)
@@ -721,52 +714,17 @@ def check_series(
             # The API refuses a blank mandatory text as if it were missing (error 744).
             at(name, f"{name} is empty: every series needs one ({doc})")
 
-    handling = fields.get("clientHandlingType")
-    if handling == "GENERIC" and not fields.get("genericCode") and "genericCode" not in invalid:
-        at(
-            "clientHandlingType",
-            "clientHandlingType GENERIC needs genericCode, the one code "
-            "every customer uses (the API refuses it otherwise: error 754)",
-        )
-
-    limit = fields.get("redemptionPerCouponMaxLimit")
-    if _is_int(limit) and limit != -1:
-        if limit <= 0:
-            at(
-                "redemptionPerCouponMaxLimit",
-                f"redemptionPerCouponMaxLimit {limit} must be "
-                "above 0, or -1 (or null) for no limit",
-            )
-        if fields.get("anyUser") is not True:
-            at(
-                "redemptionPerCouponMaxLimit",
-                "redemptionPerCouponMaxLimit only applies when "
-                "anyUser is true: set anyUser: true, or remove the limit",
-            )
-        if handling is not None and handling not in ("DISC_CODE", "DISC_CODE_PIN"):
-            at(
-                "redemptionPerCouponMaxLimit",
-                "redemptionPerCouponMaxLimit only applies to "
-                f"DISC_CODE and DISC_CODE_PIN series, not {handling}",
-            )
-
-    strategy = fields.get("expiryStrategyType")
-    value = fields.get("expiryStrategyValue")
-    if _is_int(value) and strategy == "SERIES_EXPIRY" and value != 1:
-        at(
-            "expiryStrategyValue",
-            f"expiryStrategyValue must be 1 when expiryStrategyType is "
-            f"SERIES_EXPIRY (coupons end with the series), not {value}",
-        )
+    for rule in catalogue.broken_rules(fields):
+        if rule.field in invalid or any(name in invalid for name in rule.reads):
+            continue  # a wrong value is reported once, where it was written
+        at(rule.field, rule.message.format_map(fields), severity=rule.severity)
 
     for name in ("couponPrefix", "couponSuffix"):
-        affix = fields.get(name)
-        if not isinstance(affix, str) or not affix:
-            continue
-        if not _AFFIX.match(affix):
+        # Checked here rather than with the field, so that a bad affix is reported with the
+        # rules above (DISC_CODE only) instead of hiding them.
+        affix, pattern = fields.get(name), BY_NAME[name].pattern
+        if isinstance(affix, str) and affix and pattern and not re.match(pattern, affix):
             at(name, f"{name} {affix!r} must be at most 10 characters of letters, digits, - and _")
-        if handling is not None and handling != "DISC_CODE":
-            at(name, f"{name} is only used for DISC_CODE series (generated codes), not {handling}")
 
     products = fields.get("productInfo")
     if isinstance(products, list):
@@ -784,24 +742,9 @@ def check_series(
                     path=(i, "productIds"),
                 )
 
-    low, high = fields.get("minBillAmount"), fields.get("maxBillAmount")
-    # -1, as everywhere in this API, means no maximum. A warning, not an error: the server
-    # takes the pair (no documented refusal), so the CRM can hold it and an import writes it.
-    if _is_int(low) and _is_int(high) and high != -1 and low > high:
-        at(
-            "minBillAmount",
-            f"minBillAmount {low} is above maxBillAmount {high}: no bill could qualify",
-            severity=Severity.WARNING,
-        )
-
-    discount = fields.get("discountValue")
-    if fields.get("discountType") == "PERC" and _is_number(discount) and discount > 100:
-        at(
-            "discountValue",
-            f"discountValue {discount} is more than 100% off (discountType is PERC)",
-            severity=Severity.WARNING,
-        )
-
+    # The date rules stay here: they need the date parser (canonical), which sits above the
+    # catalogue. A warning, not an error, for validTillDate before redemptionValidFrom: see
+    # below.
     till = _moment(fields.get("validTillDate"))
     start = _moment(fields.get("redemptionValidFrom"))
     if till is not None and start is not None and till < start:
@@ -834,7 +777,8 @@ def _moment(value: Any) -> datetime | None:
 
 # --- across files ------------------------------------------------------------------------------
 
-UNIQUE_FIELDS: Final = ("discountCode", "seriesCode")
+# The identity fields that are unique in the org (genericCode is shared by design).
+UNIQUE_FIELDS: Final = tuple(n for n in catalogue.identity_fields() if n != "genericCode")
 
 
 def check_across(series: Sequence[DesiredSeries]) -> list[Problem]:
