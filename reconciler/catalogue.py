@@ -2,7 +2,7 @@
 
 The models, the validator, the JSON Schema, the diff, the importer and the sandbox all read
 this table; nothing else lists fields. Each entry records what the vendor's pages say (type,
-required marks, enums) and what the request/response pairs in ``shared/api/seeds`` show the
+required marks, enums) and what the request/response pairs of the vendor's pages show the
 real server doing with it (who owns it, what it stores when the field is left out, how it
 changes what it is sent). ``evidence`` says where a behaviour comes from; "assumed" marks the
 defaults no answer in the docs shows, chosen from the values the real answers carry.

@@ -9,7 +9,7 @@ Three levels, each returning problems rather than raising, so one run reports ev
 - ``check_across``: the rules between series files (a discountCode or seriesCode used twice).
 
 The rules come from the vendor's pages and from what the request/response pairs in
-``shared/api/seeds`` show the server doing (``canonical.stored_value`` models it): a value
+the vendor's pages show the server doing (``canonical.stored_value`` models it): a value
 the server would change in a way that matters is an error, one it changes harmlessly a
 warning. Every message says what to write instead, for a marketer as much as an engineer.
 """
