@@ -8,7 +8,9 @@ Three conversions live here, all keyed on a field's ``kind`` and ``storage``:
 - ``canonical``: the form both sides of a diff are compared in: the stored value, with JSON
   carried in strings parsed, lists that are sets sorted, and "no value" spelled ``None``.
 - ``to_api`` / ``to_friendly``: between the friendlier YAML forms of a series file and the
-  API's own forms.
+  API's own forms. ``to_api`` gives every spelling a file may use the one form the vendor's
+  pages document for a request (``api_datetime`` for dates), so the server never has to be
+  lenient; ``request_body`` does the same for a whole body (live values resent by a PUT).
 
 A canonical value is plain JSON (None, bool, int, float, str, list, dict), so it can be
 hashed, saved in a plan file and shown.
@@ -22,7 +24,7 @@ import re
 import struct
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 from reconciler.catalogue import ABSENT, BY_NAME, Field, Kind, Storage
 
@@ -33,6 +35,15 @@ _DATETIME = re.compile(
 )
 
 RANGE_KEYS = ("dom", "dow", "hours")
+
+# The one date-time form the vendor's pages document for a request: "YYYY-MM-DDTHH:MM:SS+/-
+# (time-zone)", every example spelled like 2030-09-30T00:00:00+05:30.
+API_DATETIME_FORM: Final = "YYYY-MM-DDTHH:MM:SS+hh:mm"
+API_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$")
+
+# Nesting deeper than this in the JSON carried by a string is refused before it is parsed:
+# Python's parser would raise RecursionError, and no id list or range nests more than twice.
+MAX_JSON_DEPTH: Final = 32
 
 
 def parse_datetime(text: str, *, lenient: bool = False) -> datetime | None:
@@ -67,8 +78,36 @@ def parse_datetime(text: str, *, lenient: bool = False) -> datetime | None:
         off_h, off_m = int(digits[:2]), int(digits[2:4] or 0)
         if not lenient and (off_h > 18 or off_m > 59):
             return None
-    local = base + timedelta(hours=h, minutes=m, seconds=s, microseconds=micros)
-    return local - sign * timedelta(hours=off_h, minutes=off_m)
+    try:
+        local = base + timedelta(hours=h, minutes=m, seconds=s, microseconds=micros)
+        return local - sign * timedelta(hours=off_h, minutes=off_m)
+    except OverflowError:  # 9999-12-31T23:59:59-14:00 is past the last day Python can hold
+        return None
+
+
+def api_datetime(text: str) -> str | None:
+    """``text`` in the request form the docs show (``API_DATETIME_FORM``); ``None`` when it is
+    not a date-time a series file may use (``parse_datetime`` without ``lenient``).
+
+    The wall-clock time and the offset are kept as written: a space or ``T``, ``Z``/``z``
+    (``+00:00``), ``-08``/``-0800`` (``-08:00``), missing seconds (``:00``) all become the
+    one documented spelling; fractions of a second are dropped (the server keeps only the
+    UTC day, and cutting a fraction never moves a moment across a day). A bare date is the
+    start of that UTC day.
+    """
+    match = _DATETIME.match(text)
+    if not match or parse_datetime(text) is None:
+        return None
+    year, month, day, hour, minute, second, _fraction, offset = match.groups()
+    if hour is None:
+        return f"{year}-{month}-{day}T00:00:00+00:00"
+    zone = "+00:00"
+    if offset not in ("Z", "z"):
+        digits = offset[1:].replace(":", "")
+        zone = f"{offset[0]}{digits[:2]}:{digits[2:4] or '00'}"
+        if zone == "-00:00":
+            zone = "+00:00"  # RFC 3339 reads -00:00 as "offset unknown"; it is UTC here
+    return f"{year}-{month}-{day}T{hour}:{minute}:{second or '00'}{zone}"
 
 
 def utc_day(moment: datetime) -> str:
@@ -143,18 +182,51 @@ def to_api(name: str, value: Any) -> Any:
     kind = spec.kind
     if kind is Kind.ID_LIST and isinstance(value, list | tuple):
         return json.dumps([_id(v) for v in value])
+    if kind is Kind.ID_LIST and isinstance(value, str):
+        # JSON text is sent as the list form is: one spelling on the wire, ids as numbers.
+        parsed = _json(value)
+        if isinstance(parsed, list) and all(_is_int(_id(v)) for v in parsed):
+            return json.dumps([_id(v) for v in parsed])
+        return value
+    if kind is Kind.REDEMPTION_RANGE and isinstance(value, str):
+        parsed = _json(value)
+        if isinstance(parsed, dict) and parsed and set(parsed) <= set(RANGE_KEYS):
+            return to_api(name, parsed)
+        return value
     if kind is Kind.REDEMPTION_RANGE and isinstance(value, Mapping):
+        # Every key, as in every example of the docs: a key left out means all ([-1]).
         return json.dumps(
-            {k: _as_list(value[k]) for k in RANGE_KEYS if k in value}, separators=(", ", ": ")
+            {k: [_id(v) for v in _as_list(value.get(k, [-1]))] for k in RANGE_KEYS},
+            separators=(", ", ": "),
         )
     if kind is Kind.DATETIME:
-        if isinstance(value, datetime):
-            return value.isoformat(timespec="seconds")
-        if isinstance(value, date):
-            return f"{value.isoformat()}T00:00:00+00:00"
+        return _api_datetime_value(value)
+    if (
+        kind is Kind.NUMBER
+        and isinstance(value, float)
+        and value.is_integer()
+        and (abs(value) < 2**53)
+    ):
+        # The docs label discountValue "integer": a whole value goes as one (15, not 15.0).
+        return int(value)
     if kind is Kind.OBJECT_LIST and isinstance(value, list):
         return [_object_to_api(spec, item) for item in value]
     return value
+
+
+def request_body(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """A CouponSeriesV2 body with every date-time in the documented request form.
+
+    Values a file gave are in that form already (``to_api``); this is for the values a PUT
+    resends from the live series, which the server answers as ``2030-09-29T00:00:00Z``, a
+    spelling its pages never show in a request.
+    """
+    out = dict(fields)
+    for name, value in fields.items():
+        spec = BY_NAME.get(name)
+        if spec is not None and spec.kind is Kind.DATETIME and isinstance(value, str):
+            out[name] = api_datetime(value) or value
+    return out
 
 
 def to_friendly(name: str, value: Any) -> Any:
@@ -192,10 +264,48 @@ def _is_unset(spec: Field, value: Any) -> bool:
 
 
 def _json(text: str) -> Any:
+    if json_too_deep(text):
+        return None
     try:
         return json.loads(text)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         return None
+
+
+def json_too_deep(text: str) -> bool:
+    """``text`` opens more than ``MAX_JSON_DEPTH`` arrays or objects at once: refused unparsed
+    (a parser would recurse that deep, and 5,000 levels raise RecursionError)."""
+    depth = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
+def _api_datetime_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return api_datetime(value) or value  # a value that is no date is left to validate
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            return value.isoformat(timespec="seconds")
+        return api_datetime(value.isoformat(timespec="seconds")) or value.isoformat()
+    if isinstance(value, date):
+        return f"{value.isoformat()}T00:00:00+00:00"
+    return value
 
 
 def _id(value: Any) -> Any:

@@ -34,6 +34,7 @@ from reconciler.auth import (
     TokenCache,
     basic_authorization,
 )
+from reconciler.canonical import request_body
 from reconciler.credentials import DEFAULT_PREFIX, Credentials, redact
 from reconciler.errors import (
     AmbiguousCreate,
@@ -361,7 +362,7 @@ class CouponClient:
         failure raises ``AmbiguousCreate``: the series may exist, look before creating again.
         """
         body = await self._call(
-            "POST", SERIES_PATH, json_body={"CouponSeriesV2": dict(fields)}, create=True
+            "POST", SERIES_PATH, json_body={"CouponSeriesV2": request_body(fields)}, create=True
         )
         return self._series_answer("POST", SERIES_PATH, body)
 
@@ -371,7 +372,10 @@ class CouponClient:
             raise TypeError(f"series ids are integers, not {series_id!r}")
         path = f"{SERIES_PATH}/{series_id}"
         body = await self._call(
-            "PUT", path, params={"format": "json"}, json_body={"CouponSeriesV2": dict(fields)}
+            "PUT",
+            path,
+            params={"format": "json"},
+            json_body={"CouponSeriesV2": request_body(fields)},
         )
         return self._series_answer("PUT", path, body)
 

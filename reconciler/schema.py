@@ -4,8 +4,9 @@ Editors with the YAML language server use it to complete and check field names w
 is written (``# yaml-language-server: $schema=…``). It describes the writable fields only,
 each with its type, enum, description and deprecation, the friendlier YAML forms the loader
 accepts (lists for the id lists, a mapping for redemptionRange, bare dates), and the reserved
-``reconciler:`` key. The full rules (cross-field, what the server would store) stay in
-``reconciler validate``: a schema cannot say them.
+``reconciler:`` key, and the catalogue's rules between fields where JSON Schema can say them
+(``catalogue.RULES``). The rest (dates, what the server would store) stays in
+``reconciler validate``.
 """
 
 from __future__ import annotations
@@ -35,8 +36,13 @@ _DATETIME: Final[dict[str, Any]] = {
 
 
 def _range_part(low: int, high: int) -> dict[str, Any]:
-    one = {"anyOf": [{"type": "integer", "minimum": low, "maximum": high},
-                     {"const": -1}, {"const": "-1"}]}
+    one = {
+        "anyOf": [
+            {"type": "integer", "minimum": low, "maximum": high},
+            {"const": -1},
+            {"const": "-1"},
+        ]
+    }
     return {"anyOf": [{"type": "array", "items": one, "minItems": 1}, one]}
 
 
@@ -157,6 +163,9 @@ def series_schema() -> dict[str, Any]:
         "type": "object",
         "properties": properties,
         "additionalProperties": False,
+        # The catalogue's rules between fields that JSON Schema can say, over one file's own
+        # keys (the settings' defaults are merged by `reconciler validate` only).
+        "allOf": [dict(r.schema) for r in catalogue.RULES if r.schema is not None],
     }
 
 

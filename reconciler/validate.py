@@ -9,7 +9,7 @@ Three levels, each returning problems rather than raising, so one run reports ev
 - ``check_across``: the rules between series files (a discountCode or seriesCode used twice).
 
 The rules come from the vendor's pages and from what the request/response pairs in
-``shared/api/seeds`` show the server doing (``canonical.stored_value`` models it): a value
+the vendor's pages show the server doing (``canonical.stored_value`` models it): a value
 the server would change in a way that matters is an error, one it changes harmlessly a
 warning. Every message says what to write instead, for a marketer as much as an engineer.
 """
@@ -27,9 +27,12 @@ from typing import Any, Final, TypeGuard
 
 from reconciler import catalogue
 from reconciler.canonical import (
+    API_DATETIME_FORM,
+    MAX_JSON_DEPTH,
     RANGE_KEYS,
     float32,
     int32,
+    json_too_deep,
     parse_datetime,
     stored_value,
     to_api,
@@ -42,6 +45,7 @@ from reconciler.catalogue import (
     INT32_MIN,
     INT64_MAX,
     INT64_MIN,
+    MAX_CATEGORY_IDS,
     Access,
     Field,
     Kind,
@@ -56,13 +60,13 @@ RESERVED_KEY: Final = "reconciler"
 OPTION_KEYS: Final = ("ignore", "retire")
 IGNORE_KEYS: Final = ("field", "reason")
 
-MAX_CATEGORY_IDS: Final = 1000
-_AFFIX = re.compile(r"^[A-Za-z0-9_-]{1,10}$")
-_BARE_DATE = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
 _RANGE_LIMITS: Final = {"dom": (1, 31), "dow": (1, 7), "hours": (0, 23)}
-_RANGE_WORDS: Final = {"dom": "days of the month", "dow": "weekdays (1 is Monday)",
-                       "hours": "hours"}
-_ID_LIST_HINT = "a list of ids such as [101, 102] (or the API's JSON text \"[101, 102]\")"
+_RANGE_WORDS: Final = {
+    "dom": "days of the month",
+    "dow": "weekdays (1 is Monday)",
+    "hours": "hours",
+}
+_ID_LIST_HINT = 'a list of ids such as [101, 102] (or the API\'s JSON text "[101, 102]")'
 _INVALID_RANGE = "API error 729, invalid redemption range"
 
 
@@ -115,14 +119,21 @@ def check_field(name: str, value: Any, *, source: Source) -> Checked:
         problems.append(source.problem((name,), _server_owned_message(spec), key=True))
         return Checked(ABSENT, tuple(problems))
     if spec.deprecated:
-        problems.append(source.problem(
-            (name,), f"{name} is deprecated by the vendor: it may stop working; remove it "
-            "unless you rely on it", severity=Severity.WARNING, key=True))
+        problems.append(
+            source.problem(
+                (name,),
+                f"{name} is deprecated by the vendor: it may stop working; remove it "
+                "unless you rely on it",
+                severity=Severity.WARNING,
+                key=True,
+            )
+        )
     if value is None:
         if None in spec.unset:
             return Checked(None, tuple(problems))
-        problems.append(source.problem(
-            (name,), f"{name} has no value: write one, or remove the line"))
+        problems.append(
+            source.problem((name,), f"{name} has no value: write one, or remove the line")
+        )
         return Checked(ABSENT, tuple(problems))
     errors = _check_value(spec, value, source, problems)
     if errors:
@@ -133,11 +144,16 @@ def check_field(name: str, value: Any, *, source: Source) -> Checked:
 def unknown_field_message(name: str) -> str:
     """The message for a name the API does not have, with the closest known name."""
     if name == "CouponSeriesV2":
-        return ("write the series' fields at the top level of the file, without the "
-                "CouponSeriesV2 wrapper of the API's request")
+        return (
+            "write the series' fields at the top level of the file, without the "
+            "CouponSeriesV2 wrapper of the API's request"
+        )
     suggestion = suggest(name, [f.name for f in catalogue.FIELDS])
-    hint = f": did you mean {suggestion}?" if suggestion else (
-        ": it is not a coupon series field (`reconciler schema` lists them all)")
+    hint = (
+        f": did you mean {suggestion}?"
+        if suggestion
+        else (": it is not a coupon series field (`reconciler schema` lists them all)")
+    )
     return f"unknown field {name!r}{hint}"
 
 
@@ -154,10 +170,13 @@ def suggest(name: str, known: Sequence[str]) -> str | None:
 def _server_owned_message(spec: Field) -> str:
     why = f" ({spec.evidence})" if spec.evidence else ""
     if spec.access is Access.IGNORED:
-        return (f"{spec.name} is accepted by the server but never stored{why}: remove it "
-                "from the file")
-    return (f"{spec.name} is set by the server, not by files: what is sent is ignored{why}. "
-            "Remove it from the file")
+        return (
+            f"{spec.name} is accepted by the server but never stored{why}: remove it from the file"
+        )
+    return (
+        f"{spec.name} is set by the server, not by files: what is sent is ignored{why}. "
+        "Remove it from the file"
+    )
 
 
 def _is_int(value: Any) -> TypeGuard[int]:
@@ -203,10 +222,10 @@ def _check_value(spec: Field, value: Any, source: Source, problems: list[Problem
             if isinstance(value, list | dict):
                 error(f"{name} must be text, not {_shown(value)}")
             else:
-                error(f"{name} must be text: put it in quotes (\"{_shown(value)}\")")
-        elif spec.max_length is not None and len(value) > spec.max_length and name not in (
-            "couponPrefix", "couponSuffix"  # checked with their own rule in check_series
-        ):
+                error(f'{name} must be text: put it in quotes ("{_shown(value)}")')
+        # A field with a pattern (couponPrefix, couponSuffix) is checked against it in
+        # check_series, whose message gives the length too.
+        elif spec.max_length is not None and len(value) > spec.max_length and not spec.pattern:
             error(f"{name} is {len(value)} characters long: at most {spec.max_length}")
     elif kind is Kind.INTEGER:
         _check_integer(spec, value, path, error, warn)
@@ -215,8 +234,11 @@ def _check_value(spec: Field, value: Any, source: Source, problems: list[Problem
     elif kind is Kind.BOOLEAN:
         if not isinstance(value, bool):
             quoted = isinstance(value, str) and value.lower() in ("true", "false", "yes", "no")
-            error(f"{name} must be true or false" + (" (without quotes)" if quoted else "")
-                  + f", not {_shown(value)}")
+            error(
+                f"{name} must be true or false"
+                + (" (without quotes)" if quoted else "")
+                + f", not {_shown(value)}"
+            )
     elif kind is Kind.ENUM:
         message = _enum_message(name, value, spec.enum)
         if message:
@@ -238,12 +260,16 @@ def _check_value(spec: Field, value: Any, source: Source, problems: list[Problem
         else:
             for key, item in value.items():
                 if not isinstance(item, str):
-                    error(f"{name}.{key} must be text: put it in quotes (\"{_shown(item)}\")",
-                          (*path, key))
+                    error(
+                        f'{name}.{key} must be text: put it in quotes ("{_shown(item)}")',
+                        (*path, key),
+                    )
     elif kind is Kind.OBJECT:
         if not isinstance(value, dict):
-            error(f"{name} must be a mapping with the keys "
-                  f"{', '.join(s.name for s in spec.subfields)}, not {_shown(value)}")
+            error(
+                f"{name} must be a mapping with the keys "
+                f"{', '.join(s.name for s in spec.subfields)}, not {_shown(value)}"
+            )
         else:
             _check_object(spec, value, path, error)
     elif kind is Kind.OBJECT_LIST:
@@ -252,8 +278,11 @@ def _check_value(spec: Field, value: Any, source: Source, problems: list[Problem
         else:
             for i, item in enumerate(value):
                 if not isinstance(item, dict):
-                    error(f"each item of {name} must be a mapping with the keys "
-                          f"{', '.join(s.name for s in spec.subfields)}", (*path, i))
+                    error(
+                        f"each item of {name} must be a mapping with the keys "
+                        f"{', '.join(s.name for s in spec.subfields)}",
+                        (*path, i),
+                    )
                 else:
                     _check_object(spec, item, (*path, i), error)
     return sum(1 for p in problems[before:] if p.is_error)
@@ -270,16 +299,22 @@ def _check_integer(spec: Field, value: Any, path: DocPath, error: Any, warn: Any
             error(f"{name} must be a whole number, not {_shown(value)}")
         return
     if not INT64_MIN <= value <= INT64_MAX:
-        error(f"{name} {value} is outside the range the server can store (64-bit numbers, "
-              f"at most {INT64_MAX})")
+        error(
+            f"{name} {value} is outside the range the server can store (64-bit numbers, "
+            f"at most {INT64_MAX})"
+        )
         return
     if spec.storage is Storage.INT32 and not INT32_MIN <= value <= INT32_MAX:
-        error(f"{name} {value} is too large for the server, which keeps 32-bit numbers: it "
-              f"would store {int32(value)}. Write at most {INT32_MAX}, or -1 for no limit")
+        error(
+            f"{name} {value} is too large for the server, which keeps 32-bit numbers: it "
+            f"would store {int32(value)}. Write at most {INT32_MAX}, or -1 for no limit"
+        )
         return
     if spec.storage is Storage.NON_POSITIVE_IS_UNLIMITED and value <= 0 and value != -1:
-        error(f"{name} {value} is stored as -1 (no limit) by the server: write -1 for no "
-              "limit, or a number above 0")
+        error(
+            f"{name} {value} is stored as -1 (no limit) by the server: write -1 for no "
+            "limit, or a number above 0"
+        )
         return
     if spec.minimum is not None and value < spec.minimum:
         error(f"{name} must be at least {spec.minimum}, not {value}")
@@ -305,8 +340,10 @@ def _check_number(spec: Field, value: Any, error: Any) -> None:
         stored = float32(value)
         # Cents are what a discount can lose and still mean the same thing.
         if not math.isfinite(stored) or abs(stored - value) >= 0.01:
-            error(f"{name} {value} cannot be stored exactly: the server keeps single-precision "
-                  f"numbers and would store {stored}")
+            error(
+                f"{name} {value} cannot be stored exactly: the server keeps single-precision "
+                f"numbers and would store {stored}"
+            )
 
 
 def _enum_message(name: str, value: Any, allowed: Sequence[str]) -> str:
@@ -327,22 +364,46 @@ def _enum_message(name: str, value: Any, allowed: Sequence[str]) -> str:
 
 def _check_datetime(name: str, value: Any, error: Any, warn: Any) -> None:
     if not isinstance(value, str):
-        error(f"{name} must be a date such as 2025-12-31 or 2025-12-31T23:59:59+05:30, "
-              f"not {_shown(value)}")
+        error(
+            f"{name} must be a date such as 2025-12-31 or 2025-12-31T23:59:59+05:30, "
+            f"not {_shown(value)}"
+        )
         return
     moment = parse_datetime(value)
     if moment is None:
         if parse_datetime(value, lenient=True) is not None and _no_offset(value):
-            error(f"{name} {value} has no UTC offset: the server's clock zone is not yours: "
-                  "add an offset such as +05:30 or Z")
+            error(
+                f"{name} {value} has no UTC offset: the server's clock zone is not yours: "
+                "add an offset such as +05:30 or Z"
+            )
+        elif _out_of_range(value):
+            error(
+                f"{name} {value!r} is outside the dates a server can hold in UTC: write a "
+                f"date before 9999-12-31 in the form {API_DATETIME_FORM}, such as "
+                "2025-12-31T23:59:59+05:30"
+            )
         else:
-            error(f"{name} {value!r} is not a valid date: write 2025-12-31 or "
-                  "2025-12-31T23:59:59+05:30")
+            error(
+                f"{name} {value!r} is not a valid date: write 2025-12-31 or "
+                f"2025-12-31T23:59:59+05:30 (the API's form, {API_DATETIME_FORM})"
+            )
         return
     if moment.time() != datetime.min.time():
         utc = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
         said = value.strip() if utc == value.strip() else f"{value.strip()} is {utc}"
         warn(f"{name} {said}: the server keeps only the UTC day and stores {utc_day(moment)}")
+
+
+def _out_of_range(text: str) -> bool:
+    """A well-formed date-time whose moment in UTC falls outside years 1 to 9999."""
+    match = re.match(r"^\s*(\d{4})-(\d{2})-(\d{2})", text)
+    if match is None or parse_datetime(text, lenient=True) is not None:
+        return False
+    try:
+        date(*(int(g) for g in match.groups()))
+    except ValueError:
+        return False
+    return True
 
 
 def _no_offset(text: str) -> bool:
@@ -353,6 +414,8 @@ def _id_list_message(value: Any) -> str:
     """Why ``value`` is not a list of ids, or "" when it is one."""
     items = value
     if isinstance(value, str):
+        if json_too_deep(value):
+            return f"{_shown(value[:40])}... nests deeper than {MAX_JSON_DEPTH} levels"
         try:
             items = json.loads(value)
         except ValueError:
@@ -381,41 +444,74 @@ def _range_problems(value: Any) -> list[tuple[DocPath, str]]:
     parsed = value
     if isinstance(value, str):
         inner = False
+        if json_too_deep(value):
+            return [
+                (
+                    (),
+                    f"{name} {_shown(value[:40])}... nests deeper than {MAX_JSON_DEPTH} "
+                    f"levels ({_INVALID_RANGE}): write a mapping such as {{dom: [1, 15], "
+                    "dow: [-1], hours: [-1]}",
+                )
+            ]
         try:
             parsed = json.loads(value)
         except ValueError:
-            return [((), f"{name} {_shown(value)} is not valid JSON ({_INVALID_RANGE}): write "
-                     "a mapping such as {dom: [1, 15], dow: [-1], hours: [-1]}")]
+            return [
+                (
+                    (),
+                    f"{name} {_shown(value)} is not valid JSON ({_INVALID_RANGE}): write "
+                    "a mapping such as {dom: [1, 15], dow: [-1], hours: [-1]}",
+                )
+            ]
     if not isinstance(parsed, dict):
-        return [((), f"{name} must be a mapping such as {{dom: [1, 15], dow: [-1], hours: "
-                 f"[-1]}}, not {_shown(parsed)}")]
+        return [
+            (
+                (),
+                f"{name} must be a mapping such as {{dom: [1, 15], dow: [-1], hours: "
+                f"[-1]}}, not {_shown(parsed)}",
+            )
+        ]
     found: list[tuple[DocPath, str]] = []
     for key, items in parsed.items():
         where: DocPath = (key,) if inner else ()
         if key not in RANGE_KEYS:
             close = suggest(str(key), RANGE_KEYS)
             hint = f"did you mean {close}? " if close else ""
-            found.append((where, f"{name} has no key {key!r}: {hint}The keys are dom (days of "
-                          "the month), dow (weekdays) and hours"))
+            found.append(
+                (
+                    where,
+                    f"{name} has no key {key!r}: {hint}The keys are dom (days of "
+                    "the month), dow (weekdays) and hours",
+                )
+            )
             continue
         low, high = _RANGE_LIMITS[key]
         listed = items if isinstance(items, list) else [items]
         if not listed:
-            found.append((where, f"{name} {key} is empty: write [-1] for all "
-                          f"{_RANGE_WORDS[key]}"))
+            found.append((where, f"{name} {key} is empty: write [-1] for all {_RANGE_WORDS[key]}"))
             continue
         numbers: list[int] = []
         for i, item in enumerate(listed):
             spot: DocPath = (*where, i) if inner and isinstance(items, list) else where
             number = int(item) if _is_id(item) else None
             if number is None or (number != -1 and not low <= number <= high):
-                found.append((spot, f"{name} {key} has {_shown(item)}: {_RANGE_WORDS[key]} "
-                              f"go from {low} to {high}, or -1 for all ({_INVALID_RANGE})"))
+                found.append(
+                    (
+                        spot,
+                        f"{name} {key} has {_shown(item)}: {_RANGE_WORDS[key]} "
+                        f"go from {low} to {high}, or -1 for all ({_INVALID_RANGE})",
+                    )
+                )
             else:
                 numbers.append(number)
         if -1 in numbers and len(listed) > 1:
-            found.append((where, f"{name} {key} mixes -1 (all) with other values: write [-1] "
-                          f"alone for all {_RANGE_WORDS[key]}, or list the ones you mean"))
+            found.append(
+                (
+                    where,
+                    f"{name} {key} mixes -1 (all) with other values: write [-1] "
+                    f"alone for all {_RANGE_WORDS[key]}, or list the ones you mean",
+                )
+            )
     return found
 
 
@@ -426,8 +522,10 @@ def _check_object(spec: Field, value: Mapping[str, Any], path: DocPath, error: A
         if sub is None:
             close = suggest(key, names)
             hint = f"did you mean {close}? " if close else ""
-            error(f"{spec.name} has no key {key!r}: {hint}The keys are {', '.join(names)}",
-                  (*path, key))
+            error(
+                f"{spec.name} has no key {key!r}: {hint}The keys are {', '.join(names)}",
+                (*path, key),
+            )
             continue
         message = _subfield_message(spec, sub, item)
         if message:
@@ -452,11 +550,8 @@ def _subfield_message(spec: Field, sub: SubField, value: Any) -> str:
 
 
 def _api_form(spec: Field, value: Any) -> Any:
-    if spec.kind is Kind.DATETIME and isinstance(value, str) and _BARE_DATE.match(value):
-        # A bare date is that UTC day; the API wants a full date-time with an offset.
-        return to_api(spec.name, date.fromisoformat(value.strip()))
-    if spec.kind is Kind.DATETIME and isinstance(value, str):
-        return value.strip()
+    # Every spelling accepted above has one request form (canonical.to_api): the server is
+    # sent what its pages document, never what the file happened to write.
     return to_api(spec.name, value)
 
 
@@ -468,25 +563,39 @@ def check_options(value: Any, *, source: Source) -> tuple[SeriesOptions, list[Pr
     path: DocPath = (RESERVED_KEY,)
     problems: list[Problem] = []
     if not isinstance(value, dict):
-        problems.append(source.problem(
-            path, f"{RESERVED_KEY}: holds the tool's settings for this series, a mapping "
-            "with ignore: and retire:", field=RESERVED_KEY))
+        problems.append(
+            source.problem(
+                path,
+                f"{RESERVED_KEY}: holds the tool's settings for this series, a mapping "
+                "with ignore: and retire:",
+                field=RESERVED_KEY,
+            )
+        )
         return SeriesOptions(), problems
     for key in value:
         if key not in OPTION_KEYS:
             close = suggest(key, OPTION_KEYS)
             hint = f"did you mean {close}? " if close else ""
-            problems.append(source.problem(
-                (*path, key), f"{RESERVED_KEY}: has no setting {key!r}: {hint}The settings "
-                "are ignore and retire", key=True, field=RESERVED_KEY))
-    rules, more = check_ignore_rules(value.get("ignore", []), source=source,
-                                     path=(*path, "ignore"))
+            problems.append(
+                source.problem(
+                    (*path, key),
+                    f"{RESERVED_KEY}: has no setting {key!r}: {hint}The settings "
+                    "are ignore and retire",
+                    key=True,
+                    field=RESERVED_KEY,
+                )
+            )
+    rules, more = check_ignore_rules(value.get("ignore", []), source=source, path=(*path, "ignore"))
     problems.extend(more)
     retire = value.get("retire", False)
     if not isinstance(retire, bool):
-        problems.append(source.problem(
-            (*path, "retire"), f"retire must be true or false, not {_shown(retire)}",
-            field=RESERVED_KEY))
+        problems.append(
+            source.problem(
+                (*path, "retire"),
+                f"retire must be true or false, not {_shown(retire)}",
+                field=RESERVED_KEY,
+            )
+        )
         retire = False
     return SeriesOptions(ignore=rules, retire=retire), problems
 
@@ -501,41 +610,63 @@ def check_ignore_rules(
     if value is None:
         return (), problems
     if not isinstance(value, list):
-        problems.append(source.problem(
-            path, f"{label} must be a list of rules such as - {{field: maxRedeem, reason: "
-            "\"ops tune it\"}", field=RESERVED_KEY))
+        problems.append(
+            source.problem(
+                path,
+                f"{label} must be a list of rules such as - {{field: maxRedeem, reason: "
+                '"ops tune it"}',
+                field=RESERVED_KEY,
+            )
+        )
         return (), problems
     for i, item in enumerate(value):
         at: DocPath = (*path, i)
         if not isinstance(item, dict):
-            problems.append(source.problem(
-                at, "each ignore rule is a mapping with field: and reason:"))
+            problems.append(
+                source.problem(at, "each ignore rule is a mapping with field: and reason:")
+            )
             continue
         for key in item:
             if key not in IGNORE_KEYS:
-                problems.append(source.problem(
-                    (*at, key), f"an ignore rule has no key {key!r}: write field: and "
-                    "reason: only", key=True))
+                problems.append(
+                    source.problem(
+                        (*at, key),
+                        f"an ignore rule has no key {key!r}: write field: and reason: only",
+                        key=True,
+                    )
+                )
         name = item.get("field")
         reason = item.get("reason")
         ok = True
         if not isinstance(name, str) or not name:
-            problems.append(source.problem(at, "an ignore rule needs field: the API field "
-                                           "whose live value is left alone"))
+            problems.append(
+                source.problem(
+                    at, "an ignore rule needs field: the API field whose live value is left alone"
+                )
+            )
             ok = False
         elif name not in BY_NAME:
-            problems.append(source.problem((*at, "field"), unknown_field_message(name),
-                                           field=name))
+            problems.append(source.problem((*at, "field"), unknown_field_message(name), field=name))
             ok = False
         elif not BY_NAME[name].writable:
-            problems.append(source.problem(
-                (*at, "field"), f"{name} is set by the server and never compared: an ignore "
-                "rule for it has no effect; remove it", field=name))
+            problems.append(
+                source.problem(
+                    (*at, "field"),
+                    f"{name} is set by the server and never compared: an ignore "
+                    "rule for it has no effect; remove it",
+                    field=name,
+                )
+            )
             ok = False
         if not isinstance(reason, str) or not reason.strip():
-            problems.append(source.problem(
-                at, "an ignore rule needs reason: say why the live value is left alone, for "
-                "the reviewers who will wonder", field=name if isinstance(name, str) else ""))
+            problems.append(
+                source.problem(
+                    at,
+                    "an ignore rule needs reason: say why the live value is left alone, for "
+                    "the reviewers who will wonder",
+                    field=name if isinstance(name, str) else "",
+                )
+            )
             ok = False
         if ok and isinstance(name, str) and isinstance(reason, str):
             rules.append(IgnoreRule(field=name, reason=reason.strip(), source=source.file))
@@ -561,8 +692,9 @@ def check_series(
     """
     problems: list[Problem] = []
 
-    def at(name: str, message: str, *, severity: Severity = Severity.ERROR,
-           path: DocPath = ()) -> None:
+    def at(
+        name: str, message: str, *, severity: Severity = Severity.ERROR, path: DocPath = ()
+    ) -> None:
         source = origins.get(name)
         if source is None:
             problems.append(Problem(file, 0, 0, message, severity, name))
@@ -582,73 +714,60 @@ def check_series(
             # The API refuses a blank mandatory text as if it were missing (error 744).
             at(name, f"{name} is empty: every series needs one ({doc})")
 
-    handling = fields.get("clientHandlingType")
-    if handling == "GENERIC" and not fields.get("genericCode") and "genericCode" not in invalid:
-        at("clientHandlingType", "clientHandlingType GENERIC needs genericCode, the one code "
-           "every customer uses (the API refuses it otherwise: error 754)")
-
-    limit = fields.get("redemptionPerCouponMaxLimit")
-    if _is_int(limit) and limit != -1:
-        if limit <= 0:
-            at("redemptionPerCouponMaxLimit", f"redemptionPerCouponMaxLimit {limit} must be "
-               "above 0, or -1 (or null) for no limit")
-        if fields.get("anyUser") is not True:
-            at("redemptionPerCouponMaxLimit", "redemptionPerCouponMaxLimit only applies when "
-               "anyUser is true: set anyUser: true, or remove the limit")
-        if handling is not None and handling not in ("DISC_CODE", "DISC_CODE_PIN"):
-            at("redemptionPerCouponMaxLimit", "redemptionPerCouponMaxLimit only applies to "
-               f"DISC_CODE and DISC_CODE_PIN series, not {handling}")
-
-    strategy = fields.get("expiryStrategyType")
-    value = fields.get("expiryStrategyValue")
-    if _is_int(value) and strategy == "SERIES_EXPIRY" and value != 1:
-        at("expiryStrategyValue", f"expiryStrategyValue must be 1 when expiryStrategyType is "
-           f"SERIES_EXPIRY (coupons end with the series), not {value}")
+    for rule in catalogue.broken_rules(fields):
+        if rule.field in invalid or any(name in invalid for name in rule.reads):
+            continue  # a wrong value is reported once, where it was written
+        at(rule.field, rule.message.format_map(fields), severity=rule.severity)
 
     for name in ("couponPrefix", "couponSuffix"):
-        affix = fields.get(name)
-        if not isinstance(affix, str) or not affix:
-            continue
-        if not _AFFIX.match(affix):
-            at(name, f"{name} {affix!r} must be at most 10 characters of letters, digits, "
-               "- and _")
-        if handling is not None and handling != "DISC_CODE":
-            at(name, f"{name} is only used for DISC_CODE series (generated codes), not "
-               f"{handling}")
+        # Checked here rather than with the field, so that a bad affix is reported with the
+        # rules above (DISC_CODE only) instead of hiding them.
+        affix, pattern = fields.get(name), BY_NAME[name].pattern
+        if isinstance(affix, str) and affix and pattern and not re.match(pattern, affix):
+            at(name, f"{name} {affix!r} must be at most 10 characters of letters, digits, - and _")
 
     products = fields.get("productInfo")
     if isinstance(products, list):
         for i, item in enumerate(products):
-            if (isinstance(item, Mapping) and item.get("productType") == "CATEGORY"
-                    and isinstance(item.get("productIds"), list)
-                    and len(item["productIds"]) > MAX_CATEGORY_IDS):
-                at("productInfo", f"productInfo CATEGORY lists {len(item['productIds']):,} "
-                   f"product ids: at most {MAX_CATEGORY_IDS:,}", path=(i, "productIds"))
+            if (
+                isinstance(item, Mapping)
+                and item.get("productType") == "CATEGORY"
+                and isinstance(item.get("productIds"), list)
+                and len(item["productIds"]) > MAX_CATEGORY_IDS
+            ):
+                at(
+                    "productInfo",
+                    f"productInfo CATEGORY lists {len(item['productIds']):,} "
+                    f"product ids: at most {MAX_CATEGORY_IDS:,}",
+                    path=(i, "productIds"),
+                )
 
-    low, high = fields.get("minBillAmount"), fields.get("maxBillAmount")
-    # -1, as everywhere in this API, means no maximum.
-    if _is_int(low) and _is_int(high) and high != -1 and low > high:
-        at("minBillAmount", f"minBillAmount {low} is above maxBillAmount {high}: no bill "
-           "could qualify")
-
-    discount = fields.get("discountValue")
-    if fields.get("discountType") == "PERC" and _is_number(discount) and discount > 100:
-        at("discountValue", f"discountValue {discount} is more than 100% off (discountType "
-           "is PERC)", severity=Severity.WARNING)
-
+    # The date rules stay here: they need the date parser (canonical), which sits above the
+    # catalogue. A warning, not an error, for validTillDate before redemptionValidFrom: see
+    # below.
     till = _moment(fields.get("validTillDate"))
     start = _moment(fields.get("redemptionValidFrom"))
     if till is not None and start is not None and till < start:
-        at("validTillDate", f"validTillDate {fields['validTillDate']} is before "
-           f"redemptionValidFrom {fields['redemptionValidFrom']}: no coupon could ever be "
-           "redeemed")
+        # A warning: moving validTillDate is the documented way to end a series early, and a
+        # series ended before its redemption started is one the CRM holds and import writes.
+        at(
+            "validTillDate",
+            f"validTillDate {fields['validTillDate']} is before "
+            f"redemptionValidFrom {fields['redemptionValidFrom']}: no coupon can ever be "
+            "redeemed (fine for a series ended early; otherwise correct one of the dates)",
+            severity=Severity.WARNING,
+        )
     if till is not None:
         day = (today or datetime.now(UTC).date()).isoformat()
         kept = stored_value(BY_NAME["validTillDate"], fields["validTillDate"])
         if isinstance(kept, str) and kept[:10] < day:
-            at("validTillDate", f"validTillDate {fields['validTillDate']} is already past: "
-               "the series has ended (to end a series on purpose, use retire: true under "
-               f"{RESERVED_KEY}:)", severity=Severity.WARNING)
+            at(
+                "validTillDate",
+                f"validTillDate {fields['validTillDate']} is already past: "
+                "the series has ended (to end a series on purpose, use retire: true under "
+                f"{RESERVED_KEY}:)",
+                severity=Severity.WARNING,
+            )
     return problems
 
 
@@ -658,7 +777,8 @@ def _moment(value: Any) -> datetime | None:
 
 # --- across files ------------------------------------------------------------------------------
 
-UNIQUE_FIELDS: Final = ("discountCode", "seriesCode")
+# The identity fields that are unique in the org (genericCode is shared by design).
+UNIQUE_FIELDS: Final = tuple(n for n in catalogue.identity_fields() if n != "genericCode")
 
 
 def check_across(series: Sequence[DesiredSeries]) -> list[Problem]:
@@ -676,10 +796,16 @@ def check_across(series: Sequence[DesiredSeries]) -> list[Problem]:
             for one in holders:
                 others = ", ".join(o.file for o in holders if o is not one)
                 line = one.lines.get(name, 0)
-                problems.append(Problem(
-                    one.file, line, 1 if line else 0,
-                    f"{name} {value!r} is also used by {others}: each series needs its own",
-                    Severity.ERROR, name))
+                problems.append(
+                    Problem(
+                        one.file,
+                        line,
+                        1 if line else 0,
+                        f"{name} {value!r} is also used by {others}: each series needs its own",
+                        Severity.ERROR,
+                        name,
+                    )
+                )
     return problems
 
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 import pytest
 
 from reconciler.canonical import (
+    API_DATETIME,
+    api_datetime,
     canonical,
     float32,
     int32,
+    json_too_deep,
     parse_datetime,
+    request_body,
     stored_value,
     to_api,
     to_friendly,
@@ -91,3 +95,98 @@ def test_strict_parse_refuses_what_the_lenient_one_rolls_over() -> None:
     assert parse_datetime("2025-04-25T23:50:79+05:30", lenient=True) is not None
     assert parse_datetime("2025-04-25T10:00:00") is None  # no offset
     assert parse_datetime("not a date") is None
+
+
+# Every date-time spelling a series file may use, and the one request form it is sent in
+# (the docs' form YYYY-MM-DDTHH:MM:SS+hh:mm; the wall clock and the offset as written).
+SPELLINGS = [
+    ("2029-01-01T20:00:00-08:00", "2029-01-01T20:00:00-08:00"),  # already the API's form
+    ("2029-01-01 20:00:00-08:00", "2029-01-01T20:00:00-08:00"),  # unquoted YAML timestamp
+    ("2029-01-01T20:00:00Z", "2029-01-01T20:00:00+00:00"),
+    ("2029-01-01T20:00:00z", "2029-01-01T20:00:00+00:00"),  # lowercase z
+    ("2029-01-01T20:00-08:00", "2029-01-01T20:00:00-08:00"),  # no seconds
+    ("2029-01-01T20:00:00-08", "2029-01-01T20:00:00-08:00"),  # hour-only offset
+    ("2029-01-01T20:00:00-0800", "2029-01-01T20:00:00-08:00"),  # no colon in the offset
+    ("2029-01-01T20:00:00.123456+05:30", "2029-01-01T20:00:00+05:30"),  # fraction dropped
+    ("2029-01-01T23:59:59.999Z", "2029-01-01T23:59:59+00:00"),  # ...never across a day
+    ("2029-01-01T20:00:00-00:00", "2029-01-01T20:00:00+00:00"),
+    ("2029-01-01 20:00 +0545", "2029-01-01T20:00:00+05:45"),  # space before the offset
+    ("  2029-01-01T20:00:00+14:00  ", "2029-01-01T20:00:00+14:00"),
+    ("2029-01-01", "2029-01-01T00:00:00+00:00"),  # a bare date: the start of that UTC day
+]
+
+
+@pytest.mark.parametrize(("written", "sent"), SPELLINGS)
+def test_every_accepted_spelling_has_one_request_form(written: str, sent: str) -> None:
+    assert api_datetime(written) == sent
+    assert to_api("validTillDate", written) == sent
+    assert API_DATETIME.match(sent)
+    # The request form means the same moment (to the second) as what was written.
+    before, after = parse_datetime(written), parse_datetime(sent)
+    assert before is not None and after is not None
+    assert before.replace(microsecond=0) == after
+    assert canonical("validTillDate", written) == canonical("validTillDate", sent)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2029-01-01T20:00:00",
+        "2029-13-01",
+        "2029-01-01T24:00:00Z",
+        "tomorrow",
+        "2025-04-25T23:50:79+05:30",
+        "2029-01-01T20:00:00+19:00",
+    ],
+)
+def test_what_validate_refuses_has_no_request_form(text: str) -> None:
+    assert api_datetime(text) is None
+    assert to_api("validTillDate", text) == text  # left for validate to report
+
+
+def test_a_live_body_is_sent_with_its_dates_in_the_request_form() -> None:
+    live = {
+        "validTillDate": "2030-09-29T00:00:00Z",
+        "redemptionValidFrom": "1970-01-01",
+        "description": "2030-09-29T00:00:00Z",
+        "maxCreate": 5,
+    }
+    assert request_body(live) == {
+        "validTillDate": "2030-09-29T00:00:00+00:00",
+        "redemptionValidFrom": "1970-01-01T00:00:00+00:00",
+        "description": "2030-09-29T00:00:00Z",  # not a date field: untouched
+        "maxCreate": 5,
+    }
+
+
+def test_dates_past_the_last_utc_day_are_no_dates() -> None:
+    # Issue 11: 9999-12-31T23:59:59-14:00 is 10000-01-01 in UTC; this raised OverflowError.
+    assert parse_datetime("9999-12-31T23:59:59-14:00") is None
+    assert parse_datetime("9999-12-31T23:59:59-14:00", lenient=True) is None
+    assert parse_datetime("0001-01-01T00:00:00+01:00") is None
+    assert stored_value(field("validTillDate"), "9999-12-31T23:59:59-14:00") == (
+        "9999-12-31T23:59:59-14:00"
+    )
+    assert parse_datetime("9999-12-31T23:59:59+14:00") is not None
+
+
+def test_json_nested_too_deep_is_not_parsed() -> None:
+    # Issue 11: 5,000 nested arrays made json.loads raise RecursionError.
+    deep = "[" * 5000 + "]" * 5000
+    assert json_too_deep(deep)
+    assert canonical("storeIdsJson", deep) == deep  # kept as written, never parsed
+    assert to_api("storeIdsJson", deep) == deep
+    assert not json_too_deep('{"dom": [1, "[[[["], "dow": [-1]}')
+
+
+def test_json_text_and_whole_numbers_are_sent_in_one_form() -> None:
+    assert to_api("storeIdsJson", '[ "101",102 ]') == "[101, 102]"
+    assert to_api("storeIdsJson", '["a"]') == '["a"]'  # not ids: left for validate
+    assert to_api("redemptionRange", '{"dom":["-1"],"dow":["-1"],"hours":["-1"]}') == (
+        '{"dom": [-1], "dow": [-1], "hours": [-1]}'
+    )
+    assert to_api("redemptionRange", {"dom": "-1", "hours": [9, "10"]}) == (
+        '{"dom": [-1], "dow": [-1], "hours": [9, 10]}'
+    )
+    assert to_api("discountValue", 15.0) == 15 and type(to_api("discountValue", 15.0)) is int
+    assert to_api("discountValue", 12.5) == 12.5

@@ -112,8 +112,15 @@ def test_every_name_in_a_page_is_known(page: str) -> None:
 
 def test_required_marks_match_the_readme() -> None:
     assert set(catalogue.required_on_create()) == {
-        "description", "discountCode", "validTillDate", "anyUser", "smsTemplate",
-        "discountValue", "clientHandlingType", "expiryStrategyType", "discountType",
+        "description",
+        "discountCode",
+        "validTillDate",
+        "anyUser",
+        "smsTemplate",
+        "discountValue",
+        "clientHandlingType",
+        "expiryStrategyType",
+        "discountType",
     }
     assert "seriesCode" not in catalogue.required_on_create()
     assert "seriesCode" in catalogue.required_on_update()
@@ -123,3 +130,59 @@ def test_server_owned_fields_carry_a_reason_or_are_counters() -> None:
     for spec in catalogue.FIELDS:
         if spec.server_owned and not spec.evidence:
             assert spec.name.startswith(("num", "latest", "id", "warnings"))
+
+
+def test_identity_fields_are_flagged() -> None:
+    from reconciler.catalogue import identity_fields
+
+    assert identity_fields() == ("discountCode", "seriesCode", "genericCode")
+
+
+def test_every_rule_names_known_fields_and_its_evidence() -> None:
+    from reconciler.catalogue import BY_NAME, RULES
+
+    assert len({r.name for r in RULES}) == len(RULES)
+    for rule in RULES:
+        assert rule.field in BY_NAME and all(n in BY_NAME for n in rule.reads), rule.name
+        assert rule.evidence and rule.message, rule.name
+        assert not rule.server_checks or (rule.code is not None and rule.answer), rule.name
+
+
+def test_the_rules_the_sandbox_applies_are_the_tables() -> None:
+    from reconciler.catalogue import broken_rules, rules_for_server
+    from reconciler.sandbox.rules import ApiFailure, build_created
+
+    body = {
+        "description": "d",
+        "discountCode": "C",
+        "validTillDate": "2031-01-01T00:00:00+00:00",
+        "anyUser": False,
+        "smsTemplate": "s",
+        "discountValue": 1,
+        "discountType": "ABS",
+        "clientHandlingType": "GENERIC",
+        "expiryStrategyType": "SERIES_EXPIRY",
+        "redemptionPerCouponMaxLimit": 3,
+    }
+    broken = broken_rules(body, rules=rules_for_server())
+    assert [r.name for r in broken] == [
+        "generic-needs-code",
+        "limit-needs-any-user",
+        "limit-generated-or-uploaded-codes",
+    ]
+    try:
+        build_created(
+            body,
+            new_id=1,
+            now=__import__("datetime").datetime(2030, 1, 1),
+            series_code="X",
+            exists=lambda _i: False,
+        )
+    except ApiFailure as failure:
+        # One answer per chain: the limit rules are one check on the server.
+        assert failure.errors == (
+            (754, "Generic code cannot be empty for GENERIC"),
+            (744, "redemptionPerCouponMaxLimit applies only when anyUser is true"),
+        )
+    else:
+        raise AssertionError("the sandbox took a body that breaks the table's rules")

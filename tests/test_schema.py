@@ -59,3 +59,15 @@ def test_the_example_series_match_the_schema() -> None:
         data = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in data.items()}
         errors = list(validator.iter_errors(data))
         assert errors == [], (path, errors[0].message)
+
+
+def test_the_rules_json_schema_can_say_are_in_the_schema() -> None:
+    rules = series_schema()["allOf"]
+    assert len(rules) == sum(1 for r in catalogue.RULES if r.schema is not None) >= 6
+    generic = next(
+        r
+        for r in rules
+        if r.get("if", {}).get("properties", {}).get("clientHandlingType", {}).get("const")
+        == "GENERIC"
+    )
+    assert generic["then"]["properties"]["genericCode"]["minLength"] == 1

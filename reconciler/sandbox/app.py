@@ -396,6 +396,7 @@ async def create_series(request: Request) -> Response:
     sandbox = _sandbox(request)
     sandbox.authenticate(request)
     sent = rules.unwrap(await _json_body(request))
+    rules.check_date_forms(sent, strict=sandbox.faults.strict_dates)
     return JSONResponse(sandbox.create(sent))
 
 
@@ -407,6 +408,7 @@ async def update_series(request: Request) -> Response:
     if series_id <= 0:
         raise ApiFailure.one(400, rules.CODE_BAD_SERIES_ID, f"Invalid series id: {raw_id}")
     sent = rules.unwrap(await _json_body(request))
+    rules.check_date_forms(sent, strict=sandbox.faults.strict_dates)
     return JSONResponse(sandbox.update(series_id, sent))
 
 

@@ -47,6 +47,10 @@ class Faults:
     """Seed of the failure draws, for reproducible runs."""
     token_ttl_seconds: float = 300.0
     """Lifetime of the OAuth tokens the sandbox hands out."""
+    strict_dates: bool = False
+    """Refuse (400, code 744) a POST or PUT whose date-times are not in the one form the
+    docs show, ``YYYY-MM-DDTHH:MM:SS+hh:mm``; by default any spelling the server's lenient
+    parser reads is taken. Proves a client sends the documented form."""
 
     def __post_init__(self) -> None:
         self.validate()

@@ -15,7 +15,14 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from reconciler.canonical import parse_datetime, stored_value, utc_day
+from reconciler import catalogue
+from reconciler.canonical import (
+    API_DATETIME,
+    API_DATETIME_FORM,
+    parse_datetime,
+    stored_value,
+    utc_day,
+)
 from reconciler.catalogue import (
     ABSENT,
     BY_NAME,
@@ -44,42 +51,16 @@ CREATED_BY: Final = 75155297  # the user of the update pair's answer (seeds/000)
 VALID_DAYS_FROM_CREATION: Final = 30
 SERIES_CODE_LENGTH: Final = 10
 
-# Keys the real answers carry in this order (seeds/000's answer, customPropertyMap first as in
-# seeds/002); keys the docs never show answered go last, in catalogue order.
-ANSWER_ORDER: Final[tuple[str, ...]] = (
-    "customPropertyMap", "id", "orgId", "description", "discountCode", "validTillDate",
-    "validDaysFromCreation", "expiryStrategyValue", "maxCreate", "maxRedeem", "isTransferrable",
-    "anyUser", "sameUserMultipleRedeem", "isReferralExistingUsersAllowed",
-    "isMultipleUseAllowed", "isValidationRequired", "isValidWithDiscountedItem", "createdBy",
-    "numIssued", "numRedeemed", "createdOn", "lastUsed", "seriesCode", "smsTemplate",
-    "isSMSDisabled", "info", "isMultipleVouchersPerUserAllowed", "doNotResendExistingVoucher",
-    "mutualExclusiveSeriesIds", "storeIdsJson", "isDvsEnabled", "dvsExpiryDate", "priority",
-    "shortSMSTemplate", "maxVouchersPerUser", "minDaysBetweenVouchers",
-    "maxReferralsPerReferee", "discountUpto", "discountValue", "dvsItems", "redemptionRange",
-    "minBillAmount", "maxBillAmount", "redeemAtStore", "campaignId", "tag",
-    "maxRedemptionsInSeriesPerUser", "minDaysBetweenRedemption", "redemptionValidFrom",
-    "sourceOrgId", "issueToLoyalty", "redeemStoreType", "offlineRedeemType", "isOldFlowEnabled",
-    "isPreRedeemEventRequired", "termsAndConditions", "signalRedemptionEvent", "syncToClient",
-    "showPinCode", "targetUserDetails", "numUploadedNonIssued", "numUploadedTotal",
-    "redemptionValidAfterDays", "ownedBy", "ownerId", "ownerValidity", "alphaNumeric",
-    "shortCodeLength", "randomCodeLength", "fixedExpiryDate", "numTotal", "latestIssualTime",
-    "latestRedemptionTime", "genericCode", "resendMessageEnabled",
-    "redemptionPerCouponMaxLimit", "seriesType", "clientHandlingType", "expiryStrategyType",
-    "discountOn", "discountType", "externalIssual", "updateProductData",
-)
+# The key order of the real answers is the catalogue's (catalogue.ANSWER_ORDER).
+ANSWER_ORDER: Final = catalogue.ANSWER_ORDER
 
 # Fields the real answers carry that the catalogue does not list; the sandbox adds them to
 # every answer (never stores them) so that clients prove they tolerate unknown keys.
 EXTRA_ANSWER_FIELDS: Final[Mapping[str, Any]] = {"brandId": None, "offerType": "COUPON"}
 
 # Server-owned fields set once, on create, and kept by every PUT.
-_SET_ON_CREATE: Final = (
-    "id", "orgId", "createdBy", "createdOn", "validDaysFromCreation", "ownerId", "numIssued",
-    "numRedeemed", "numTotal", "numUploadedNonIssued", "numUploadedTotal", "latestIssualTime",
-    "latestRedemptionTime",
-)
+_SET_ON_CREATE: Final = catalogue.kept_on_update()
 
-_PREFIX = re.compile(r"^[A-Za-z0-9_-]{0,10}$")
 _RANGE_BOUNDS: Final = {"dom": (1, 31), "dow": (1, 7), "hours": (0, 23)}
 
 
@@ -158,8 +139,24 @@ def unwrap(body: Any) -> dict[str, Any]:
     """The CouponSeriesV2 object of a request body."""
     inner = body.get("CouponSeriesV2") if isinstance(body, dict) else None
     if not isinstance(inner, dict):
-        raise ApiFailure.one(400, CODE_FIELDS, "The body must be {\"CouponSeriesV2\": {...}}")
+        raise ApiFailure.one(400, CODE_FIELDS, 'The body must be {"CouponSeriesV2": {...}}')
     return inner
+
+
+def check_date_forms(sent: Mapping[str, Any], *, strict: bool) -> None:
+    """With ``strict`` (``Faults.strict_dates``), refuse a body whose writable date-times
+    are not spelled as the docs show them; ``ApiFailure`` naming each one."""
+    if not strict:
+        return
+    errors = tuple(
+        (CODE_FIELDS, f"{spec.name} must be {API_DATETIME_FORM}, not {json.dumps(value)[:80]}")
+        for spec in FIELDS
+        if spec.writable and spec.kind is Kind.DATETIME and spec.name in sent
+        for value in (sent[spec.name],)
+        if value is not None and not (isinstance(value, str) and API_DATETIME.match(value))
+    )
+    if errors:
+        raise ApiFailure(400, errors)
 
 
 # --- create and update ---------------------------------------------------------------------
@@ -210,7 +207,8 @@ def build_updated(
     owner = series_code_owner(code)
     if owner is not None and owner != series_id:
         raise ApiFailure.one(
-            400, CODE_DUPLICATE_SERIES_CODE,
+            400,
+            CODE_DUPLICATE_SERIES_CODE,
             f"A coupon series with the same series code '{code}' already exists",
         )
     doc = _writable(sent, exists=exists, self_id=series_id)
@@ -220,7 +218,8 @@ def build_updated(
     max_create = doc.get("maxCreate", -1)
     if isinstance(issued, int) and isinstance(max_create, int) and 0 <= max_create < issued:
         raise ApiFailure.one(
-            400, CODE_FIELDS,
+            400,
+            CODE_FIELDS,
             f"maxCreate {max_create} is below the {issued} coupons already issued",
         )
     for name in _SET_ON_CREATE:
@@ -276,22 +275,15 @@ def _writable(
 
 
 def _check_combinations(doc: Mapping[str, Any]) -> list[tuple[int, str]]:
+    """The catalogue's rules the server enforces, answered with its codes and messages; the
+    rules of one group are one chain on the server, so only the first broken one answers."""
     errors: list[tuple[int, str]] = []
-    handling = doc.get("clientHandlingType")
-    generic = doc.get("genericCode")
-    if handling == "GENERIC" and not (isinstance(generic, str) and generic.strip()):
-        errors.append((CODE_GENERIC_CODE_EMPTY, "Generic code cannot be empty for GENERIC"))
-    limit = doc.get("redemptionPerCouponMaxLimit", -1)
-    if limit != -1:
-        if limit <= 0:
-            errors.append((CODE_FIELDS, "redemptionPerCouponMaxLimit must be greater than 0, "
-                                        "or -1 / null for no limit"))
-        elif doc.get("anyUser") is not True:
-            errors.append((CODE_FIELDS, "redemptionPerCouponMaxLimit applies only when "
-                                        "anyUser is true"))
-        elif handling not in ("DISC_CODE", "DISC_CODE_PIN"):
-            errors.append((CODE_FIELDS, "redemptionPerCouponMaxLimit applies only to DISC_CODE "
-                                        "and DISC_CODE_PIN"))
+    answered: set[str] = set()
+    for rule in catalogue.broken_rules(doc, rules=catalogue.rules_for_server()):
+        if rule.group and rule.group in answered:
+            continue
+        answered.add(rule.group)
+        errors.append((rule.code if rule.code is not None else CODE_FIELDS, rule.answer))
     return errors
 
 
@@ -320,7 +312,7 @@ def _check_value(
     if kind is Kind.STRING:
         if not isinstance(value, str):
             return bad
-        if name in ("couponPrefix", "couponSuffix") and not _PREFIX.match(value):
+        if spec.pattern is not None and not re.match(spec.pattern, value):
             return bad
         if spec.max_length is not None and len(value) > spec.max_length:
             return bad
@@ -398,7 +390,7 @@ def _valid_object_list(spec: Field, value: Any) -> bool:
                 return False
         if spec.name == "productInfo" and item.get("productType") == "CATEGORY":
             ids = item.get("productIds")
-            if isinstance(ids, list) and len(ids) > 1000:
+            if isinstance(ids, list) and len(ids) > catalogue.MAX_CATEGORY_IDS:
                 return False
     return True
 
@@ -458,6 +450,7 @@ __all__ = [
     "apply_edit",
     "build_created",
     "build_updated",
+    "check_date_forms",
     "error_body",
     "new_series_code",
     "now_utc",
