@@ -470,12 +470,16 @@ async def test_write_answer_not_a_series(body: Any) -> None:
         return httpx.Response(200, json=body)
 
     async with client_for(handler) as client:
-        with pytest.raises(BadResponse, match="the answer is not a series"):
-            await client.update_series(1, {})
         with pytest.raises(BadResponse, match="the answer is not a series") as caught:
+            await client.update_series(1, {})
+        # A create answered 2xx may well have made the series: ambiguous, not "bad answer".
+        with pytest.raises(AmbiguousCreate, match="the answer is not a series") as ambiguous:
             await client.create_series({})
+    assert not isinstance(ambiguous.value, BadResponse)
+    assert ambiguous.value.status == 200 and not ambiguous.value.answer_lost
+    assert "may or may not exist" in str(ambiguous.value)
     if isinstance(body, dict) and body.get("errors"):
-        assert caught.value.codes == (744,)
+        assert caught.value.codes == ambiguous.value.codes == (744,)
 
 
 async def test_error_fields_and_message() -> None:
@@ -681,14 +685,27 @@ async def test_post_never_retried_once_it_may_have_been_sent(failure: Exception)
     assert caught.value.method == "POST"
 
 
-@pytest.mark.parametrize("status", [500, 502, 504])
+@pytest.mark.parametrize("status", [500, 501, 502, 503, 504, 507])
 async def test_post_server_error_is_ambiguous_not_retried(status: int) -> None:
+    """Any 5xx to a create: a proxy may answer 503 after the backend made the series."""
     handler, calls = status_then_ok([status])
     async with client_for(handler) as client:
         with pytest.raises(AmbiguousCreate, match="ambiguous") as caught:
             await client.create_series({})
     assert calls == ["POST"]
     assert caught.value.status == status
+    assert not caught.value.answer_lost
+    assert not isinstance(caught.value, TransportError)  # it had an HTTP answer
+
+
+async def test_ambiguous_create_has_its_own_place_in_the_tree() -> None:
+    assert issubclass(AmbiguousCreate, ApiError)
+    assert not issubclass(AmbiguousCreate, TransportError)
+    handler, _ = raising_then_ok([httpx.ReadTimeout("slow")])
+    async with client_for(handler) as client:
+        with pytest.raises(AmbiguousCreate) as caught:
+            await client.create_series({})
+    assert caught.value.answer_lost and caught.value.status is None
 
 
 @pytest.mark.parametrize(
@@ -703,12 +720,22 @@ async def test_post_retried_when_it_certainly_was_not_sent(failure: Exception) -
     assert calls == ["POST"] * 3
 
 
-@pytest.mark.parametrize("status", [429, 503])
-async def test_post_retried_after_a_refusal(status: int) -> None:
-    handler, calls = status_then_ok([status])
+async def test_post_retried_only_after_a_429() -> None:
+    """A 429 comes from the rate limiter, before any work: the one answer worth a resend."""
+    handler, calls = status_then_ok([429])
     async with client_for(handler) as client:
         assert (await client.create_series({}))["id"] == 1
     assert calls == ["POST"] * 2
+
+
+@pytest.mark.parametrize("status", [400, 404, 409, 415])
+async def test_post_4xx_refusal_is_final_and_not_ambiguous(status: int) -> None:
+    handler, calls = status_then_ok([status])
+    async with client_for(handler) as client:
+        with pytest.raises(HttpStatusError) as caught:
+            await client.create_series({})
+    assert calls == ["POST"]
+    assert not isinstance(caught.value, AmbiguousCreate)
 
 
 async def test_post_786_on_a_4xx_is_not_retried() -> None:
@@ -822,7 +849,7 @@ async def test_credentials_never_in_errors_logs_or_repr(caplog: pytest.LogCaptur
             assert all(s not in repr(client) for s in secrets)
         async with client_for(reset, credentials=both, auth=auth, max_attempts=2) as client:
             for call in (client.get_series([1]), client.create_series({})):
-                with pytest.raises(TransportError) as transport_info:
+                with pytest.raises((TransportError, AmbiguousCreate)) as transport_info:
                     await call
                 caught.append(transport_info.value)
     assert len(caught) == 10
