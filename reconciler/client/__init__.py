@@ -17,6 +17,7 @@ Modules, by concern:
 - ``answers``: pure readers of the API's answers (error codes, entities, the v1.1 list)
 - ``config``: the base URL and auth checks
 - ``events``: what the client reports (``on_event``) and ``FetchResult``
+- ``protocols``: what the planner and the applier need of a client, typed
 """
 
 from reconciler.client.answers import UNKNOWN_SERIES_CODES
@@ -35,6 +36,7 @@ from reconciler.client.events import (
     Retrying,
     TokenGenerated,
 )
+from reconciler.client.protocols import SeriesApi, SeriesLister, SeriesReader
 from reconciler.client.session import USER_AGENT
 
 __all__ = [
@@ -50,5 +52,8 @@ __all__ = [
     "FetchResult",
     "RateLimitWait",
     "Retrying",
+    "SeriesApi",
+    "SeriesLister",
+    "SeriesReader",
     "TokenGenerated",
 ]

@@ -182,10 +182,7 @@ class CouponClient:
         semaphore = asyncio.Semaphore(self.concurrency)
         size = self.effective_batch_size
         results = await _gather_or_cancel(
-            [
-                self._fetch_batch(wanted[i : i + size], semaphore)
-                for i in range(0, len(wanted), size)
-            ]
+            [self._fetch_batch(batch, semaphore) for batch in _chunks(wanted, size)]
         )
         merged: dict[int, dict[str, Any]] = {}
         warnings: list[Any] = []
@@ -197,6 +194,9 @@ class CouponClient:
         return FetchResult(found=found, missing=missing, warnings=tuple(warnings))
 
     async def _fetch_batch(self, batch: list[int], semaphore: asyncio.Semaphore) -> _Found:
+        size = self.effective_batch_size
+        if len(batch) > size:  # formed before the server's limit was learned: no refusal
+            return await self._fetch_parts(_chunks(batch, size), semaphore)
         call = Call("GET", SERIES_PATH, params={"ids": ",".join(str(i) for i in batch)})
         async with semaphore:
             try:
@@ -212,6 +212,9 @@ class CouponClient:
         parts = self._parts_after_refusal(batch, refusal)
         if not parts:
             return {}, [f"series {batch[0]}: {refusal.api_message or refusal}"]
+        return await self._fetch_parts(parts, semaphore)
+
+    async def _fetch_parts(self, parts: list[list[int]], semaphore: asyncio.Semaphore) -> _Found:
         results = await _gather_or_cancel([self._fetch_batch(p, semaphore) for p in parts])
         found = {k: v for part, _ in results for k, v in part.items()}
         return found, [w for _, part_warnings in results for w in part_warnings]
@@ -227,8 +230,7 @@ class CouponClient:
         if len(batch) > 1 and batch_refused_for_size(
             status=refusal.status, codes=refusal.codes, message=refusal.api_message
         ):
-            size = self._learn_batch_limit(len(batch), refusal)
-            return [batch[i : i + size] for i in range(0, len(batch), size)]
+            return _chunks(batch, self._learn_batch_limit(len(batch), refusal))
         raise refusal
 
     def _learn_batch_limit(self, refused: int, refusal: HttpStatusError) -> int:
@@ -314,6 +316,10 @@ def _check_positive(**values: int) -> None:
     for name, value in values.items():
         if value < 1:
             raise ConfigError(f"{name} must be at least 1, not {value}")
+
+
+def _chunks(ids: list[int], size: int) -> list[list[int]]:
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
 def _unique_ids(ids: Sequence[int]) -> list[int]:
