@@ -1,7 +1,8 @@
 """The request/response pairs of the vendor's pages, copied as literal data.
 
-The tests replay them even when ``shared/`` is absent; ``test_docs_pairs`` checks, when it is
-present, that these copies still equal the pages.
+These copies are the evidence the sandbox is checked against (``test_docs_pairs`` replays
+them); each names the page it comes from (``seeds/NNN``: the vendor's reference pages for
+update, create and get, as captured when the tool was written).
 """
 
 from __future__ import annotations
