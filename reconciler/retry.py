@@ -90,11 +90,6 @@ def certificate_refused(exc: BaseException) -> bool:
     return False
 
 
-def certainly_not_sent(exc: httpx.TransportError) -> bool:
-    """True when the request certainly never reached the server."""
-    return isinstance(exc, NOT_SENT_ERRORS + NOT_SENT_FINAL_ERRORS) or certificate_refused(exc)
-
-
 def after_transport_error(exc: httpx.TransportError, *, create: bool) -> Verdict:
     """The verdict on a call that got no HTTP answer."""
     if certificate_refused(exc) or isinstance(exc, NOT_SENT_FINAL_ERRORS):
@@ -115,16 +110,6 @@ def after_status(status: int, codes: tuple[int, ...], *, create: bool) -> Verdic
     if status in RETRY_STATUSES or any(code in RETRY_API_CODES for code in codes):
         return Verdict.RETRY
     return Verdict.FAIL
-
-
-def transport_retryable(exc: httpx.TransportError) -> bool:
-    """For an idempotent call: is another attempt worth it after ``exc``?"""
-    return after_transport_error(exc, create=False) is Verdict.RETRY
-
-
-def status_retryable(status: int, codes: tuple[int, ...]) -> bool:
-    """For an idempotent call: is another attempt worth it after this answer?"""
-    return after_status(status, codes, create=False) is Verdict.RETRY
 
 
 def backoff_delay(
