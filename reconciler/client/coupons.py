@@ -279,7 +279,7 @@ class CouponClient:
         creating again. Any other error means no series was made.
         """
         call = Call("POST", SERIES_PATH, json_body={"CouponSeriesV2": dict(fields)}, create=True)
-        status, body = await self._session.exchange(call)
+        status, body = await self._session.send(call)
         return self._series_answer(call, body, status=status)
 
     async def update_series(self, series_id: int, fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -292,7 +292,7 @@ class CouponClient:
             params={"format": "json"},
             json_body={"CouponSeriesV2": dict(fields)},
         )
-        status, body = await self._session.exchange(call)
+        status, body = await self._session.send(call)
         return self._series_answer(call, body, status=status)
 
     def _series_answer(self, call: Call, body: Any, *, status: int) -> dict[str, Any]:

@@ -179,9 +179,9 @@ class Session:
 
     async def call(self, call: Call) -> Any:
         """Send ``call`` until it succeeds or a verdict ends it; its parsed JSON body."""
-        return (await self.exchange(call))[1]
+        return (await self.send(call))[1]
 
-    async def exchange(self, call: Call) -> tuple[int, Any]:
+    async def send(self, call: Call) -> tuple[int, Any]:
         """As ``call``, with the status of the 2xx answer."""
         exchange = _Exchange()
         while True:
