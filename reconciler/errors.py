@@ -7,19 +7,26 @@ exit codes and messages, and nothing else needs to catch anything broader::
     ├── ConfigError                  settings file or environment variables unusable
     ├── ValidationFailed             series files have problems (carries every Problem)
     ├── StateError                   the state file is unreadable, locked or inconsistent
-    │   ├── StateLocked              another apply holds the environment's lock
-    │   └── PendingCreate            a create intent blocks a second create of that key
+    │   └── StateLocked              another apply holds the environment's lock
     ├── PlanError                    a plan cannot be built or used
     │   ├── MissingSeries            ids in the state that the API did not return
     │   ├── StalePlan                a saved plan no longer matches files, live or tool
     │   └── SafetyRailTripped        the apply would cross a safety rail (``--force`` lifts)
     └── ApiError                     anything that went wrong talking to the API
-        ├── TransportError           no usable HTTP answer (connection, timeout, reset)
-        │   └── AmbiguousCreate      a POST may have reached the server: outcome unknown
+        ├── TransportError           no usable HTTP answer (connection, timeout, reset, TLS)
+        ├── AmbiguousCreate          a create (POST) that may have acted: outcome unknown
+        │                              answer_lost: sent, then no answer (timeout, reset)
+        │                              else: an answer that does not tell (5xx, a 2xx that is
+        │                              not a series); ``status`` holds it
         ├── AuthError                401/403 from the API or the token endpoint
         ├── RateLimited              429 after the retries ran out
         ├── HttpStatusError          any other non-2xx answer (status, API codes, message)
         └── BadResponse              a 2xx answer whose body is not what the API documents
+
+What a failed create means, for whoever records its intent: ``AmbiguousCreate`` means the
+series may exist (look it up before creating again); any other ``ApiError`` from a create
+means the server did not make it (a refusal it answered, or a request that certainly never
+reached it: ``TransportError`` is raised for a create only then).
 
 Messages never contain credentials: the client redacts before it raises.
 """
@@ -57,14 +64,6 @@ class StateError(ReconcilerError):
 
 class StateLocked(StateError):
     """Another apply holds the lock of this environment."""
-
-
-class PendingCreate(StateError):
-    """A create of this key was started and its outcome is not known."""
-
-    def __init__(self, message: str, *, key: str) -> None:
-        self.key = key
-        super().__init__(message)
 
 
 class PlanError(ReconcilerError):
@@ -130,11 +129,22 @@ class ApiError(ReconcilerError):
 
 
 class TransportError(ApiError):
-    """No usable HTTP answer: connection refused or reset, timeout."""
+    """No usable HTTP answer: connection refused or reset, timeout, TLS refused."""
 
 
-class AmbiguousCreate(TransportError):
-    """A POST may have reached the server and its outcome is unknown."""
+class AmbiguousCreate(ApiError):
+    """A create (POST) may have been acted on by the server; whether it was is unknown.
+
+    Two variants: the request was sent and no answer came (``answer_lost``, ``status`` None:
+    a timeout or a reset after sending), or an answer came that does not say whether the
+    series was made (``status`` set: a 5xx, which a proxy may give after the backend acted,
+    or a 2xx whose body is not a series). Never retried: look the series up first.
+    """
+
+    @property
+    def answer_lost(self) -> bool:
+        """True when no HTTP answer came at all (the transport variant)."""
+        return self.status is None
 
 
 class AuthError(ApiError):

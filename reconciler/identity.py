@@ -185,9 +185,23 @@ def identify(*, desired: Desired, state: State, org: OrgIndex) -> dict[str, Verd
             verdicts[key] = Known(sid, How.STATE)
             continue
         found = org.by_code.get(markers[key])
-        if found is not None and found.series_id not in owners:
-            verdicts[key] = Known(found.series_id, How.MARKER)
+        if found is None or found.series_id in owners:
+            continue
+        code = _text(desired[key].get("discountCode"))
+        if code and found.discount_code and code != found.discount_code:
+            # This key's marker on a series of another discountCode: another folder managing
+            # the org with the same key, or a discountCode changed while the state was lost.
+            # Claiming it would rewrite someone else's series: a person decides.
+            verdicts[key] = Lookalike(
+                (found.series_id,),
+                f"the CRM has a series with this key's seriesCode {found.series_code!r} but "
+                f"discountCode {found.discount_code!r} (another folder managing this org with "
+                "the same key, or the discountCode changed while the state was lost)",
+            )
             owners[found.series_id] = key
+            continue
+        verdicts[key] = Known(found.series_id, How.MARKER)
+        owners[found.series_id] = key
     taken_markers = set(markers.values())
     for key, fields in desired.items():
         if key in verdicts:

@@ -1,17 +1,31 @@
 """Which failures are worth another attempt, and how long to wait before it.
 
-The rules, per method (the client applies them; this module only decides)::
+The rules, per call (the client applies them; this module only decides)::
 
     failure                                    GET / PUT / token / list   POST (create)
     ConnectError, ConnectTimeout, PoolTimeout  retried                    retried (never sent)
+    TLS certificate verification failed        TransportError, at once    TransportError, at once
+    UnsupportedProtocol, ProxyError            TransportError, at once    TransportError, at once
     ReadTimeout, WriteTimeout, ReadError,
     WriteError, RemoteProtocolError (reset)    retried                    AmbiguousCreate
-    other transport errors (bad URL, proxy)    TransportError, at once    TransportError, at once
-    429, 503                                   retried                    retried (refused)
-    500, 502, 504                              retried                    AmbiguousCreate
-    API error code 786 (any status)            retried                    as its status says
+    any other transport error                  TransportError, at once    AmbiguousCreate
+    429                                        retried                    retried (not acted)
+    500, 502, 503, 504                         retried                    AmbiguousCreate
+    any other 5xx                              HttpStatusError, at once   AmbiguousCreate
+    API error code 786 on a 4xx                retried                    HttpStatusError, at once
     401 / 403                                  AuthError (OAuth: one new token, then once more)
     any other non-2xx                          HttpStatusError, at once
+    a 2xx whose body is not what it should be  BadResponse                AmbiguousCreate
+
+Why a create is different: a POST is not idempotent, so it is sent again only after an
+answer that proves the server did not act on it. A 429 comes from the rate limiter in front
+of the API, before any work; a 4xx is a refusal of the request itself (not retried either:
+it would be refused again, and the caller knows nothing was made). A 5xx proves nothing:
+a proxy answers 502/503/504 when it gives up on a backend that may finish the work a second
+later, and nothing in the API's docs says that its own 503 "unable to process, retry" (786)
+comes only before any work was done. So every 5xx to a create is ambiguous, like a lost
+answer: the caller must look the series up before creating it again. A ``TransportError``
+from a create therefore always means the request never left this machine.
 
 Waits: exponential backoff with full jitter, ``random() * min(max, base * 2 ** (attempt-1))``;
 a ``Retry-After`` header (seconds or an HTTP date) replaces it when present.
@@ -19,15 +33,17 @@ a ``Retry-After`` header (seconds or an HTTP date) replaces it when present.
 
 from __future__ import annotations
 
+import enum
 import math
+import ssl
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 
 import httpx
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-# Answers that prove the server refused a create: it did not make the series.
-CREATE_REFUSED_STATUSES = frozenset({429, 503})
+# Answers that prove the server did not act on a create, and are worth repeating it after.
+CREATE_NOT_ACTED_RETRY_STATUSES = frozenset({429})
 # The API's own code for "unable to process (retry)".
 RETRY_API_CODES = frozenset({786})
 
@@ -37,6 +53,11 @@ NOT_SENT_ERRORS: tuple[type[httpx.TransportError], ...] = (
     httpx.ConnectTimeout,
     httpx.PoolTimeout,
 )
+# Raised before sending too, but repeating cannot help: the setup itself is wrong.
+NOT_SENT_FINAL_ERRORS: tuple[type[httpx.TransportError], ...] = (
+    httpx.UnsupportedProtocol,
+    httpx.ProxyError,
+)
 # Transport failures after the request may have been sent: worth repeating an idempotent call.
 MAYBE_SENT_ERRORS: tuple[type[httpx.TransportError], ...] = (
     httpx.TimeoutException,  # ReadTimeout, WriteTimeout
@@ -45,16 +66,50 @@ MAYBE_SENT_ERRORS: tuple[type[httpx.TransportError], ...] = (
 )
 
 
-def certainly_not_sent(exc: httpx.TransportError) -> bool:
-    return isinstance(exc, NOT_SENT_ERRORS)
+class Verdict(enum.Enum):
+    """What to do after a failed attempt."""
+
+    RETRY = "retry"  # worth another attempt, after a wait (while attempts remain)
+    FAIL = "fail"  # final: raise the error that matches the failure now
+    AMBIGUOUS = "ambiguous"  # a create that may have acted: AmbiguousCreate, never repeated
 
 
-def transport_retryable(exc: httpx.TransportError) -> bool:
-    return isinstance(exc, NOT_SENT_ERRORS + MAYBE_SENT_ERRORS)
+def certificate_refused(exc: BaseException) -> bool:
+    """True when the failure is a TLS certificate that did not verify (not transient).
+
+    httpx wraps the ``ssl`` error twice (httpcore's, then its own ``ConnectError``), so the
+    chain of causes is searched.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
-def status_retryable(status: int, codes: tuple[int, ...]) -> bool:
-    return status in RETRY_STATUSES or any(code in RETRY_API_CODES for code in codes)
+def after_transport_error(exc: httpx.TransportError, *, create: bool) -> Verdict:
+    """The verdict on a call that got no HTTP answer."""
+    if certificate_refused(exc) or isinstance(exc, NOT_SENT_FINAL_ERRORS):
+        return Verdict.FAIL
+    if isinstance(exc, NOT_SENT_ERRORS):
+        return Verdict.RETRY
+    if create:
+        return Verdict.AMBIGUOUS
+    return Verdict.RETRY if isinstance(exc, MAYBE_SENT_ERRORS) else Verdict.FAIL
+
+
+def after_status(status: int, codes: tuple[int, ...], *, create: bool) -> Verdict:
+    """The verdict on a non-2xx answer (401/403 are the auth layer's, before this)."""
+    if create:
+        if status in CREATE_NOT_ACTED_RETRY_STATUSES:
+            return Verdict.RETRY
+        return Verdict.AMBIGUOUS if status >= 500 else Verdict.FAIL
+    if status in RETRY_STATUSES or any(code in RETRY_API_CODES for code in codes):
+        return Verdict.RETRY
+    return Verdict.FAIL
 
 
 def backoff_delay(

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from email.utils import formatdate
 from typing import Any
@@ -19,11 +20,16 @@ import httpx
 import pytest
 
 from reconciler.client import (
+    LIST_READ_TIMEOUT_SECONDS,
+    BatchSizeLearned,
     ClientEvent,
     CouponClient,
     FetchResult,
     RateLimitWait,
     Retrying,
+    SeriesApi,
+    SeriesLister,
+    SeriesReader,
     TokenGenerated,
 )
 from reconciler.credentials import Credentials
@@ -133,6 +139,28 @@ def test_base_url_missing_names_the_variable() -> None:
         CouponClient(base_url=f"https://u:{PASSWORD}@host.example", credentials=BASIC)
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://u:SECRETVALUE@host.example",
+        "https://SECRETVALUE@host.example/path",
+        "ftp://user:SECRETVALUE@host.example",
+        "http://u:SECRETVALUE@eu.api.capillarytech.com",
+        "https://host.example/?token=SECRETVALUE",
+        "https://host.example/api?SECRETVALUE",
+        "http://eu.api.capillarytech.com/?pw=SECRETVALUE",
+        "https://host.example/#SECRETVALUE",
+        "htt ps://u:SECRETVALUE@host",
+        "not a url?key=SECRETVALUE",
+    ],
+)
+def test_base_url_with_a_secret_is_refused_without_echoing_it(url: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        CouponClient(base_url=url, credentials=BASIC)
+    assert "SECRETVALUE" not in str(caught.value)
+    assert "CAPILLARY_" in str(caught.value)  # says what to do instead
+
+
 def test_auth_choice_and_missing_credentials() -> None:
     both = Credentials(
         username=USERNAME, password=PASSWORD, oauth_key=OAUTH_KEY, oauth_secret=OAUTH_SECRET
@@ -162,6 +190,14 @@ def test_from_environment_reads_prefixed_variables() -> None:
     )
     with pytest.raises(ConfigError, match="CAPILLARY_PROD_OAUTH_KEY"):
         CouponClient.from_environment(env, environ={"CAPILLARY_PROD_BASE_URL": BASE})
+
+
+def test_the_client_satisfies_the_engines_protocols() -> None:
+    client = CouponClient(base_url=BASE, credentials=BASIC)
+    api: SeriesApi = client  # statically: reconciler/client/protocols.py
+    reader: SeriesReader = client
+    lister: SeriesLister = client
+    assert api is reader is lister
 
 
 def test_repr_shows_url_and_auth_only() -> None:
@@ -370,6 +406,92 @@ async def test_invalid_series_code_splits_batch_to_find_the_unknown_id() -> None
     assert result.missing == (3,)
 
 
+def size_limited(limit: int, message: str, *, status: int = 400) -> tuple[Handler, list[int]]:
+    """A server refusing a GET of more than ``limit`` ids with ``message``; sizes asked."""
+    sizes: list[int] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        ids = [int(i) for i in request.url.params["ids"].split(",")]
+        sizes.append(len(ids))
+        if len(ids) > limit:
+            return httpx.Response(status, json=error_body(629, message.format(limit=limit)))
+        return httpx.Response(200, json={"entity": [series(i) for i in ids], "warnings": []})
+
+    return handler, sizes
+
+
+async def test_a_batch_refused_for_its_size_is_split_and_the_limit_kept() -> None:
+    handler, sizes = size_limited(30, "at most {limit} ids per request")
+    events: list[ClientEvent] = []
+    ids = list(range(1, 201))
+    async with client_for(handler, batch_size=100, concurrency=1, events=events) as client:
+        assert client.batch_limit is None and client.effective_batch_size == 100
+        result = await client.get_series(ids)
+        assert list(result.found) == ids and result.missing == ()
+        assert client.batch_limit == 30 and client.effective_batch_size == 30
+        assert client.batch_size == 100  # the configured size is kept, for reports
+        sizes.clear()
+        again = await client.get_series(ids)  # later reads use the learned size at once
+    assert list(again.found) == ids
+    assert sizes == [30] * 6 + [20]
+    learned = [e for e in events if isinstance(e, BatchSizeLearned)]
+    assert learned == [
+        BatchSizeLearned(batch_size=30, refused_size=100, reason="at most 30 ids per request")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [(400, "Too many ids in one call"), (414, "URI Too Long"), (413, "Payload too large")],
+)
+async def test_a_batch_refused_for_its_size_without_a_number_is_halved(
+    status: int, message: str
+) -> None:
+    handler, sizes = size_limited(7, message, status=status)
+    ids = list(range(1, 41))
+    async with client_for(handler, batch_size=40, concurrency=1) as client:
+        result = await client.get_series(ids)
+        assert client.batch_limit == 5
+    assert list(result.found) == ids
+    assert sizes[:3] == [40, 20, 10] and max(sizes[3:]) <= 5
+
+
+async def test_a_400_that_is_not_about_size_is_not_split() -> None:
+    calls: list[str] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.params["ids"])
+        return httpx.Response(400, json=error_body(744, "bad request"))
+
+    async with client_for(handler, batch_size=10) as client:
+        with pytest.raises(HttpStatusError, match="bad request"):
+            await client.get_series(list(range(1, 11)))
+        assert client.batch_limit is None
+    assert len(calls) == 1
+
+
+async def test_a_single_id_refused_for_size_is_an_error() -> None:
+    handler, sizes = size_limited(0, "at most {limit} ids")
+    async with client_for(handler) as client:
+        with pytest.raises(HttpStatusError, match="at most 0 ids"):
+            await client.get_series([1])
+    assert sizes == [1]
+
+
+async def test_many_ids_are_deduplicated_in_linear_time() -> None:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        ids = [int(i) for i in request.url.params["ids"].split(",")]
+        return httpx.Response(200, json={"entity": [series(i) for i in ids], "warnings": []})
+
+    ids = [*range(50_000, 0, -1), *range(1, 50_001)]  # every id twice, in two orders
+    async with client_for(handler, batch_size=5000, rate_limit_per_minute=1000) as client:
+        started = time.perf_counter()
+        result = await client.get_series(ids)
+        elapsed = time.perf_counter() - started
+    assert list(result.found) == list(range(50_000, 0, -1))  # first-seen order
+    assert elapsed < 10  # list membership took minutes here
+
+
 @pytest.mark.parametrize(
     "body",
     [
@@ -441,6 +563,55 @@ async def test_list_series_single_item_and_bad_shape() -> None:
             await client.list_series()
 
 
+async def test_list_series_is_one_call_with_a_long_read_timeout() -> None:
+    seen: list[httpx.Request] = []
+    items = [
+        {
+            "id": str(800_000 + n),
+            "series_code": f"team/s{n}",
+            "discount_code": f"D{n}",
+            "description": f"d{n}",
+            "created_on": "2025-01-01T00:00:00Z",
+            "valid_till_date": "2030-01-01T00:00:00Z",
+            "generic_code": "G" if n % 2 else None,
+        }
+        for n in range(5000)
+    ]
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={"response": {"series": {"items": {"item": items}}}})
+
+    async with client_for(handler, timeout_seconds=5) as client:
+        listed = await client.list_series()
+    assert len(seen) == 1
+    assert seen[0].extensions["timeout"]["read"] == LIST_READ_TIMEOUT_SECONDS
+    assert seen[0].extensions["timeout"]["connect"] == 5
+    assert len(listed) == 5000
+    assert listed[1] == {
+        "id": 800_001,
+        "seriesCode": "team/s1",
+        "discountCode": "D1",
+        "description": "d1",
+        "createdOn": "2025-01-01T00:00:00Z",
+        "validTillDate": "2030-01-01T00:00:00Z",
+        "genericCode": "G",
+    }
+
+
+@pytest.mark.parametrize("item", [{"series_code": "X"}, {"id": "x1"}, {"id": None}, {"id": 1.5}])
+async def test_list_series_refuses_a_series_without_an_id(item: dict[str, Any]) -> None:
+    """A list that tells which series exist must not drop one silently."""
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        body = {"response": {"series": {"items": {"item": [{"id": 1}, item]}}}}
+        return httpx.Response(200, json=body)
+
+    async with client_for(handler) as client:
+        with pytest.raises(BadResponse, match="no integer id"):
+            await client.list_series()
+
+
 # ---------------------------------------------------------------------------- writes
 
 
@@ -470,12 +641,16 @@ async def test_write_answer_not_a_series(body: Any) -> None:
         return httpx.Response(200, json=body)
 
     async with client_for(handler) as client:
-        with pytest.raises(BadResponse, match="the answer is not a series"):
-            await client.update_series(1, {})
         with pytest.raises(BadResponse, match="the answer is not a series") as caught:
+            await client.update_series(1, {})
+        # A create answered 2xx may well have made the series: ambiguous, not "bad answer".
+        with pytest.raises(AmbiguousCreate, match="the answer is not a series") as ambiguous:
             await client.create_series({})
+    assert not isinstance(ambiguous.value, BadResponse)
+    assert ambiguous.value.status == 200 and not ambiguous.value.answer_lost
+    assert "may or may not exist" in str(ambiguous.value)
     if isinstance(body, dict) and body.get("errors"):
-        assert caught.value.codes == (744,)
+        assert caught.value.codes == ambiguous.value.codes == (744,)
 
 
 async def test_error_fields_and_message() -> None:
@@ -681,14 +856,27 @@ async def test_post_never_retried_once_it_may_have_been_sent(failure: Exception)
     assert caught.value.method == "POST"
 
 
-@pytest.mark.parametrize("status", [500, 502, 504])
+@pytest.mark.parametrize("status", [500, 501, 502, 503, 504, 507])
 async def test_post_server_error_is_ambiguous_not_retried(status: int) -> None:
+    """Any 5xx to a create: a proxy may answer 503 after the backend made the series."""
     handler, calls = status_then_ok([status])
     async with client_for(handler) as client:
         with pytest.raises(AmbiguousCreate, match="ambiguous") as caught:
             await client.create_series({})
     assert calls == ["POST"]
     assert caught.value.status == status
+    assert not caught.value.answer_lost
+    assert not isinstance(caught.value, TransportError)  # it had an HTTP answer
+
+
+async def test_ambiguous_create_has_its_own_place_in_the_tree() -> None:
+    assert issubclass(AmbiguousCreate, ApiError)
+    assert not issubclass(AmbiguousCreate, TransportError)
+    handler, _ = raising_then_ok([httpx.ReadTimeout("slow")])
+    async with client_for(handler) as client:
+        with pytest.raises(AmbiguousCreate) as caught:
+            await client.create_series({})
+    assert caught.value.answer_lost and caught.value.status is None
 
 
 @pytest.mark.parametrize(
@@ -703,12 +891,22 @@ async def test_post_retried_when_it_certainly_was_not_sent(failure: Exception) -
     assert calls == ["POST"] * 3
 
 
-@pytest.mark.parametrize("status", [429, 503])
-async def test_post_retried_after_a_refusal(status: int) -> None:
-    handler, calls = status_then_ok([status])
+async def test_post_retried_only_after_a_429() -> None:
+    """A 429 comes from the rate limiter, before any work: the one answer worth a resend."""
+    handler, calls = status_then_ok([429])
     async with client_for(handler) as client:
         assert (await client.create_series({}))["id"] == 1
     assert calls == ["POST"] * 2
+
+
+@pytest.mark.parametrize("status", [400, 404, 409, 415])
+async def test_post_4xx_refusal_is_final_and_not_ambiguous(status: int) -> None:
+    handler, calls = status_then_ok([status])
+    async with client_for(handler) as client:
+        with pytest.raises(HttpStatusError) as caught:
+            await client.create_series({})
+    assert calls == ["POST"]
+    assert not isinstance(caught.value, AmbiguousCreate)
 
 
 async def test_post_786_on_a_4xx_is_not_retried() -> None:
@@ -822,7 +1020,7 @@ async def test_credentials_never_in_errors_logs_or_repr(caplog: pytest.LogCaptur
             assert all(s not in repr(client) for s in secrets)
         async with client_for(reset, credentials=both, auth=auth, max_attempts=2) as client:
             for call in (client.get_series([1]), client.create_series({})):
-                with pytest.raises(TransportError) as transport_info:
+                with pytest.raises((TransportError, AmbiguousCreate)) as transport_info:
                     await call
                 caught.append(transport_info.value)
     assert len(caught) == 10

@@ -16,9 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler.client import ClientEvent, CouponClient, Retrying
+from reconciler.client import BatchSizeLearned, ClientEvent, CouponClient, Retrying
 from reconciler.credentials import Credentials
-from reconciler.errors import AmbiguousCreate, AuthError, HttpStatusError
+from reconciler.errors import AmbiguousCreate, AuthError
 from reconciler.sandbox import Sandbox, create_app, inprocess_transport, running_server
 
 pytestmark = pytest.mark.anyio
@@ -112,9 +112,15 @@ async def test_batches_within_the_servers_max_batch_size(target: Target) -> None
         result = await client.get_series(ids)
     assert sorted(result.found) == list(SEEDED)
     assert result.missing == (3, 4, 5)
-    async with target.client(batch_size=3) as client:
-        with pytest.raises(HttpStatusError, match=r"400 Bad Request.*At most 2 ids"):
-            await client.get_series(ids)
+    assert not [e for e in target.events if isinstance(e, BatchSizeLearned)]
+    async with target.client(batch_size=4) as client:
+        result = await client.get_series(ids)  # refused for 4 ids: split to the 2 allowed
+        assert client.batch_limit == 2 and client.effective_batch_size == 2
+    assert sorted(result.found) == list(SEEDED)
+    assert result.missing == (3, 4, 5)
+    (learned,) = [e for e in target.events if isinstance(e, BatchSizeLearned)]
+    assert (learned.batch_size, learned.refused_size) == (2, 4)
+    assert "At most 2 ids" in learned.reason
 
 
 async def test_create_update_and_list(target: Target) -> None:
@@ -168,14 +174,32 @@ async def test_post_reset_is_ambiguous_and_not_retried(target: Target) -> None:
     assert target.sandbox.count_series() == before  # the sandbox dropped it unserved
 
 
-async def test_post_503_is_retried_and_creates_one(target: Target) -> None:
-    target.sandbox.fail_next_call("503", method="POST")
+@pytest.mark.parametrize("mode", ["503", "503_after"])
+async def test_post_503_is_ambiguous_and_never_resent(target: Target, mode: str) -> None:
+    """A 503 does not say whether the series was made (503_after: it was): never resent."""
+    target.sandbox.fail_next_call(mode, method="POST")
     before = target.sandbox.count_series()
     async with target.client(auth="basic") as client:
-        created = await client.create_series(NEW_SERIES)
+        with pytest.raises(AmbiguousCreate, match="503") as caught:
+            await client.create_series(NEW_SERIES)
+        listed = await client.list_series()
+    assert caught.value.status == 503 and not caught.value.answer_lost
+    made = 1 if mode == "503_after" else 0
+    assert target.sandbox.count_series() == before + made
+    assert [s["discountCode"] for s in listed].count("DIWALI10") == made
+    assert target.sleeps == []
+
+
+async def test_post_acted_on_late_is_ambiguous_and_made_once(target: Target) -> None:
+    """The server acts on the POST after the client gave up: one series, no resend."""
+    target.sandbox.configure(post_act_delay_seconds=0.5)
+    before = target.sandbox.count_series()
+    async with target.client(auth="basic", timeout_seconds=0.2) as client:
+        with pytest.raises(AmbiguousCreate) as caught:
+            await client.create_series(NEW_SERIES)
+    assert caught.value.answer_lost
+    assert target.sandbox.settle(timeout=5.0)
     assert target.sandbox.count_series() == before + 1
-    assert created["discountCode"] == "DIWALI10"
-    assert len(target.sleeps) == 1
 
 
 async def test_429_with_retry_after_is_honoured(target: Target) -> None:

@@ -252,3 +252,17 @@ def test_an_unfinished_create_owns_the_one_series_made_after_it(tmp_path: Path) 
     [only] = plan.series
     assert only.series_id == 5 and only.action is Action.UPDATE
     assert [c.field for c in only.changes] == ["seriesCode"]  # its marker, set on apply
+
+
+def test_a_marker_on_a_series_of_another_discount_code_is_blocked_not_claimed(
+    tmp_path: Path,
+) -> None:
+    """Another folder with the same key in the same org: its series is never rewritten."""
+    from reconciler.identity import derived_marker
+
+    write(tmp_path, "a", BASE.format(description="A", code="CA"))
+    reader = FakeReader({9: live("Theirs", "OTHER", id=9, seriesCode=derived_marker("a"))})
+    plan = plan_for(tmp_path, State("prod"), reader)
+    assert not plan.series
+    [blocked] = plan.blocked
+    assert "discountCode 'OTHER'" in blocked.reason

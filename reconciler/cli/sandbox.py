@@ -52,15 +52,46 @@ def sandbox() -> None:
 @_db_option
 @click.option("--latency-ms", type=click.IntRange(min=0), default=0, help="Added to every call.")
 @click.option(
-    "--failure-rate", type=click.FloatRange(0.0, 1.0), default=0.0,
+    "--failure-rate",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.0,
     help="Share of calls that fail (503, reset, timeouts).",
 )
-@click.option("--rate-limit", type=click.IntRange(min=1), default=None,
-              help="Calls per minute before 429.")
-@click.option("--max-batch", type=click.IntRange(min=1), default=None,
-              help="Most ids one GET may ask for.")
-@click.option("--hang-seconds", type=click.FloatRange(min=0.0), default=60.0,
-              show_default=True, help="How long a timeout failure hangs.")
+@click.option(
+    "--rate-limit", type=click.IntRange(min=1), default=None, help="Calls per minute before 429."
+)
+@click.option(
+    "--max-batch", type=click.IntRange(min=1), default=None, help="Most ids one GET may ask for."
+)
+@click.option(
+    "--hang-seconds",
+    type=click.FloatRange(min=0.0),
+    default=60.0,
+    show_default=True,
+    help="How long a timeout failure hangs.",
+)
+@click.option(
+    "--failure-modes",
+    default=None,
+    metavar="MODE,...",
+    help="Modes --failure-rate draws from (default: all of 503, reset, timeout_before, "
+    "timeout_after, 503_after).",
+)
+@click.option(
+    "--fail-next",
+    "fail_next",
+    multiple=True,
+    metavar="[METHOD:]MODE",
+    help="Script a failure for the next call (of METHOD only, when given); repeatable, "
+    "in order. E.g. --fail-next POST:503_after.",
+)
+@click.option(
+    "--post-act-delay",
+    type=click.FloatRange(min=0.0),
+    default=0.0,
+    metavar="SECONDS",
+    help="Act on each create this long after receiving it, even if the client is gone.",
+)
 @click.option("--no-seed", is_flag=True, help="Do not load the docs' two series.")
 def serve_command(
     *,
@@ -71,26 +102,56 @@ def serve_command(
     rate_limit: int | None,
     max_batch: int | None,
     hang_seconds: float,
+    failure_modes: str | None,
+    fail_next: tuple[str, ...],
+    post_act_delay: float,
     no_seed: bool,
 ) -> None:
     """Serve the sandbox on 127.0.0.1 until interrupted."""
-    from reconciler.sandbox import Faults, create_app, serve
+    from reconciler.sandbox import FAILURE_MODES, Faults, create_app, serve
 
     path = db_path(db)
-    faults = Faults(
-        latency_seconds=latency_ms / 1000,
-        failure_rate=failure_rate,
-        rate_limit_per_minute=rate_limit,
-        max_batch_size=max_batch,
-        hang_seconds=hang_seconds,
+    modes = FAILURE_MODES if failure_modes is None else _modes(failure_modes)
+    any_method, per_method = _scripted(fail_next)
+    try:
+        faults = Faults(
+            latency_seconds=latency_ms / 1000,
+            failure_rate=failure_rate,
+            failure_modes=modes,
+            fail_next=any_method,
+            fail_next_for=per_method,
+            rate_limit_per_minute=rate_limit,
+            max_batch_size=max_batch,
+            hang_seconds=hang_seconds,
+            post_act_delay_seconds=post_act_delay,
+        )
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    app = create_app(
+        db_path=path, credentials=Credentials.sandbox(), faults=faults, seed=not no_seed
     )
-    app = create_app(db_path=path, credentials=Credentials.sandbox(), faults=faults,
-                     seed=not no_seed)
     click.echo(f"Sandbox at http://127.0.0.1:{port} (database {path})")
     click.echo("Accepts Basic user:md5(password) and OAuth tokens; credentials from:")
     for line in _credential_lines():
         click.echo(line)
     serve(app, host="127.0.0.1", port=port, log_level="warning")
+
+
+def _modes(text: str) -> tuple[str, ...]:
+    return tuple(m.strip() for m in text.split(",") if m.strip())
+
+
+def _scripted(items: tuple[str, ...]) -> tuple[list[str], dict[str, list[str]]]:
+    """``--fail-next`` values split into failures for any call and failures per method."""
+    any_method: list[str] = []
+    per_method: dict[str, list[str]] = {}
+    for item in items:
+        method, sep, mode = item.rpartition(":")
+        if sep and method.strip():
+            per_method.setdefault(method.strip().upper(), []).append(mode.strip())
+        else:
+            any_method.append(mode.strip())
+    return any_method, per_method
 
 
 @sandbox.command("list")

@@ -11,8 +11,10 @@ planner or the applier, so that it behaves like the server and not like our clie
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import concurrent.futures
 import copy
 import dataclasses
 import hashlib
@@ -24,10 +26,10 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 from starlette.applications import Starlette
@@ -44,6 +46,8 @@ from reconciler.sandbox.rules import ApiFailure, error_body
 from reconciler.sandbox.store import SeriesStore
 
 SEED_FILE = "seeds/docs_examples.json"
+
+T = TypeVar("T")
 
 
 class ConnectionDropped(Exception):
@@ -69,6 +73,8 @@ class Sandbox:
         self._seeded_with = faults.random_seed
         self._tokens: dict[str, float] = {}
         self._calls: deque[float] = deque()
+        self._acting = 0  # delayed acts (post_act_delay_seconds) not finished yet
+        self._idle = threading.Condition(self._lock)
         if seed and store.count() == 0:
             self._load_seeds()
 
@@ -146,6 +152,43 @@ class Sandbox:
 
     def close(self) -> None:
         self.store.close()
+
+    @property
+    def acts_pending(self) -> int:
+        """Delayed creates (``post_act_delay_seconds``) received and not yet acted on."""
+        with self._lock:
+            return self._acting
+
+    def settle(self, *, timeout: float = 30.0) -> bool:
+        """Wait until every delayed create has been acted on; False on ``timeout``."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._acting == 0, timeout=timeout)
+
+    def act_later(self, work: Callable[[], T], *, delay: float) -> concurrent.futures.Future[T]:
+        """Run ``work`` in a thread of its own ``delay`` seconds from now; its future.
+
+        The act does not depend on the request that asked for it: a client that gives up,
+        disconnects or is killed, a cancelled request task, all leave it to happen, as a
+        real backend finishes what it received. The future cannot be cancelled.
+        """
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+        future.set_running_or_notify_cancel()
+
+        def run() -> None:
+            try:
+                time.sleep(delay)
+                future.set_result(work())
+            except BaseException as error:  # handed to whoever still waits for the answer
+                future.set_exception(error)
+            finally:
+                with self._idle:
+                    self._acting -= 1
+                    self._idle.notify_all()
+
+        with self._lock:
+            self._acting += 1
+        threading.Thread(target=run, name="sandbox-delayed-act", daemon=True).start()
+        return future
 
     # --- used by the app ---------------------------------------------------------------------
 
@@ -397,7 +440,13 @@ async def create_series(request: Request) -> Response:
     sandbox.authenticate(request)
     sent = rules.unwrap(await _json_body(request))
     rules.check_date_forms(sent, strict=sandbox.faults.strict_dates)
-    return JSONResponse(sandbox.create(sent))
+    delay = sandbox.faults.post_act_delay_seconds
+    if delay <= 0:
+        return JSONResponse(sandbox.create(sent))
+    # Received now, acted on later, in a thread the connection cannot cancel; the answer
+    # goes out after the act, to whoever is still listening.
+    acted = sandbox.act_later(lambda: sandbox.create(sent), delay=delay)
+    return JSONResponse(await asyncio.wrap_future(acted))
 
 
 async def update_series(request: Request) -> Response:
@@ -440,7 +489,7 @@ async def generate_token(request: Request) -> Response:
     try:
         body = await _json_body(request)
         if not isinstance(body, dict):
-            raise ApiFailure.one(400, 400, "The body must be {\"key\": ..., \"secret\": ...}")
+            raise ApiFailure.one(400, 400, 'The body must be {"key": ..., "secret": ...}')
         token, ttl = sandbox.issue_token(key=body.get("key"), secret=body.get("secret"))
     except ApiFailure as failure:
         errors = [{"status": False, "code": c, "message": m} for c, m in failure.errors]
@@ -491,6 +540,13 @@ class SandboxApp(Starlette):
             await _drop_connection(send)
         elif mode == "timeout_before":
             await anyio.sleep(faults.hang_seconds)
+            await _unavailable(scope, receive, send)
+        elif mode == "503_after":  # act, drop the real answer, say 503 (a proxy timing out)
+
+            async def discard(message: Message) -> None:
+                return None
+
+            await super().__call__(scope, receive, discard)
             await _unavailable(scope, receive, send)
         else:  # timeout_after: act, then hang, then answer (to a client that gave up)
             messages: list[Message] = []

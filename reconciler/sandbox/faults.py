@@ -11,6 +11,12 @@ Failure modes, drawn at random (``failure_rate``) or scripted (``fail_next``,
 - ``"timeout_before"``: hang ``hang_seconds`` without acting, then answer 503.
 - ``"timeout_after"``: ACT (store the series), then hang ``hang_seconds`` before the answer,
   so a client with a shorter timeout gives up after the server created the series.
+- ``"503_after"``: ACT (store the series), then answer 503 with the documented error body,
+  as a proxy that timed out in front of a backend that finished would.
+
+``post_act_delay_seconds`` is not a failure: every create (``POST /v2/coupon/series``) is acted
+on that many seconds after the request arrived, whatever happens to the connection meanwhile
+(a client that gives up or is killed still gets its series made).
 """
 
 from __future__ import annotations
@@ -18,9 +24,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
-FailureMode = Literal["503", "reset", "timeout_before", "timeout_after"]
+FailureMode = Literal["503", "reset", "timeout_before", "timeout_after", "503_after"]
 
-FAILURE_MODES: Final[tuple[str, ...]] = ("503", "reset", "timeout_before", "timeout_after")
+FAILURE_MODES: Final[tuple[str, ...]] = (
+    "503",
+    "reset",
+    "timeout_before",
+    "timeout_after",
+    "503_after",
+)
 
 
 @dataclass
@@ -51,6 +63,8 @@ class Faults:
     """Refuse (400, code 744) a POST or PUT whose date-times are not in the one form the
     docs show, ``YYYY-MM-DDTHH:MM:SS+hh:mm``; by default any spelling the server's lenient
     parser reads is taken. Proves a client sends the documented form."""
+    post_act_delay_seconds: float = 0.0
+    """A create is stored this long after its request arrived, even if the client is gone."""
 
     def __post_init__(self) -> None:
         self.validate()
@@ -65,7 +79,12 @@ class Faults:
                 raise ValueError(f"unknown failure mode {mode!r}; known: {FAILURE_MODES}")
         if self.failure_rate > 0 and not self.failure_modes:
             raise ValueError("failure_rate > 0 needs at least one failure mode")
-        for name in ("latency_seconds", "hang_seconds", "token_ttl_seconds"):
+        for name in (
+            "latency_seconds",
+            "hang_seconds",
+            "token_ttl_seconds",
+            "post_act_delay_seconds",
+        ):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative")
         if self.rate_limit_per_minute is not None and self.rate_limit_per_minute < 1:

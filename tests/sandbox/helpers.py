@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,9 +12,6 @@ from starlette.applications import Starlette
 
 from reconciler.credentials import Credentials
 from reconciler.sandbox import inprocess_transport
-
-SHARED = Path(__file__).resolve().parents[3] / "shared"
-SEEDS = SHARED / "api" / "seeds"
 
 CREDS = Credentials(
     username="test.till", password="test-password", oauth_key="test-key", oauth_secret="t-s"
@@ -50,11 +46,15 @@ class Api:
     ) -> httpx.Response:
         async def call() -> httpx.Response:
             async with httpx.AsyncClient(
-                transport=inprocess_transport(self.app), base_url="http://sandbox",
+                transport=inprocess_transport(self.app),
+                base_url="http://sandbox",
                 timeout=timeout,
             ) as client:
                 return await client.request(
-                    method, url, json=json, content=content,
+                    method,
+                    url,
+                    json=json,
+                    content=content,
                     headers={**self.headers, **(headers or {})},
                 )
 

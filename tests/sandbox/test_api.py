@@ -28,8 +28,17 @@ def codes(response: httpx.Response) -> list[int]:
 
 def put_body(current: dict[str, Any], **changes: Any) -> dict[str, Any]:
     """A PUT body: the required update fields of ``current`` with ``changes``."""
-    keep = ("description", "discountCode", "discountType", "discountValue", "anyUser",
-            "smsTemplate", "clientHandlingType", "seriesCode", "expiryStrategyType")
+    keep = (
+        "description",
+        "discountCode",
+        "discountType",
+        "discountValue",
+        "anyUser",
+        "smsTemplate",
+        "clientHandlingType",
+        "seriesCode",
+        "expiryStrategyType",
+    )
     body = {k: current[k] for k in keep}
     body.update(changes)
     return {"CouponSeriesV2": body}
@@ -52,8 +61,12 @@ def test_basic_auth_with_md5_of_password(api: Api) -> None:
 
 def test_missing_auth_is_401_on_every_route(app: Any) -> None:
     anonymous = Api(app, headers={})
-    for method, url in (("GET", "/v2/coupon/series?ids=520591"), ("POST", "/v2/coupon/series"),
-                        ("PUT", "/v2/coupon/series/520591"), ("GET", "/v1.1/coupon/series")):
+    for method, url in (
+        ("GET", "/v2/coupon/series?ids=520591"),
+        ("POST", "/v2/coupon/series"),
+        ("PUT", "/v2/coupon/series/520591"),
+        ("GET", "/v1.1/coupon/series"),
+    ):
         response = anonymous.request(method, url, json={"CouponSeriesV2": {}})
         assert response.status_code == 401, (method, url)
         assert codes(response) == [401]
@@ -85,8 +98,9 @@ def test_default_ttl_is_300_seconds(app: Any) -> None:
     assert answer.json()["data"]["ttlSeconds"] == 300
 
 
-def test_default_credentials_are_the_sandbox_ones(tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_credentials_are_the_sandbox_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for name in ("USERNAME", "PASSWORD", "OAUTH_KEY", "OAUTH_SECRET"):
         monkeypatch.delenv(f"CAPILLARY_{name}", raising=False)
     app = create_app(db_path=tmp_path / "d.db")
@@ -100,14 +114,14 @@ def test_default_credentials_are_the_sandbox_ones(tmp_path: Path,
 
 
 def test_content_type_must_be_json(api: Api) -> None:
-    response = api.post("/v2/coupon/series", content=b"{}",
-                        headers={"Content-Type": "text/plain"})
+    response = api.post("/v2/coupon/series", content=b"{}", headers={"Content-Type": "text/plain"})
     assert response.status_code == 415 and codes(response) == [415]
 
 
 def test_malformed_json_is_400(api: Api) -> None:
-    response = api.post("/v2/coupon/series", content=b"{nope",
-                        headers={"Content-Type": "application/json"})
+    response = api.post(
+        "/v2/coupon/series", content=b"{nope", headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 400
 
 
@@ -178,12 +192,42 @@ def test_v11_list_every_series(api: Api) -> None:
     assert created["id"] in ids
 
 
+def test_v11_list_shows_identity_fields_set_by_a_put(api: Api) -> None:
+    """The fields a tool matches series by: the seriesCode set by a PUT right after the POST,
+    discountCode, description, createdOn, validTillDate, and genericCode when there is one."""
+    created = api.create(minimal_series())
+    generic = api.create(
+        minimal_series(discountCode="GEN5", clientHandlingType="GENERIC", genericCode="SAVE5")
+    )
+    marked = api.put(
+        f"/v2/coupon/series/{created['id']}?format=json",
+        json=put_body(created, seriesCode="team-a/summer-10"),
+    )
+    assert marked.status_code == 200, marked.text
+    items = api.get("/v1.1/coupon/series?format=json").json()["response"]["series"]["items"]
+    by_id = {i["id"]: i for i in items["item"]}
+    mine = by_id[created["id"]]
+    assert mine["series_code"] == "team-a/summer-10"
+    assert mine["discount_code"] == "TEST10"
+    assert mine["description"] == "Test 10 off"
+    assert mine["created_on"] == created["createdOn"]
+    assert mine["valid_till_date"] == created["validTillDate"]
+    assert "generic_code" not in mine
+    assert by_id[generic["id"]]["generic_code"] == "SAVE5"
+    assert by_id[generic["id"]]["series_code"] == generic["seriesCode"]
+    for item in items["item"]:
+        assert all(key == key.lower() for key in item), item  # snake_case only
+
+
 # --- creates ---------------------------------------------------------------------------------
 
 
 def test_create_fills_defaults_and_server_fields(api: Api) -> None:
-    answer = api.create(minimal_series(orgId=1, createdBy=2, numIssued=50, id=7,
-                                       campaignName="x", fixedExpiryDate=1, ownerId=5))
+    answer = api.create(
+        minimal_series(
+            orgId=1, createdBy=2, numIssued=50, id=7, campaignName="x", fixedExpiryDate=1, ownerId=5
+        )
+    )
     assert answer["id"] >= FIRST_NEW_ID
     assert answer["orgId"] == 100737 and answer["ownerId"] == -1
     assert answer["numIssued"] == 0 and answer["fixedExpiryDate"] == 1927497600000
@@ -215,31 +259,53 @@ def test_required_on_create(api: Api) -> None:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("discountType", "HALF"), ("clientHandlingType", "X"), ("expiryStrategyType", "WEEKS"),
-     ("discountOn", "CART"), ("seriesType", "X"), ("ownedBy", "ME"), ("anyUser", "yes"),
-     ("maxCreate", "10"), ("validTillDate", "tomorrow"), ("couponPrefix", "has space"),
-     ("productInfo", [{"productType": "COLOUR", "productIds": [1]}]),
-     ("redemptionOrgEntityDetails", [{"redemptionOrgEntityType": "CITY", "orgEntityId": 1}])],
+    [
+        ("discountType", "HALF"),
+        ("clientHandlingType", "X"),
+        ("expiryStrategyType", "WEEKS"),
+        ("discountOn", "CART"),
+        ("seriesType", "X"),
+        ("ownedBy", "ME"),
+        ("anyUser", "yes"),
+        ("maxCreate", "10"),
+        ("validTillDate", "tomorrow"),
+        ("couponPrefix", "has space"),
+        ("productInfo", [{"productType": "COLOUR", "productIds": [1]}]),
+        ("redemptionOrgEntityDetails", [{"redemptionOrgEntityType": "CITY", "orgEntityId": 1}]),
+    ],
 )
 def test_invalid_values_are_400(api: Api, field: str, value: Any) -> None:
-    response = api.post("/v2/coupon/series", json={"CouponSeriesV2": minimal_series(
-        **{field: value})})
+    response = api.post(
+        "/v2/coupon/series", json={"CouponSeriesV2": minimal_series(**{field: value})}
+    )
     assert response.status_code == 400 and codes(response) == [744], field
 
 
 def test_generic_needs_generic_code(api: Api) -> None:
-    response = api.post("/v2/coupon/series", json={"CouponSeriesV2": minimal_series(
-        clientHandlingType="GENERIC")})
+    response = api.post(
+        "/v2/coupon/series", json={"CouponSeriesV2": minimal_series(clientHandlingType="GENERIC")}
+    )
     assert response.status_code == 400 and codes(response) == [754]
     ok = api.create(minimal_series(clientHandlingType="GENERIC", genericCode="SAVE10"))
     assert ok["genericCode"] == "SAVE10"
 
 
-@pytest.mark.parametrize("value", ['{"dom": [32]}', '{"dow": [0]}', '{"hours": [24]}',
-                                   '{"weeks": [1]}', "not json", "[1]", '{"dom": []}'])
+@pytest.mark.parametrize(
+    "value",
+    [
+        '{"dom": [32]}',
+        '{"dow": [0]}',
+        '{"hours": [24]}',
+        '{"weeks": [1]}',
+        "not json",
+        "[1]",
+        '{"dom": []}',
+    ],
+)
 def test_invalid_redemption_range_is_729(api: Api, value: str) -> None:
-    response = api.post("/v2/coupon/series", json={"CouponSeriesV2": minimal_series(
-        redemptionRange=value)})
+    response = api.post(
+        "/v2/coupon/series", json={"CouponSeriesV2": minimal_series(redemptionRange=value)}
+    )
     assert response.status_code == 400 and codes(response) == [729]
 
 
@@ -250,27 +316,32 @@ def test_valid_redemption_range_is_kept_verbatim(api: Api) -> None:
 
 @pytest.mark.parametrize("value", ["[424242]", "nope", '{"a": 1}', '["x"]'])
 def test_invalid_mutual_exclusive_ids_is_756(api: Api, value: str) -> None:
-    response = api.post("/v2/coupon/series", json={"CouponSeriesV2": minimal_series(
-        mutualExclusiveSeriesIds=value)})
+    response = api.post(
+        "/v2/coupon/series", json={"CouponSeriesV2": minimal_series(mutualExclusiveSeriesIds=value)}
+    )
     assert response.status_code == 400 and codes(response) == [756]
 
 
 def test_mutual_exclusive_ids_of_existing_series(api: Api) -> None:
-    answer = api.create(minimal_series(mutualExclusiveSeriesIds="[520591, \"698948\"]"))
-    assert answer["mutualExclusiveSeriesIds"] == "[520591, \"698948\"]"
+    answer = api.create(minimal_series(mutualExclusiveSeriesIds='[520591, "698948"]'))
+    assert answer["mutualExclusiveSeriesIds"] == '[520591, "698948"]'
 
 
 @pytest.mark.parametrize(
     ("changes", "ok"),
-    [({"redemptionPerCouponMaxLimit": 5}, True),
-     ({"redemptionPerCouponMaxLimit": None}, True),
-     ({"redemptionPerCouponMaxLimit": -1}, True),
-     ({"redemptionPerCouponMaxLimit": 0}, False),
-     ({"redemptionPerCouponMaxLimit": -5}, False),
-     ({"redemptionPerCouponMaxLimit": 5, "anyUser": False}, False),
-     ({"redemptionPerCouponMaxLimit": 5, "clientHandlingType": "GENERIC",
-       "genericCode": "G"}, False),
-     ({"redemptionPerCouponMaxLimit": 5, "clientHandlingType": "DISC_CODE_PIN"}, True)],
+    [
+        ({"redemptionPerCouponMaxLimit": 5}, True),
+        ({"redemptionPerCouponMaxLimit": None}, True),
+        ({"redemptionPerCouponMaxLimit": -1}, True),
+        ({"redemptionPerCouponMaxLimit": 0}, False),
+        ({"redemptionPerCouponMaxLimit": -5}, False),
+        ({"redemptionPerCouponMaxLimit": 5, "anyUser": False}, False),
+        (
+            {"redemptionPerCouponMaxLimit": 5, "clientHandlingType": "GENERIC", "genericCode": "G"},
+            False,
+        ),
+        ({"redemptionPerCouponMaxLimit": 5, "clientHandlingType": "DISC_CODE_PIN"}, True),
+    ],
 )
 def test_redemption_per_coupon_limit_rules(api: Api, changes: dict[str, Any], ok: bool) -> None:
     response = api.post("/v2/coupon/series", json={"CouponSeriesV2": minimal_series(**changes)})
@@ -283,10 +354,16 @@ def test_redemption_per_coupon_limit_rules(api: Api, changes: dict[str, Any], ok
 
 
 def test_normalisations_on_create(api: Api) -> None:
-    answer = api.create(minimal_series(discountValue=12.3, maxCreate=2**32 + 5,
-                                       maxRedeem=-(2**31) - 1, maxReferralsPerReferee=0,
-                                       redeemStoreType="anything",
-                                       redemptionValidFrom="2024-01-01T02:00:00+03:00"))
+    answer = api.create(
+        minimal_series(
+            discountValue=12.3,
+            maxCreate=2**32 + 5,
+            maxRedeem=-(2**31) - 1,
+            maxReferralsPerReferee=0,
+            redeemStoreType="anything",
+            redemptionValidFrom="2024-01-01T02:00:00+03:00",
+        )
+    )
     assert answer["discountValue"] == pytest.approx(12.3, rel=1e-6)
     assert answer["discountValue"] != 12.3  # single precision
     assert answer["maxCreate"] == 5 and answer["maxRedeem"] == 2**31 - 1
@@ -299,9 +376,14 @@ def test_normalisations_on_create(api: Api) -> None:
 
 
 def test_put_is_a_full_replacement(api: Api) -> None:
-    created = api.create(minimal_series(info="keep?", maxCreate=100,
-                                        customPropertyMap={"standard_terms_and_conditions": "t"},
-                                        targetUserDetails={"validMaxUserTransactionLimit": 2}))
+    created = api.create(
+        minimal_series(
+            info="keep?",
+            maxCreate=100,
+            customPropertyMap={"standard_terms_and_conditions": "t"},
+            targetUserDetails={"validMaxUserTransactionLimit": 2},
+        )
+    )
     response = api.put(f"/v2/coupon/series/{created['id']}", json=put_body(created))
     assert response.status_code == 200, response.text
     after = response.json()
@@ -315,16 +397,19 @@ def test_put_is_a_full_replacement(api: Api) -> None:
 
 def test_put_with_and_without_format_json(api: Api) -> None:
     created = api.create(minimal_series())
-    for url in (f"/v2/coupon/series/{created['id']}",
-                f"/v2/coupon/series/{created['id']}?format=json"):
+    for url in (
+        f"/v2/coupon/series/{created['id']}",
+        f"/v2/coupon/series/{created['id']}?format=json",
+    ):
         response = api.put(url, json=put_body(created, description="new"))
         assert response.status_code == 200 and response.json()["description"] == "new"
 
 
 def test_put_can_change_the_series_code(api: Api) -> None:
     created = api.create(minimal_series())
-    after = api.put(f"/v2/coupon/series/{created['id']}",
-                    json=put_body(created, seriesCode="MYCODE")).json()
+    after = api.put(
+        f"/v2/coupon/series/{created['id']}", json=put_body(created, seriesCode="MYCODE")
+    ).json()
     assert after["seriesCode"] == "MYCODE"
 
 
@@ -335,15 +420,17 @@ def test_put_required_fields_and_series_code(api: Api) -> None:
     response = api.put(f"/v2/coupon/series/{created['id']}", json=body)
     assert response.status_code == 400 and codes(response) == [744]
     for code in ("", None):
-        empty = api.put(f"/v2/coupon/series/{created['id']}",
-                        json=put_body(created, seriesCode=code))
+        empty = api.put(
+            f"/v2/coupon/series/{created['id']}", json=put_body(created, seriesCode=code)
+        )
         assert empty.status_code == 400 and codes(empty) == [753]
 
 
 def test_put_to_another_series_code_is_751(api: Api) -> None:
     created = api.create(minimal_series())
-    response = api.put(f"/v2/coupon/series/{created['id']}",
-                       json=put_body(created, seriesCode="fEDH0qD8rr"))
+    response = api.put(
+        f"/v2/coupon/series/{created['id']}", json=put_body(created, seriesCode="fEDH0qD8rr")
+    )
     assert response.status_code == 400 and codes(response) == [751]
 
 
@@ -371,8 +458,10 @@ def test_put_max_create_below_issued(api: Api, sandbox: Sandbox) -> None:
 def test_put_past_valid_till_date_is_accepted(api: Api) -> None:
     # seeds/000: the PUT answered on 2025-05-12 set validTillDate 2025-04-25 (in the past)
     created = api.create(minimal_series())
-    response = api.put(f"/v2/coupon/series/{created['id']}",
-                       json=put_body(created, validTillDate="2020-01-01T00:00:00Z"))
+    response = api.put(
+        f"/v2/coupon/series/{created['id']}",
+        json=put_body(created, validTillDate="2020-01-01T00:00:00Z"),
+    )
     assert response.status_code == 200
     assert response.json()["fixedExpiryDate"] == 1577836800000
 
@@ -390,9 +479,14 @@ def test_put_onto_seeded_series_fills_redemption_limit(api: Api) -> None:
 
 def test_edit_behind_the_back(api: Api, sandbox: Sandbox) -> None:
     created = api.create(minimal_series())
-    edited = sandbox.edit_series(created["id"], {"description": "edited in the CRM",
-                                                 "validTillDate": "2032-02-02T10:00:00+05:30",
-                                                 "tag": None})
+    edited = sandbox.edit_series(
+        created["id"],
+        {
+            "description": "edited in the CRM",
+            "validTillDate": "2032-02-02T10:00:00+05:30",
+            "tag": None,
+        },
+    )
     assert edited["validTillDate"] == "2032-02-02T00:00:00Z"
     assert edited["fixedExpiryDate"] == 1959292800000
     read = api.read(created["id"])[0]
@@ -423,8 +517,9 @@ def test_no_seed(tmp_path: Path) -> None:
 def test_restart_keeps_the_data(db_path: Path) -> None:
     first = create_app(db_path=db_path, credentials=CREDS)
     created = Api(first).create(minimal_series())
-    Api(first).put(f"/v2/coupon/series/{created['id']}",
-                   json=put_body(created, description="after"))
+    Api(first).put(
+        f"/v2/coupon/series/{created['id']}", json=put_body(created, description="after")
+    )
     first.state.sandbox.close()
     second = create_app(db_path=db_path, credentials=CREDS)
     assert second.state.sandbox.count_series() == 3  # not seeded twice

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -14,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .helpers import basic_header
+from .helpers import basic_header, minimal_series
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -42,8 +43,15 @@ def _env(db: Path) -> dict[str, str]:
 
 
 def _run(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", _LAUNCH, "sandbox", *args], env=_env(db),
-                          cwd=ROOT, capture_output=True, text=True, timeout=30, check=False)
+    return subprocess.run(
+        [sys.executable, "-c", _LAUNCH, "sandbox", *args],
+        env=_env(db),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
 
 
 def _free_port() -> int:
@@ -53,22 +61,25 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+@contextlib.contextmanager
+def _serving(db: Path, *options: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-c", _LAUNCH, "sandbox", "serve", "--port", str(port)],
-        env=_env(tmp_path / "cli.db"), cwd=ROOT, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-c", _LAUNCH, "sandbox", "serve", "--port", str(port), *options],
+        env=_env(db),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 15
         while True:
-            try:
-                httpx.get(url + "/v2/coupon/series?ids=1", timeout=0.5)
+            try:  # a bare connection: an HTTP probe would use up a scripted failure
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
                 break
-            except httpx.TransportError:
+            except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise AssertionError(process.stderr.read() if process.stderr else "") from None
                 time.sleep(0.1)
@@ -76,6 +87,12 @@ def served(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    with _serving(tmp_path / "cli.db") as running:
+        yield running
 
 
 def test_serve_reads_seeded_series_with_basic_auth(
@@ -101,8 +118,14 @@ def test_edit_and_list(tmp_path: Path) -> None:
     from reconciler.sandbox import create_app
 
     create_app(db_path=db).state.sandbox.close()
-    done = _run(db, "edit", "698948", "description=Changed behind the back", "maxCreate=50",
-                "customPropertyMap={\"a\": \"b\"}")
+    done = _run(
+        db,
+        "edit",
+        "698948",
+        "description=Changed behind the back",
+        "maxCreate=50",
+        'customPropertyMap={"a": "b"}',
+    )
     assert done.returncode == 0, done.stderr
     assert 'description = "Changed behind the back"' in done.stdout
     listed = _run(db, "list")
@@ -132,3 +155,44 @@ def test_parse_assignment() -> None:
     assert parse_assignment("a=hello world") == ("a", "hello world")
     assert parse_assignment("a=null") == ("a", None)
     assert json.dumps(parse_assignment("a=")[1]) == '""'
+
+
+def test_serve_fault_options(tmp_path: Path) -> None:
+    header = basic_header("sandbox.till", "from-the-env")
+    body = {"CouponSeriesV2": minimal_series()}
+    options = (
+        "--fail-next",
+        "GET:503",
+        "--fail-next",
+        "POST:503_after",
+        "--post-act-delay",
+        "0.5",
+        "--failure-modes",
+        "503_after,reset",
+    )
+    with _serving(tmp_path / "faults.db", *options) as (url, _):
+        assert httpx.get(url + "/v2/coupon/series?ids=520591", headers=header).status_code == 503
+        with pytest.raises(httpx.ReadTimeout):  # gives up before the delayed act
+            httpx.post(url + "/v2/coupon/series", json=body, headers=header, timeout=0.2)
+
+        def count() -> int:
+            listed = httpx.get(url + "/v1.1/coupon/series?format=json", headers=header)
+            return len(listed.json()["response"]["series"]["items"]["item"])
+
+        assert count() == 2
+        deadline = time.monotonic() + 10
+        while count() == 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert count() == 3  # acted after the client left, and answered 503 to nobody
+        started = time.monotonic()
+        answer = httpx.post(url + "/v2/coupon/series", json=body, headers=header, timeout=10)
+        assert answer.status_code == 200 and time.monotonic() - started >= 0.5
+
+
+def test_serve_refuses_an_unknown_failure_mode(tmp_path: Path) -> None:
+    done = _run(tmp_path / "x.db", "serve", "--failure-modes", "503,explode")
+    assert done.returncode != 0
+    assert "unknown failure mode 'explode'" in done.stderr
+    assert "Traceback" not in done.stderr
+    done = _run(tmp_path / "x.db", "serve", "--fail-next", "POST:later")
+    assert done.returncode != 0 and "unknown failure mode 'later'" in done.stderr

@@ -3,69 +3,44 @@
 from __future__ import annotations
 
 import copy
-import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from reconciler.sandbox import Sandbox
 
 from . import docs_pairs
-from .helpers import SEEDS, Api
+from .helpers import Api
 
 # Fields the server owns or normalises, compared with the docs' answer value for value.
 # (Times of the call, ids and the generated seriesCode are checked separately.)
 NORMALISED = (
-    "validTillDate", "redemptionValidFrom", "discountValue", "maxCreate", "maxRedeem",
-    "redeemStoreType", "maxReferralsPerReferee", "fixedExpiryDate", "orgId",
-    "validDaysFromCreation", "ownerId", "numIssued", "numRedeemed", "numTotal",
-    "numUploadedNonIssued", "numUploadedTotal", "latestIssualTime", "latestRedemptionTime",
-    "redemptionRange", "mutualExclusiveSeriesIds", "storeIdsJson", "redeemAtStore",
-    "redemptionPerCouponMaxLimit", "discountUpto", "maxBillAmount",
+    "validTillDate",
+    "redemptionValidFrom",
+    "discountValue",
+    "maxCreate",
+    "maxRedeem",
+    "redeemStoreType",
+    "maxReferralsPerReferee",
+    "fixedExpiryDate",
+    "orgId",
+    "validDaysFromCreation",
+    "ownerId",
+    "numIssued",
+    "numRedeemed",
+    "numTotal",
+    "numUploadedNonIssued",
+    "numUploadedTotal",
+    "latestIssualTime",
+    "latestRedemptionTime",
+    "redemptionRange",
+    "mutualExclusiveSeriesIds",
+    "storeIdsJson",
+    "redeemAtStore",
+    "redemptionPerCouponMaxLimit",
+    "discountUpto",
+    "maxBillAmount",
 )
 TIMES_OF_CALL = ("createdOn", "lastUsed", "dvsExpiryDate", "createdBy", "id", "seriesCode")
-
-
-def _blocks(path: Path) -> list[dict[str, Any]]:
-    text = path.read_text("utf-8")
-    decoder = json.JSONDecoder()
-    found: list[dict[str, Any]] = []
-    i = 0
-    while (j := text.find("{", i)) >= 0:
-        try:
-            obj, end = decoder.raw_decode(text, j)
-        except ValueError:
-            i = j + 1
-            continue
-        if isinstance(obj, dict) and (len(obj) > 3 or "CouponSeriesV2" in obj):
-            found.append(obj)
-            i = end
-        else:
-            i = j + 1
-    return found
-
-
-@pytest.mark.skipif(not SEEDS.is_dir(), reason=f"{SEEDS} is absent: literal copies used only")
-def test_literal_copies_equal_the_pages() -> None:
-    update = _blocks(next(SEEDS.glob("000_*.txt")))
-    create = _blocks(next(SEEDS.glob("003_*.txt")))
-    assert update == [docs_pairs.UPDATE_REQUEST, docs_pairs.UPDATE_RESPONSE]
-    assert create == [
-        docs_pairs.CREATE_MINIMAL_REQUEST,
-        docs_pairs.CREATE_REQUEST,
-        docs_pairs.CREATE_RESPONSE,
-    ]
-
-
-@pytest.mark.skipif(not SEEDS.is_dir(), reason=f"{SEEDS} is absent")
-def test_packaged_seeds_equal_the_get_page() -> None:
-    pages = _blocks(next(SEEDS.glob("002_*.txt")))
-    # the envelope {"entity": [...], "warnings": []} is skipped: the series are found inside
-    entities = [p for p in pages if "id" in p]
-    packaged = Path(__file__).resolve().parents[2] / "reconciler/sandbox/seeds/docs_examples.json"
-    assert json.loads(packaged.read_text("utf-8")) == entities
 
 
 def _compare(answer: dict[str, Any], documented: dict[str, Any], names: tuple[str, ...]) -> None:
@@ -113,8 +88,13 @@ def test_create_minimal_request(api: Api) -> None:
     assert answer["redemptionRange"] == '{"dom" : [-1], "dow": [-1], "hours": [-1]}'
     assert answer["redeemStoreType"] == "redeemable_stores"
     assert answer["maxReferralsPerReferee"] == -1
-    for absent in ("customPropertyMap", "targetUserDetails", "productInfo", "genericCode",
-                   "campaignName"):
+    for absent in (
+        "customPropertyMap",
+        "targetUserDetails",
+        "productInfo",
+        "genericCode",
+        "campaignName",
+    ):
         assert absent not in answer
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 from typing import Any
 
@@ -17,19 +19,24 @@ from .helpers import AUTH, Api, minimal_series
 CREATE = {"CouponSeriesV2": minimal_series()}
 
 
-def _inprocess(app: Starlette, method: str, url: str, *, timeout: float = 0.2,
-               json: Any = None) -> httpx.Response:
+def _inprocess(
+    app: Starlette, method: str, url: str, *, timeout: float = 0.2, json: Any = None
+) -> httpx.Response:
     async def call() -> httpx.Response:
-        async with httpx.AsyncClient(transport=inprocess_transport(app),
-                                     base_url="http://sandbox", headers=AUTH,
-                                     timeout=timeout) as client:
+        async with httpx.AsyncClient(
+            transport=inprocess_transport(app),
+            base_url="http://sandbox",
+            headers=AUTH,
+            timeout=timeout,
+        ) as client:
             return await client.request(method, url, json=json)
 
     return asyncio.run(call())
 
 
-def _http(base_url: str, method: str, url: str, *, timeout: float = 0.2,
-          json: Any = None) -> httpx.Response:
+def _http(
+    base_url: str, method: str, url: str, *, timeout: float = 0.2, json: Any = None
+) -> httpx.Response:
     with httpx.Client(base_url=base_url, headers=AUTH, timeout=timeout) as client:
         return client.request(method, url, json=json)
 
@@ -123,3 +130,90 @@ def test_failure_rate_draws_only_the_given_modes(app: Starlette, sandbox: Sandbo
     sandbox.configure(failure_rate=1.0, failure_modes=("reset",))
     with pytest.raises(httpx.RemoteProtocolError):
         _inprocess(app, "GET", "/v2/coupon/series?ids=1")
+
+
+def test_503_after_acts_then_answers_503(call: Any, sandbox: Sandbox) -> None:
+    sandbox.fail_next_call("503_after", method="POST")
+    response = call("POST", "/v2/coupon/series", json=CREATE)
+    assert response.status_code == 503
+    assert response.json() == {
+        "warnings": [],
+        "errors": [
+            {"status": False, "code": 786, "message": "Unable to process the request, please retry"}
+        ],
+        "success": False,
+    }
+    assert sandbox.count_series() == 3  # acted, though the answer says otherwise
+    assert call("POST", "/v2/coupon/series", json=CREATE).status_code == 200  # one-shot
+
+
+def test_503_after_is_drawn_with_the_others(app: Starlette, sandbox: Sandbox) -> None:
+    sandbox.configure(failure_rate=1.0, failure_modes=("503_after",))
+    assert Api(app).post("/v2/coupon/series", json=CREATE).status_code == 503
+    assert sandbox.count_series() == 3
+
+
+def test_post_act_delay_acts_after_a_client_gave_up(call: Any, sandbox: Sandbox) -> None:
+    sandbox.configure(post_act_delay_seconds=0.6)
+    started = time.monotonic()
+    assert call("GET", "/v2/coupon/series?ids=520591").status_code == 200  # reads: no delay
+    assert time.monotonic() - started < 0.5
+    with pytest.raises(httpx.ReadTimeout):
+        call("POST", "/v2/coupon/series", json=CREATE, timeout=0.2)
+    assert sandbox.count_series() == 2  # received, not acted on yet
+    assert sandbox.acts_pending == 1
+    assert sandbox.settle(timeout=5.0)
+    assert time.monotonic() - started >= 0.6
+    assert sandbox.count_series() == 3  # the client is gone; the series was made anyway
+    assert sandbox.acts_pending == 0
+
+
+def test_post_act_delay_answers_a_patient_client_after_acting(call: Any, sandbox: Sandbox) -> None:
+    sandbox.configure(post_act_delay_seconds=0.3)
+    started = time.monotonic()
+    response = call("POST", "/v2/coupon/series", json=CREATE, timeout=5.0)
+    assert time.monotonic() - started >= 0.3
+    assert response.status_code == 200 and response.json()["id"] > 800000
+    assert sandbox.count_series() == 3
+
+
+def test_post_act_delay_refusals_still_answered(call: Any, sandbox: Sandbox) -> None:
+    sandbox.configure(post_act_delay_seconds=0.2)
+    response = call("POST", "/v2/coupon/series", json={"CouponSeriesV2": {}}, timeout=5.0)
+    assert response.status_code == 400 and response.json()["errors"][0]["code"] == 744
+    assert sandbox.count_series() == 2
+
+
+def test_post_act_delay_and_503_after_together(call: Any, sandbox: Sandbox) -> None:
+    sandbox.configure(post_act_delay_seconds=0.2, fail_next_for={"POST": ["503_after"]})
+    response = call("POST", "/v2/coupon/series", json=CREATE, timeout=5.0)
+    assert response.status_code == 503
+    assert sandbox.count_series() == 3
+
+
+_KILLED_CLIENT = """
+import sys, httpx
+httpx.post(sys.argv[1] + "/v2/coupon/series", json={json}, headers={headers}, timeout=60)
+"""
+
+
+def test_post_act_delay_survives_a_killed_client(base_url: str, sandbox: Sandbox) -> None:
+    sandbox.configure(post_act_delay_seconds=1.0)
+    script = _KILLED_CLIENT.format(json=repr(CREATE), headers=repr(AUTH))
+    client = subprocess.Popen([sys.executable, "-c", script, base_url])
+    try:
+        deadline = time.monotonic() + 20
+        while sandbox.acts_pending == 0:  # the request has arrived
+            assert time.monotonic() < deadline and client.poll() is None
+            time.sleep(0.02)
+    finally:
+        client.kill()
+        client.wait(timeout=10)
+    assert sandbox.count_series() == 2
+    assert sandbox.settle(timeout=10.0)
+    assert sandbox.count_series() == 3
+
+
+def test_post_act_delay_must_not_be_negative(sandbox: Sandbox) -> None:
+    with pytest.raises(ValueError, match="post_act_delay_seconds"):
+        sandbox.configure(post_act_delay_seconds=-1)

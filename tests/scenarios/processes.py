@@ -101,8 +101,9 @@ def project(root: Path, url: str, *, prefix: str, n: int) -> list[str]:
         )
     )
     codes = [f"{prefix}{i:02d}" for i in range(n)]
+    # Keys unique per project: projects share one sandbox org, and a key's marker is its own.
     for i, code in enumerate(codes):
-        (series / f"s{i:02d}.yaml").write_text(series_text(f"{prefix} series {i}", code))
+        (series / f"{code.lower()}.yaml").write_text(series_text(f"{prefix} series {i}", code))
     return codes
 
 

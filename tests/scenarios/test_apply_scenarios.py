@@ -134,12 +134,22 @@ def test_503_and_reset_on_reads_and_updates_are_retried(world: World) -> None:
     assert plan_exit(world) == 0
 
 
-def test_503_on_create_is_retried_without_a_duplicate(world: World) -> None:
+@pytest.mark.parametrize("mode", ["503", "503_after"])
+def test_503_on_create_is_ambiguous_never_a_duplicate(world: World, mode: str) -> None:
+    """A 503 does not prove the server did not act (503_after: it did): never resent."""
     world.write("a/one", series_text("One", "ONE"))
-    world.sandbox.fail_next_call("503", method="POST")
+    world.sandbox.fail_next_call(mode, method="POST")
     code, out = apply(world)
+    assert code == 1 and "ambiguous" in out, out
+    made = 1 if mode == "503_after" else 0
+    assert world.codes().count("ONE") == made
+    code, out = apply(world)  # looks in the CRM for what the first POST made, first
     assert code == 0, out
-    assert world.codes().count("ONE") == 1
+    assert world.codes().count("ONE") == 1  # adopted (503_after), or sent again once settled
+    if made:
+        assert "made by an earlier create whose answer was lost" in out, out
+    else:
+        assert "made no series in 2s: creating it again" in out, out
 
 
 def test_post_timing_out_after_the_server_created_leads_to_no_duplicate(world: World) -> None:

@@ -1,0 +1,59 @@
+"""The asynchronous client of the coupon series API: dicts in and out, typed errors.
+
+``CouponClient`` reads series by id in concurrent batches, creates and updates them, and
+lists them through the older v1.1 call. It authenticates (Basic or OAuth), keeps under a
+client-side rate limit, retries what is safe to retry (the table is in ``reconciler.retry``),
+and raises only the ``ApiError`` family of ``reconciler.errors``, with credentials redacted
+from every message. It never validates series fields: that is the catalogue's job.
+
+The transport is injected: tests pass an ``httpx.MockTransport``, the embedded sandbox an
+in-process transport; with none, httpx talks HTTPS with certificate checks on, and a
+loopback base URL is never sent through a proxy.
+
+Modules, by concern:
+
+- ``coupons``: ``CouponClient``, the series calls, batching and the batch size learned
+- ``session``: one call in layers (retries, auth, rate limit and send) and its typed errors
+- ``answers``: pure readers of the API's answers (error codes, entities, the v1.1 list)
+- ``config``: the base URL and auth checks
+- ``events``: what the client reports (``on_event``) and ``FetchResult``
+- ``protocols``: what the planner and the applier need of a client, typed
+"""
+
+from reconciler.client.answers import UNKNOWN_SERIES_CODES
+from reconciler.client.config import AuthKind
+from reconciler.client.coupons import (
+    LIST_PATH,
+    LIST_READ_TIMEOUT_SECONDS,
+    SERIES_PATH,
+    CouponClient,
+)
+from reconciler.client.events import (
+    BatchSizeLearned,
+    ClientEvent,
+    FetchResult,
+    RateLimitWait,
+    Retrying,
+    TokenGenerated,
+)
+from reconciler.client.protocols import SeriesApi, SeriesLister, SeriesReader
+from reconciler.client.session import USER_AGENT
+
+__all__ = [
+    "LIST_PATH",
+    "LIST_READ_TIMEOUT_SECONDS",
+    "SERIES_PATH",
+    "UNKNOWN_SERIES_CODES",
+    "USER_AGENT",
+    "AuthKind",
+    "BatchSizeLearned",
+    "ClientEvent",
+    "CouponClient",
+    "FetchResult",
+    "RateLimitWait",
+    "Retrying",
+    "SeriesApi",
+    "SeriesLister",
+    "SeriesReader",
+    "TokenGenerated",
+]

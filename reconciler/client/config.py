@@ -1,0 +1,95 @@
+"""Checks of what a client is built from: the base URL and the choice of authentication."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+import httpx
+
+from reconciler.credentials import Credentials
+from reconciler.errors import ConfigError
+from reconciler.hosts import is_loopback
+
+AuthKind = Literal["basic", "oauth"]
+
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*:)?//[^/?#]*@")
+
+
+def check_base_url(base_url: str | None, *, env_prefix: str) -> str:
+    """The base URL without its trailing slash; ``ConfigError`` when it cannot be used.
+
+    A URL carrying credentials (``user:pw@``) or a query (``?key=...``) is refused without
+    being repeated: what it carries may be a secret, and the message goes to CI logs.
+    """
+    hint = f"set {env_prefix}_BASE_URL or the environment's `base_url` in the settings"
+    if base_url is None or not base_url.strip():
+        raise ConfigError(f"no base URL for the API: {hint}")
+    text = base_url.strip()
+    if _USERINFO.match(text):
+        raise ConfigError(_credentials_in_url(env_prefix))
+    try:
+        url = httpx.URL(text)
+    except (httpx.InvalidURL, TypeError, ValueError):
+        raise ConfigError(f"the base URL {_shown(text)!r} is not a URL: {hint}") from None
+    if url.userinfo:
+        raise ConfigError(_credentials_in_url(env_prefix))
+    if url.query or url.fragment:
+        raise ConfigError(
+            "the base URL must not have a query or a fragment (not repeated here: it may hold "
+            f"a secret); give scheme://host[/path] only: {hint}"
+        )
+    shown = _shown(text)
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ConfigError(f"the base URL {shown!r} must be https://host[/path]: {hint}")
+    if url.scheme == "http" and not is_loopback(url.host):
+        raise ConfigError(
+            f"the base URL {shown!r} must use https (plain http only for a loopback host)"
+        )
+    return text.rstrip("/")
+
+
+def _credentials_in_url(env_prefix: str) -> str:
+    return (
+        "the base URL must not carry credentials (not repeated here): "
+        f"set {env_prefix}_USERNAME / {env_prefix}_PASSWORD or "
+        f"{env_prefix}_OAUTH_KEY / {env_prefix}_OAUTH_SECRET instead"
+    )
+
+
+def _shown(text: str) -> str:
+    """A URL for a message: without anything after ``?`` or ``#``, nor before an ``@``."""
+    cut = re.split(r"[?#]", text, maxsplit=1)[0]
+    return re.sub(r"//[^/]*@", "//", cut)
+
+
+def choose_auth(auth: AuthKind | None, credentials: Credentials, *, env_prefix: str) -> AuthKind:
+    """The authentication to use: the one asked for, else OAuth when its credentials are set,
+    else Basic; ``ConfigError`` when the chosen one's credentials are missing."""
+    oauth_vars = f"{env_prefix}_OAUTH_KEY and {env_prefix}_OAUTH_SECRET"
+    basic_vars = f"{env_prefix}_USERNAME and {env_prefix}_PASSWORD"
+    if auth is None:
+        if credentials.has_oauth:
+            return "oauth"
+        if credentials.has_basic:
+            return "basic"
+        raise ConfigError(f"no credentials for the API: set {oauth_vars}, or {basic_vars}")
+    if auth == "oauth" and not credentials.has_oauth:
+        raise ConfigError(f"OAuth is chosen but its credentials are not set: set {oauth_vars}")
+    if auth == "basic" and not credentials.has_basic:
+        raise ConfigError(f"Basic auth is chosen but its credentials are not set: set {basic_vars}")
+    if auth not in ("basic", "oauth"):
+        raise ConfigError(f"auth must be 'basic' or 'oauth', not {auth!r}")
+    return auth
+
+
+def bypasses_proxies(base_url: str) -> bool:
+    """True for a loopback base URL: its traffic never goes through a proxy.
+
+    httpx reads ``HTTP_PROXY`` / ``HTTPS_PROXY`` / ``ALL_PROXY`` from the environment and
+    sends loopback requests through them too; a proxy on the path to a plain-http loopback
+    server would see the Authorization header in clear text. Other hosts keep the
+    environment's proxy settings (corporate networks need them; HTTPS hides the headers).
+    """
+    host = httpx.URL(base_url).host
+    return is_loopback(host)

@@ -1,0 +1,353 @@
+"""``CouponClient``: the coupon series calls (read by ids, list, create, update).
+
+The resource side of the client: which calls, in which batches, and what their answers must
+look like. How one call is sent (auth, rate limit, retries, errors) is ``session``'s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random as _random
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+from reconciler.canonical import request_body
+from reconciler.client.answers import (
+    UNKNOWN_SERIES_CODES,
+    Unexpected,
+    api_errors,
+    batch_refused_for_size,
+    is_id,
+    list_items,
+    read_entities,
+    stated_limit,
+    trim,
+)
+from reconciler.client.config import AuthKind, check_base_url, choose_auth
+from reconciler.client.events import BatchSizeLearned, ClientEvent, FetchResult
+from reconciler.client.session import Call, RetryPolicy, Session
+from reconciler.credentials import DEFAULT_PREFIX, Credentials
+from reconciler.errors import ConfigError, HttpStatusError
+from reconciler.settings import Environment
+
+SERIES_PATH = "/v2/coupon/series"
+LIST_PATH = "/v1.1/coupon/series"
+# The list of every series of the org is one call that grows with the org: it may take
+# longer to answer than a read of 20 ids, so its read timeout is at least this.
+LIST_READ_TIMEOUT_SECONDS = 120.0
+
+_Found = tuple[dict[int, dict[str, Any]], list[Any]]
+
+
+class CouponClient:
+    """Talks to one org's coupon series API. Use as ``async with CouponClient(...) as c:``."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str | None,
+        credentials: Credentials,
+        auth: AuthKind | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        rate_limit_per_minute: int = 100,
+        batch_size: int = 20,
+        concurrency: int = 4,
+        timeout_seconds: float = 30.0,
+        max_attempts: int = 5,
+        backoff_base_seconds: float = 0.5,
+        backoff_max_seconds: float = 30.0,
+        retry_after_max_seconds: float = 120.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        random: Callable[[], float] = _random.random,
+        on_event: Callable[[ClientEvent], None] | None = None,
+        env_prefix: str = DEFAULT_PREFIX,
+    ) -> None:
+        _check_positive(
+            batch_size=batch_size,
+            concurrency=concurrency,
+            max_attempts=max_attempts,
+            rate_limit_per_minute=rate_limit_per_minute,
+        )
+        if timeout_seconds <= 0:
+            raise ConfigError(f"timeout_seconds must be positive, not {timeout_seconds}")
+        self.base_url = check_base_url(base_url, env_prefix=env_prefix)
+        self.auth: AuthKind = choose_auth(auth, credentials, env_prefix=env_prefix)
+        self.batch_size = batch_size
+        self.concurrency = concurrency
+        self.max_attempts = max_attempts
+        self._timeout = timeout_seconds
+        self._on_event = on_event
+        self._batch_limit: int | None = None
+        self._session = Session(
+            base_url=self.base_url,
+            credentials=credentials,
+            auth=self.auth,
+            transport=transport,
+            timeout_seconds=timeout_seconds,
+            rate_limit_per_minute=rate_limit_per_minute,
+            policy=RetryPolicy(
+                max_attempts=max_attempts,
+                backoff_base_seconds=backoff_base_seconds,
+                backoff_max_seconds=backoff_max_seconds,
+                retry_after_max_seconds=retry_after_max_seconds,
+            ),
+            sleep=sleep,
+            clock=clock,
+            wall_clock=wall_clock,
+            random=random,
+            emit=self._emit,
+        )
+
+    @classmethod
+    def from_environment(
+        cls,
+        environment: Environment,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        environ: Mapping[str, str] | None = None,
+        on_event: Callable[[ClientEvent], None] | None = None,
+    ) -> CouponClient:
+        """A client for ``environment``, its credentials read from the environment variables."""
+        env = os.environ if environ is None else environ
+        prefix = environment.env_prefix
+        base_url = environment.base_url or env.get(f"{prefix}_BASE_URL") or None
+        return cls(
+            base_url=base_url,
+            credentials=Credentials.from_env(prefix=prefix, environ=env),
+            auth=environment.auth,
+            transport=transport,
+            rate_limit_per_minute=environment.rate_limit_per_minute,
+            batch_size=environment.batch_size,
+            concurrency=environment.parallelism,
+            timeout_seconds=environment.timeout_seconds,
+            on_event=on_event,
+            env_prefix=prefix,
+        )
+
+    def __repr__(self) -> str:
+        return f"CouponClient(base_url={self.base_url!r}, auth={self.auth!r})"
+
+    __str__ = __repr__
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._session.aclose()
+
+    @property
+    def tokens_generated(self) -> int:
+        """How many OAuth tokens this client generated (0 with Basic auth)."""
+        return self._session.tokens_generated
+
+    @property
+    def batch_limit(self) -> int | None:
+        """The largest read the server accepted after refusing a larger one (None: no
+        refusal seen). Kept for the client's life; ``BatchSizeLearned`` reports each change."""
+        return self._batch_limit
+
+    @property
+    def effective_batch_size(self) -> int:
+        """How many ids one read asks for now: ``batch_size``, or less once refused."""
+        return min(self.batch_size, self._batch_limit or self.batch_size)
+
+    # ------------------------------------------------------------------ reads
+
+    async def get_series(self, ids: Sequence[int]) -> FetchResult:
+        """The series with these ids, in batches of ``batch_size``, ``concurrency`` at once.
+
+        Each id is asked once; the ids that do not come back are in ``missing``, never
+        dropped. A batch refused with "invalid series id" (707, 755) is split until the
+        unknown ids are found, which are then reported missing. A batch refused for asking
+        too many ids at once is split to the size the server allows, which later batches
+        use too (``batch_limit``).
+        """
+        wanted = _unique_ids(ids)
+        if not wanted:
+            return FetchResult(found={})
+        semaphore = asyncio.Semaphore(self.concurrency)
+        size = self.effective_batch_size
+        results = await _gather_or_cancel(
+            [self._fetch_batch(batch, semaphore) for batch in _chunks(wanted, size)]
+        )
+        merged: dict[int, dict[str, Any]] = {}
+        warnings: list[Any] = []
+        for batch_found, batch_warnings in results:
+            merged.update(batch_found)
+            warnings.extend(batch_warnings)
+        found = {i: merged[i] for i in wanted if i in merged}
+        missing = tuple(i for i in wanted if i not in merged)
+        return FetchResult(found=found, missing=missing, warnings=tuple(warnings))
+
+    async def _fetch_batch(self, batch: list[int], semaphore: asyncio.Semaphore) -> _Found:
+        size = self.effective_batch_size
+        if len(batch) > size:  # formed before the server's limit was learned: no refusal
+            return await self._fetch_parts(_chunks(batch, size), semaphore)
+        call = Call("GET", SERIES_PATH, params={"ids": ",".join(str(i) for i in batch)})
+        async with semaphore:
+            try:
+                body = await self._session.call(call)
+            except HttpStatusError as exc:
+                refusal = exc
+            else:
+                try:
+                    return read_entities(body, batch)
+                except Unexpected as error:
+                    self._session.fail_bad_answer(call, str(error))
+        # Outside the semaphore: the parts take their own slots.
+        parts = self._parts_after_refusal(batch, refusal)
+        if not parts:
+            return {}, [f"series {batch[0]}: {refusal.api_message or refusal}"]
+        return await self._fetch_parts(parts, semaphore)
+
+    async def _fetch_parts(self, parts: list[list[int]], semaphore: asyncio.Semaphore) -> _Found:
+        results = await _gather_or_cancel([self._fetch_batch(p, semaphore) for p in parts])
+        found = {k: v for part, _ in results for k, v in part.items()}
+        return found, [w for _, part_warnings in results for w in part_warnings]
+
+    def _parts_after_refusal(self, batch: list[int], refusal: HttpStatusError) -> list[list[int]]:
+        """How to ask again for a refused batch: its parts, or [] when a single unknown id
+        was refused (reported missing); re-raises a refusal that splitting cannot help."""
+        if UNKNOWN_SERIES_CODES.intersection(refusal.codes):
+            if len(batch) == 1:
+                return []
+            half = len(batch) // 2
+            return [batch[:half], batch[half:]]
+        if len(batch) > 1 and batch_refused_for_size(
+            status=refusal.status, codes=refusal.codes, message=refusal.api_message
+        ):
+            return _chunks(batch, self._learn_batch_limit(len(batch), refusal))
+        raise refusal
+
+    def _learn_batch_limit(self, refused: int, refusal: HttpStatusError) -> int:
+        """The size to ask for after ``refused`` ids were too many; remembered."""
+        stated = stated_limit(refusal.api_message)
+        size = stated if stated is not None and 1 <= stated < refused else max(1, refused // 2)
+        if size < self.effective_batch_size:
+            self._batch_limit = size
+            self._emit(
+                BatchSizeLearned(
+                    batch_size=size,
+                    refused_size=refused,
+                    reason=refusal.api_message or str(refusal.status),
+                )
+            )
+        return min(size, self.effective_batch_size)
+
+    async def list_series(self) -> list[dict[str, Any]]:
+        """Every series of the org (v1.1 list), keys turned to camelCase (top level only).
+
+        One call, however large the org (its read timeout at least
+        ``LIST_READ_TIMEOUT_SECONDS``); each series has an integer ``id`` and, as the server
+        gives them, ``seriesCode``, ``discountCode``, ``description``, ``createdOn``,
+        ``validTillDate``, ``genericCode``. A series without an id makes it fail: a list
+        that tells which series exist must not drop one.
+        """
+        call = Call(
+            "GET",
+            LIST_PATH,
+            params={"format": "json"},
+            read_timeout=max(self._timeout, LIST_READ_TIMEOUT_SECONDS),
+        )
+        body = await self._session.call(call)
+        try:
+            return list_items(body)
+        except Unexpected as error:
+            self._session.fail_bad_answer(call, str(error))
+
+    # ------------------------------------------------------------------ writes
+
+    async def create_series(self, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """POST a new series; the answer is the series the server made.
+
+        Retried only after an answer that proves the server did not act (429); a failure
+        that leaves it unknown raises ``AmbiguousCreate``: the series may exist, look before
+        creating again. Any other error means no series was made.
+        """
+        call = Call(
+            "POST", SERIES_PATH, json_body={"CouponSeriesV2": request_body(fields)}, create=True
+        )
+        status, body = await self._session.send(call)
+        return self._series_answer(call, body, status=status)
+
+    async def update_series(self, series_id: int, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """PUT the series ``series_id`` (a full replacement); the answer is the stored series."""
+        if not is_id(series_id):
+            raise TypeError(f"series ids are integers, not {series_id!r}")
+        call = Call(
+            "PUT",
+            f"{SERIES_PATH}/{series_id}",
+            params={"format": "json"},
+            json_body={"CouponSeriesV2": request_body(fields)},
+        )
+        status, body = await self._session.send(call)
+        return self._series_answer(call, body, status=status)
+
+    def _series_answer(self, call: Call, body: Any, *, status: int) -> dict[str, Any]:
+        if not isinstance(body, dict) or not is_id(body.get("id")):
+            codes, api_message = api_errors(body)
+            self._session.fail_bad_answer(
+                call,
+                f"the answer is not a series: {trim(body)}",
+                status=status,
+                codes=codes,
+                api_message=api_message,
+            )
+        return body
+
+    def _emit(self, event: ClientEvent) -> None:
+        if self._on_event is not None:
+            self._on_event(event)
+
+
+def _check_positive(**values: int) -> None:
+    for name, value in values.items():
+        if value < 1:
+            raise ConfigError(f"{name} must be at least 1, not {value}")
+
+
+def _chunks(ids: list[int], size: int) -> list[list[int]]:
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+def _unique_ids(ids: Sequence[int]) -> list[int]:
+    """The ids in their first order, each once (a dict: linear, however many)."""
+    for series_id in ids:
+        if not is_id(series_id):
+            raise TypeError(f"series ids are integers, not {series_id!r}")
+    return list(dict.fromkeys(ids))
+
+
+async def _gather_or_cancel(coroutines: Sequence[Coroutine[Any, Any, Any]]) -> list[Any]:
+    """Run all; on the first failure cancel the others and raise that failure."""
+    tasks = [asyncio.ensure_future(c) for c in coroutines]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+    finally:
+        for task in tasks:
+            if not task.done():
+                task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    for task in tasks:
+        error = None if task.cancelled() else task.exception()
+        if error is not None:
+            raise error
+    return [task.result() for task in tasks]
+
+
+__all__ = ["LIST_PATH", "LIST_READ_TIMEOUT_SECONDS", "SERIES_PATH", "CouponClient"]

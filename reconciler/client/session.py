@@ -1,0 +1,487 @@
+"""One API call, in layers, the way httpx splits ``send``::
+
+    Session.call()                  retries and backoff, by the verdicts of ``retry``;
+    │                               the typed error when the call ends badly
+    └── _send_handling_auth()       auth headers; after a 401/403, one new OAuth token
+        └── _send_single_request()  the client-side rate limit, the send, the debug log
+
+``_answer`` maps a response to its JSON body or to a verdict; ``_failure`` builds the one
+typed error (``reconciler.errors``) a call ends with. Every text that leaves this module is
+redacted with every secret known: the credentials, and the OAuth tokens generated.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, NoReturn
+from urllib.parse import urlencode
+
+import httpx
+
+from reconciler import __version__
+from reconciler.auth import (
+    DEFAULT_TOKEN_TTL_SECONDS,
+    OAUTH_HEADER,
+    OAUTH_TOKEN_PATH,
+    TokenCache,
+    basic_authorization,
+)
+from reconciler.client.answers import api_errors, api_suffix, json_or_text, trim
+from reconciler.client.config import AuthKind, bypasses_proxies
+from reconciler.client.events import ClientEvent, RateLimitWait, Retrying, TokenGenerated
+from reconciler.credentials import Credentials, redact
+from reconciler.errors import (
+    AmbiguousCreate,
+    ApiError,
+    AuthError,
+    BadResponse,
+    HttpStatusError,
+    RateLimited,
+    TransportError,
+)
+from reconciler.ratelimit import RateLimiter
+from reconciler.retry import (
+    Verdict,
+    after_status,
+    after_transport_error,
+    backoff_delay,
+    certificate_refused,
+    parse_retry_after,
+)
+
+logger = logging.getLogger("reconciler.client")
+
+USER_AGENT = f"reconciler/{__version__}"
+_AMBIGUOUS = (
+    "the series may or may not exist, do not retry blindly: look it up (list the series) "
+    "before creating again"
+)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One API call as the resource methods ask for it."""
+
+    method: str
+    path: str
+    params: Mapping[str, str] | None = None
+    json_body: Any = None
+    create: bool = False  # a POST that makes a series: the ambiguous-create policy applies
+    authenticated: bool = True
+    read_timeout: float | None = None  # None: the client's timeout
+
+    @property
+    def shown(self) -> str:
+        """The path for messages: with its query, but without the constant ``format=json``."""
+        shown = {k: v for k, v in (self.params or {}).items() if k != "format"}
+        return f"{self.path}?{urlencode(shown, safe=',')}" if shown else self.path
+
+
+@dataclass
+class _Exchange:
+    """What one call went through so far."""
+
+    attempt: int = 1
+    reauthenticated: bool = False
+    request: httpx.Request | None = None
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 5
+    backoff_base_seconds: float = 0.5
+    backoff_max_seconds: float = 30.0
+    retry_after_max_seconds: float = 120.0
+
+
+@dataclass(frozen=True)
+class _Failed:
+    """A non-2xx answer and what to do about it."""
+
+    response: httpx.Response
+    codes: tuple[int, ...]
+    api_message: str
+    verdict: Verdict
+    retry_after: float | None
+
+
+class Session:
+    """Sends calls to one API host with auth, rate limit, retries and redaction."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        credentials: Credentials,
+        auth: AuthKind,
+        transport: httpx.AsyncBaseTransport | None,
+        timeout_seconds: float,
+        rate_limit_per_minute: int,
+        policy: RetryPolicy,
+        sleep: Callable[[float], Awaitable[None]],
+        clock: Callable[[], float],
+        wall_clock: Callable[[], float],
+        random: Callable[[], float],
+        emit: Callable[[ClientEvent], None],
+    ) -> None:
+        self._credentials = credentials
+        self._secrets: set[str] = set(credentials.secrets())
+        self._policy = policy
+        self._sleep = sleep
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._random = random
+        self._emit = emit
+        self._limiter = RateLimiter(
+            limit=rate_limit_per_minute,
+            window=60.0,
+            clock=clock,
+            sleep=sleep,
+            on_wait=lambda delay: emit(RateLimitWait(delay_seconds=delay)),
+        )
+        self._tokens = TokenCache(generate=self._generate_token, clock=clock)
+        self._basic = (
+            basic_authorization(credentials.username or "", credentials.password or "")
+            if auth == "basic"
+            else None
+        )
+        self._http = httpx.AsyncClient(
+            base_url=base_url,
+            transport=transport,
+            timeout=httpx.Timeout(timeout_seconds),
+            verify=True,
+            follow_redirects=False,
+            trust_env=not bypasses_proxies(base_url),
+            headers={
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                "User-Agent": USER_AGENT,
+            },
+        )
+        self._timeout = timeout_seconds
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    @property
+    def tokens_generated(self) -> int:
+        return self._tokens.generated
+
+    def redact(self, text: str) -> str:
+        return redact(text, tuple(self._secrets))
+
+    def url(self, path: str) -> str:
+        return self.redact(str(self._http.base_url.join(path)))
+
+    # ------------------------------------------------------------------ the layers
+
+    async def call(self, call: Call) -> Any:
+        """Send ``call`` until it succeeds or a verdict ends it; its parsed JSON body."""
+        return (await self.send(call))[1]
+
+    async def send(self, call: Call) -> tuple[int, Any]:
+        """As ``call``, with the status of the 2xx answer."""
+        exchange = _Exchange()
+        while True:
+            try:
+                response = await self._send_handling_auth(call, exchange)
+            except httpx.TransportError as exc:
+                reason = _reason(exc)
+                verdict = after_transport_error(exc, create=call.create)
+                if verdict is Verdict.RETRY and exchange.attempt < self._policy.max_attempts:
+                    await self._wait(call, exchange, None, reason)
+                    continue
+                raise self._transport_failure(call, exchange, exc, verdict, reason) from None
+            answer = self._answer(call, response)
+            if not isinstance(answer, _Failed):
+                return response.status_code, answer
+            too_long = self._too_long(answer.retry_after)
+            if (
+                answer.verdict is Verdict.RETRY
+                and exchange.attempt < self._policy.max_attempts
+                and not too_long
+            ):
+                reason = f"{response.status_code} {response.reason_phrase}"
+                await self._wait(
+                    call, exchange, answer.retry_after, reason + api_suffix(*_said(answer))
+                )
+                continue
+            raise self._status_failure(call, exchange, answer, too_long=too_long)
+
+    async def _send_handling_auth(self, call: Call, exchange: _Exchange) -> httpx.Response:
+        headers, token = await self._auth_headers(call)
+        response = await self._send_single_request(call, exchange, headers)
+        if response.status_code in (401, 403) and token and not exchange.reauthenticated:
+            # The token may have expired early or been revoked: one new one, once per call.
+            exchange.reauthenticated = True
+            self._tokens.invalidate(token)
+            headers, _ = await self._auth_headers(call)
+            response = await self._send_single_request(call, exchange, headers)
+        return response
+
+    async def _auth_headers(self, call: Call) -> tuple[dict[str, str], str]:
+        """The headers that authenticate ``call``, and the OAuth token among them ("")."""
+        if not call.authenticated:
+            return {}, ""
+        if self._basic is not None:
+            return {"Authorization": self._basic}, ""
+        token = await self._tokens.get()
+        return {OAUTH_HEADER: token}, token
+
+    async def _send_single_request(
+        self, call: Call, exchange: _Exchange, headers: dict[str, str]
+    ) -> httpx.Response:
+        await self._limiter.acquire()
+        request = self._http.build_request(
+            call.method,
+            call.path,
+            params=call.params,
+            json=call.json_body,
+            headers=headers,
+            timeout=(
+                httpx.Timeout(self._timeout, read=call.read_timeout)
+                if call.read_timeout is not None
+                else httpx.USE_CLIENT_DEFAULT
+            ),
+        )
+        exchange.request = request
+        started = self._clock()
+        try:
+            response = await self._http.send(request)
+            await response.aread()
+        except httpx.TransportError as exc:
+            self._log(call, exchange, status="-", started=started, error=_reason(exc))
+            raise
+        self._log(call, exchange, status=str(response.status_code), started=started, error="")
+        return response
+
+    # ------------------------------------------------------------------ answers
+
+    def _answer(self, call: Call, response: httpx.Response) -> Any:
+        """The JSON body of a 2xx answer; else a ``_Failed`` with the verdict on it."""
+        body = json_or_text(response)
+        status = response.status_code
+        if 200 <= status < 300:
+            if isinstance(body, str):
+                self.fail_bad_answer(call, f"the answer is not JSON: {trim(body)}", status=status)
+            return body
+        codes, api_message = api_errors(body)
+        verdict = (
+            Verdict.FAIL
+            if status in (401, 403)
+            else after_status(status, codes, create=call.create)
+        )
+        retry_after = parse_retry_after(response.headers.get("Retry-After"), now=self._wall_clock())
+        return _Failed(response, codes, api_message, verdict, retry_after)
+
+    def _too_long(self, retry_after: float | None) -> bool:
+        return retry_after is not None and retry_after > self._policy.retry_after_max_seconds
+
+    async def _wait(
+        self, call: Call, exchange: _Exchange, retry_after: float | None, reason: str
+    ) -> None:
+        policy = self._policy
+        delay = (
+            retry_after
+            if retry_after is not None
+            else backoff_delay(
+                exchange.attempt,
+                base=policy.backoff_base_seconds,
+                maximum=policy.backoff_max_seconds,
+                random=self._random,
+            )
+        )
+        self._emit(
+            Retrying(
+                method=call.method,
+                path=call.shown,
+                attempt=exchange.attempt,
+                delay_seconds=delay,
+                reason=self.redact(reason),
+            )
+        )
+        await self._sleep(delay)
+        exchange.attempt += 1
+
+    # ------------------------------------------------------------------ the errors
+
+    def _transport_failure(
+        self,
+        call: Call,
+        exchange: _Exchange,
+        exc: httpx.TransportError,
+        verdict: Verdict,
+        reason: str,
+    ) -> ApiError:
+        where = f"{call.method} {call.shown}"
+        url = self.redact(str(exchange.request.url)) if exchange.request else self.url(call.path)
+        if verdict is Verdict.AMBIGUOUS:
+            return AmbiguousCreate(
+                self.redact(
+                    f"{where} is ambiguous: the request may have reached the server ({reason}); "
+                    + _AMBIGUOUS
+                ),
+                method=call.method,
+                url=url,
+            )
+        if certificate_refused(exc):
+            reason = f"the server's TLS certificate did not verify ({reason}); not retried"
+        return TransportError(
+            self.redact(f"{where} failed{_tries(exchange.attempt)}: {reason}"),
+            method=call.method,
+            url=url,
+        )
+
+    def _status_failure(
+        self, call: Call, exchange: _Exchange, failed: _Failed, *, too_long: bool
+    ) -> ApiError:
+        response = failed.response
+        said = f"{response.status_code} {response.reason_phrase}{api_suffix(*_said(failed))}"
+        where = f"{call.method} {call.shown}"
+        details: dict[str, Any] = {
+            "method": call.method,
+            "url": self.redact(str(response.request.url)),
+            "status": response.status_code,
+            "codes": failed.codes,
+            "api_message": self.redact(failed.api_message),
+        }
+        if failed.verdict is Verdict.AMBIGUOUS:
+            message = (
+                f"{where} is ambiguous: the server answered {said} after it may have made "
+                "the series; "
+            )
+            return AmbiguousCreate(self.redact(message + _AMBIGUOUS), **details)
+        note = ""
+        if (
+            too_long
+            and failed.verdict is Verdict.RETRY
+            and exchange.attempt < self._policy.max_attempts
+        ):
+            note = (
+                f"; the server asks to wait {failed.retry_after:g}s, more than "
+                f"{self._policy.retry_after_max_seconds:g}s"
+            )
+        kind = _status_error_kind(response.status_code)
+        return kind(
+            self.redact(f"{where} failed{_tries(exchange.attempt)}: {said}{note}"), **details
+        )
+
+    def fail_bad_answer(
+        self,
+        call: Call,
+        what: str,
+        *,
+        status: int | None = None,
+        codes: tuple[int, ...] = (),
+        api_message: str = "",
+    ) -> NoReturn:
+        """Raise for a 2xx answer that is not what the API documents.
+
+        For a create the server answered success, so it may well have made the series:
+        ``AmbiguousCreate``; otherwise ``BadResponse``.
+        """
+        where = f"{call.method} {call.shown}"
+        details: dict[str, Any] = {
+            "method": call.method,
+            "url": self.url(call.path),
+            "codes": codes,
+            "api_message": self.redact(api_message),
+        }
+        if call.create:
+            raise AmbiguousCreate(
+                self.redact(f"{where} is ambiguous: the server answered success, but {what}; ")
+                + _AMBIGUOUS,
+                status=status,
+                **details,
+            )
+        raise BadResponse(self.redact(f"{where}: {what}"), **details)
+
+    # ------------------------------------------------------------------ OAuth
+
+    async def _generate_token(self) -> tuple[str, float]:
+        creds = self._credentials
+        token_call = Call(
+            "POST",
+            OAUTH_TOKEN_PATH,
+            json_body={"key": creds.oauth_key, "secret": creds.oauth_secret},
+            authenticated=False,
+        )
+        try:
+            body = await self.call(token_call)
+        except HttpStatusError as exc:
+            if exc.status in (400, 404):
+                raise AuthError(
+                    f"could not generate an OAuth token: {exc}",
+                    method=exc.method,
+                    url=exc.url,
+                    status=exc.status,
+                    codes=exc.codes,
+                    api_message=exc.api_message,
+                ) from None
+            raise
+        data = body.get("data") if isinstance(body, dict) else None
+        value = data.get("accessToken") if isinstance(data, dict) else None
+        if not isinstance(value, str) or not value:
+            codes, api_message = api_errors(body)
+            keys = sorted(body) if isinstance(body, dict) else type(body).__name__
+            raise AuthError(
+                self.redact(
+                    f"POST {OAUTH_TOKEN_PATH} gave no token (answer keys: {keys})"
+                    f"{api_suffix(codes, api_message)}"
+                ),
+                method="POST",
+                url=self.url(OAUTH_TOKEN_PATH),
+                codes=codes,
+                api_message=self.redact(api_message),
+            )
+        self._secrets.add(value)
+        ttl = _ttl(data.get("ttlSeconds") if isinstance(data, dict) else None)
+        self._emit(TokenGenerated(ttl_seconds=ttl))
+        return value, ttl
+
+    # ------------------------------------------------------------------ logging
+
+    def _log(
+        self, call: Call, exchange: _Exchange, *, status: str, started: float, error: str
+    ) -> None:
+        if not logger.isEnabledFor(logging.DEBUG) or exchange.request is None:
+            return
+        target = exchange.request.url.raw_path.decode("ascii", "replace")
+        elapsed = self._clock() - started
+        suffix = f" {error}" if error else ""
+        logger.debug(
+            "%s",
+            self.redact(
+                f"{call.method} {target} -> {status} attempt {exchange.attempt} "
+                f"{elapsed:.3f}s{suffix}"
+            ),
+        )
+
+
+def _status_error_kind(status: int) -> type[ApiError]:
+    if status in (401, 403):
+        return AuthError
+    return RateLimited if status == 429 else HttpStatusError
+
+
+def _said(failed: _Failed) -> tuple[tuple[int, ...], str]:
+    return failed.codes, failed.api_message
+
+
+def _tries(attempts: int) -> str:
+    return f" (after {attempts} attempts)" if attempts > 1 else ""
+
+
+def _reason(exc: httpx.TransportError) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _ttl(raw: Any) -> float:
+    if isinstance(raw, int | float) and not isinstance(raw, bool) and raw > 0:
+        return float(raw)
+    return DEFAULT_TOKEN_TTL_SECONDS
+
+
+__all__ = ["USER_AGENT", "Call", "RetryPolicy", "Session"]
