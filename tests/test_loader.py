@@ -332,3 +332,14 @@ def test_a_base_url_with_a_secret_is_refused_without_echoing_it(tmp_path: Path, 
     settings, problems = load_settings(tmp_path)
     assert "p" not in settings.environments
     assert problems and all("hunter2" not in p.message for p in problems), problems
+
+
+def test_many_files_sharing_a_discount_code_are_reported_compactly(tmp_path: Path) -> None:
+    (tmp_path / "reconciler.yaml").write_text(SETTINGS)
+    for i in range(1_000):
+        (tmp_path / f"s{i:04d}.yaml").write_text(_series("SAME"))
+    result = load_series(tmp_path, display_root=tmp_path)
+    shared = [p for p in result.problems if "is also used by" in p.message]
+    assert len(shared) == 1_000
+    assert max(len(p.message) for p in shared) < 300  # was 10 KB each: quadratic in all
+    assert "and 996 other files" in shared[0].message
