@@ -134,7 +134,7 @@ def test_the_hostile_corpus_renders_inert() -> None:
         failures += [f"{text!r}: {v}" for v in violations(hostile_plan(text))]
         failures += [f"{text!r} (escape): {v}" for v in violations(escape(text))]
     figure("markdown", "hostile strings", len(CORPUS))
-    figure("markdown", "places each is rendered", 15)
+    figure("markdown", "text fields of a plan each is put in", 24)
     figure("markdown", "clickable, HTML, mentions, references, code, math", len(failures))
     assert not failures, "\n".join(failures)
 
