@@ -8,9 +8,16 @@ agree: ``CAPILLARY_USERNAME`` / ``CAPILLARY_PASSWORD`` (Basic) and ``CAPILLARY_O
 
 from __future__ import annotations
 
+import base64
+import functools
+import hashlib
+import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Final
+from urllib.parse import quote, quote_plus
 
 DEFAULT_PREFIX = "CAPILLARY"
 
@@ -80,29 +87,87 @@ class Credentials:
 
 
 def redact(text: str, secrets: tuple[str, ...]) -> str:
-    """``text`` with every secret (and its Basic-auth encodings) replaced by ``***``."""
-    import base64
-    import hashlib
+    """``text`` with every form of every secret replaced by ``***``.
 
+    The forms: the value itself, its md5 (the API's Basic scheme sends ``md5(password)``, in
+    either case of hex), the Basic token ``base64(user:md5(password))`` of any two of the
+    secrets (with or without the ``Basic`` word, with or without its ``=`` padding, and with
+    ``/`` escaped as JSON may escape it), plain ``base64(user:password)``, and each of these
+    as a JSON string or a URL would spell it. Any other ``Basic <token>`` that decodes to
+    ``name:value`` is hidden as well. Values shorter than 3 characters are not replaced on
+    their own (they would blank out ordinary text), but their derived forms are.
+    """
+    exact, folded = _patterns(tuple(sorted(set(secrets))))
     out = text
-    for secret in sorted(set(secrets), key=len, reverse=True):
-        if len(secret) < 3:
-            continue
-        derived = {secret, hashlib.md5(secret.encode()).hexdigest()}
-        for value in derived:
-            out = out.replace(value, REDACTED)
-    # A Basic header carries base64(user:md5(password)); hide any such token wholesale.
-    for token in _basic_tokens(out):
-        try:
-            decoded = base64.b64decode(token, validate=True).decode("utf-8", "replace")
-        except ValueError:
-            continue
-        if ":" in decoded:
-            out = out.replace(token, REDACTED)
-    return out
+    if folded is not None:
+        out = folded.sub(REDACTED, out)
+    if exact is not None:
+        out = exact.sub(REDACTED, out)
+    return _BASIC.sub(_hide_basic, out)
 
 
-def _basic_tokens(text: str) -> list[str]:
-    import re
+_BASIC: Final = re.compile(r"(?i)(basic\s+)([A-Za-z0-9+/_-]{8,}={0,2})")
 
-    return re.findall(r"(?i)basic\s+([A-Za-z0-9+/=]{8,})", text)
+
+def _hide_basic(match: re.Match[str]) -> str:
+    token = match.group(2)
+    try:
+        decoded = base64.b64decode(token + "=" * (-len(token) % 4), altchars=_altchars(token))
+    except ValueError:
+        return match.group()
+    return match.group(1) + REDACTED if b":" in decoded else match.group()
+
+
+def _altchars(token: str) -> bytes | None:
+    return b"-_" if ("-" in token or "_" in token) else None
+
+
+@functools.lru_cache(maxsize=32)
+def _patterns(secrets: tuple[str, ...]) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+    """(case-sensitive forms, hex digests matched in any case), longest first."""
+    exact: set[str] = set()
+    digests: set[str] = set()
+    for secret in secrets:
+        digest = _md5(secret)
+        digests.add(digest)
+        if len(secret) >= 3:
+            exact.update(_spellings(secret))
+    for user in secrets:
+        for password in secrets:
+            if user == password:
+                continue
+            for pair in (f"{user}:{_md5(password)}", f"{user}:{password}"):
+                exact.update(_token_spellings(pair))
+    return _alternation(exact, flags=0), _alternation(digests, flags=re.IGNORECASE)
+
+
+def _spellings(value: str) -> set[str]:
+    """How a value can appear in text that quoted it: as is, JSON-escaped, URL-encoded."""
+    return {
+        value,
+        json.dumps(value)[1:-1],
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        quote(value, safe=""),
+        quote_plus(value, safe=""),
+    }
+
+
+def _token_spellings(pair: str) -> set[str]:
+    token = base64.b64encode(pair.encode("utf-8")).decode("ascii")
+    url_safe = base64.urlsafe_b64encode(pair.encode("utf-8")).decode("ascii")
+    forms = set()
+    for one in (token, url_safe):
+        for spelled in (one, one.rstrip("=")):
+            forms.update({spelled, spelled.replace("/", "\\/"), quote(spelled, safe="")})
+    return forms
+
+
+def _md5(value: str) -> str:
+    return hashlib.md5(value.encode("utf-8")).hexdigest()
+
+
+def _alternation(values: set[str], *, flags: int) -> re.Pattern[str] | None:
+    if not values:
+        return None
+    ordered = sorted(values, key=lambda v: (-len(v), v))
+    return re.compile("|".join(re.escape(v) for v in ordered), flags)

@@ -35,7 +35,8 @@ from pydantic import Field as PydanticField
 from reconciler.desired import DesiredSeries, IgnoreRule, SeriesOptions
 from reconciler.errors import ConfigError
 from reconciler.hosts import is_loopback
-from reconciler.problems import Problem
+from reconciler.problems import Problem, Severity
+from reconciler.safefile import UnsafeFile, read_regular
 from reconciler.settings import DEFAULT_ENVIRONMENT, SETTINGS_FILE, Environment, Settings
 from reconciler.validate import (
     RESERVED_KEY,
@@ -47,13 +48,14 @@ from reconciler.validate import (
     check_series,
     suggest,
 )
-from reconciler.yamlsafe import DocPath, load_yaml
+from reconciler.yamlsafe import MAX_BYTES, DocPath, load_yaml
 
 SUFFIXES: Final = (".yaml", ".yml")
 SETTINGS_KEYS: Final = ("defaults", "ignore", "environments")
 DEFAULT_PREFIX: Final = "CAPILLARY"
-_SECRET = re.compile(r"pass(word|wd)?$|secret|token|(^|_)key$|apikey|api_key|credential",
-                     re.IGNORECASE)
+_SECRET = re.compile(
+    r"pass(word|wd)?$|secret|token|(^|_)key$|apikey|api_key|credential", re.IGNORECASE
+)
 _PREFIX = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 
@@ -82,8 +84,9 @@ class LoadResult:
 def validate_directory(directory: Path, *, display_root: Path | None = None) -> LoadResult:
     """The service behind ``reconciler validate`` (and the first step of ``plan``)."""
     if not directory.is_dir():
-        raise ConfigError(f"the series directory {str(directory)!r} does not exist "
-                          "(choose another with --dir)")
+        raise ConfigError(
+            f"the series directory {str(directory)!r} does not exist (choose another with --dir)"
+        )
     return load_series(directory, display_root=display_root)
 
 
@@ -97,7 +100,10 @@ def load_series(
     if settings_read.raw is not None:
         _digest_file(hasher, SETTINGS_FILE, settings_read.raw)
 
-    files = sorted(_series_files(directory), key=lambda p: p.relative_to(directory).as_posix())
+    files = sorted(
+        _series_files(directory, display_root=display_root, problems=problems),
+        key=lambda p: p.relative_to(directory).as_posix(),
+    )
     by_key: dict[str, list[str]] = {}
     loaded: list[tuple[DesiredSeries, bool]] = []
     for path in files:
@@ -106,13 +112,12 @@ def load_series(
         shown = _display(path, display_root)
         by_key.setdefault(key, []).append(shown)
         try:
-            raw = path.read_bytes()
-        except OSError as error:
-            problems.append(Problem(shown, 0, 0, f"cannot read the file: {error.strerror}"))
+            raw = read_regular(path, limit=MAX_BYTES, what="series")
+        except UnsafeFile as refused:
+            problems.append(Problem(shown, 0, 0, refused.message))
             continue
         _digest_file(hasher, relative, raw)
-        series, found = _load_one(raw, key=key, file=shown, settings=settings_read,
-                                  today=today)
+        series, found = _load_one(raw, key=key, file=shown, settings=settings_read, today=today)
         problems.extend(found)
         if series is not None:
             loaded.append((series, not any(p.is_error for p in found)))
@@ -121,14 +126,21 @@ def load_series(
         if len(shown_files) > 1:
             for one in shown_files:
                 others = ", ".join(f for f in shown_files if f != one)
-                problems.append(Problem(
-                    one, 0, 0, f"{one} and {others} both declare the series {key!r}: keep one "
-                    "file per series"))
+                problems.append(
+                    Problem(
+                        one,
+                        0,
+                        0,
+                        f"{one} and {others} both declare the series {key!r}: keep one "
+                        "file per series",
+                    )
+                )
     across = check_across([s for s, _ in loaded])
     problems.extend(across)
     bad_files = {p.file for p in problems if p.is_error}
-    good = tuple(sorted((s for s, ok in loaded if ok and s.file not in bad_files),
-                        key=lambda s: s.key))
+    good = tuple(
+        sorted((s for s, ok in loaded if ok and s.file not in bad_files), key=lambda s: s.key)
+    )
     return LoadResult(
         series=good,
         problems=tuple(sorted(set(problems))),
@@ -146,17 +158,59 @@ def load_settings(directory: Path) -> tuple[Settings, list[Problem]]:
 # --- series files ------------------------------------------------------------------------------
 
 
-def _series_files(directory: Path) -> Iterator[Path]:
+def _series_files(
+    directory: Path, *, display_root: Path | None, problems: list[Problem]
+) -> Iterator[Path]:
+    """The series files under ``directory``; links to folders and names that are not UTF-8
+    are reported in ``problems`` instead (links to files are refused when read)."""
     for root, dirs, names in os.walk(directory):
+        here = Path(root)
         # Hidden folders (the state in .state/, .git) are never series.
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        top = Path(root) == directory
+        walk_into = []
+        for name in sorted(d for d in dirs if not d.startswith(".")):
+            path = here / name
+            if not _utf8(name):
+                problems.append(Problem(_display(path, display_root), 0, 0, _NOT_UTF8_FOLDER))
+            elif path.is_symlink():
+                problems.append(
+                    Problem(_display(path, display_root), 0, 0, _LINKED_FOLDER, Severity.WARNING)
+                )
+            else:
+                walk_into.append(name)
+        dirs[:] = walk_into
+        top = here == directory
         for name in sorted(names):
             if name.startswith(".") or not name.endswith(SUFFIXES):
                 continue
             if top and name == SETTINGS_FILE:
                 continue
-            yield Path(root) / name
+            if not _utf8(name):
+                problems.append(Problem(_display(here / name, display_root), 0, 0, _NOT_UTF8_FILE))
+                continue
+            yield here / name
+
+
+_NOT_UTF8_FILE: Final = (
+    "the file name is not UTF-8 (shown with \\x escapes): rename the file, since its name "
+    "is the key of its series"
+)
+_NOT_UTF8_FOLDER: Final = (
+    "the folder name is not UTF-8 (shown with \\x escapes): rename it; the files in it "
+    "were not read"
+)
+_LINKED_FOLDER: Final = (
+    "not read: a symbolic link to a folder (links are not followed, so nothing outside the "
+    "series folder is read); move the files here if they are series"
+)
+
+
+def _utf8(name: str) -> bool:
+    # os.walk hands out undecodable bytes as lone surrogates (surrogateescape).
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _load_one(
@@ -194,9 +248,15 @@ def _load_one(
             origins[name] = settings.defaults_source or source
             lines[name] = 0
     merged.update(values)
-    problems.extend(check_series(merged, origins=origins, file=file,
-                                 invalid=frozenset(invalid) | settings.invalid_defaults,
-                                 today=today))
+    problems.extend(
+        check_series(
+            merged,
+            origins=origins,
+            file=file,
+            invalid=frozenset(invalid) | settings.invalid_defaults,
+            today=today,
+        )
+    )
     declared = frozenset(merged)
     series = DesiredSeries(
         key=key,
@@ -249,31 +309,41 @@ def _fallback_environments() -> dict[str, Environment]:
 
 def _read_settings(directory: Path, *, display_root: Path | None) -> _SettingsRead:
     path = directory / SETTINGS_FILE
-    if not path.is_file():
-        return _SettingsRead(Settings(environments=_fallback_environments()), (), None, {},
-                             None)
+    if not os.path.lexists(path):
+        return _SettingsRead(Settings(environments=_fallback_environments()), (), None, {}, None)
     shown = _display(path, display_root)
     try:
-        raw = path.read_bytes()
-    except OSError as error:
-        problem = Problem(shown, 0, 0, f"cannot read the settings file: {error.strerror}")
-        return _SettingsRead(Settings(environments=_fallback_environments(), file=shown),
-                             (problem,), None, {}, None)
+        raw = read_regular(path, limit=MAX_BYTES, what="settings")
+    except UnsafeFile as refused:
+        problem = Problem(shown, 0, 0, f"the settings file: {refused.message}")
+        return _SettingsRead(
+            Settings(environments=_fallback_environments(), file=shown), (problem,), None, {}, None
+        )
     loaded = load_yaml(raw, file=shown, what="settings")
     problems = list(loaded.problems)
     document = loaded.document
     if document is None:
-        return _SettingsRead(Settings(environments=_fallback_environments(), file=shown),
-                             tuple(problems), raw, {}, None)
+        return _SettingsRead(
+            Settings(environments=_fallback_environments(), file=shown),
+            tuple(problems),
+            raw,
+            {},
+            None,
+        )
     top = Source(shown, document)
     data = document.data
     for key in data:
         if key not in SETTINGS_KEYS:
             close = suggest(key, SETTINGS_KEYS)
             hint = f"did you mean {close}? " if close else ""
-            problems.append(top.problem((key,), f"the settings file has no section {key!r}: "
-                                        f"{hint}The sections are {', '.join(SETTINGS_KEYS)}",
-                                        key=True))
+            problems.append(
+                top.problem(
+                    (key,),
+                    f"the settings file has no section {key!r}: "
+                    f"{hint}The sections are {', '.join(SETTINGS_KEYS)}",
+                    key=True,
+                )
+            )
     problems.extend(_secret_problems(data, top))
 
     defaults: dict[str, Any] = {}
@@ -282,14 +352,23 @@ def _read_settings(directory: Path, *, display_root: Path | None) -> _SettingsRe
     defaults_source = Source(shown, document, ("defaults",))
     raw_defaults = data.get("defaults") or {}
     if not isinstance(raw_defaults, dict):
-        problems.append(top.problem(("defaults",), "defaults must be a mapping of API fields "
-                                    "to the values every series gets"))
+        problems.append(
+            top.problem(
+                ("defaults",),
+                "defaults must be a mapping of API fields to the values every series gets",
+            )
+        )
         raw_defaults = {}
     for name, value in raw_defaults.items():
         if name == RESERVED_KEY:
-            problems.append(defaults_source.problem(
-                (name,), f"{RESERVED_KEY}: belongs in a series file; in the settings file, "
-                "write ignore: at the top", key=True))
+            problems.append(
+                defaults_source.problem(
+                    (name,),
+                    f"{RESERVED_KEY}: belongs in a series file; in the settings file, "
+                    "write ignore: at the top",
+                    key=True,
+                )
+            )
             continue
         checked = check_field(name, value, source=defaults_source)
         problems.extend(checked.problems)
@@ -312,23 +391,32 @@ def _read_settings(directory: Path, *, display_root: Path | None) -> _SettingsRe
         environments=environments or _fallback_environments(),
         file=shown,
     )
-    return _SettingsRead(settings, tuple(problems), raw, defaults, defaults_source,
-                         frozenset(invalid_defaults))
+    return _SettingsRead(
+        settings, tuple(problems), raw, defaults, defaults_source, frozenset(invalid_defaults)
+    )
 
 
 def _environments(value: Any, top: Source, problems: list[Problem]) -> dict[str, Environment]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        problems.append(top.problem(("environments",), "environments must be a mapping of "
-                                    "names (such as production) to their settings"))
+        problems.append(
+            top.problem(
+                ("environments",),
+                "environments must be a mapping of names (such as production) to their settings",
+            )
+        )
         return {}
     out: dict[str, Environment] = {}
     for name, body in value.items():
         where: DocPath = ("environments", name)
         if not isinstance(body, dict):
-            problems.append(top.problem(where, f"environment {name!r} must be a mapping "
-                                        "with base_url:, auth: and the like"))
+            problems.append(
+                top.problem(
+                    where,
+                    f"environment {name!r} must be a mapping with base_url:, auth: and the like",
+                )
+            )
             continue
         secretless = {k: v for k, v in body.items() if not _SECRET.search(str(k))}
         try:
@@ -345,9 +433,13 @@ def _environments(value: Any, top: Source, problems: list[Problem]) -> dict[str,
             problems.append(top.problem((*where, "base_url"), url_problem))
             continue
         if not _PREFIX.match(model.env_prefix):
-            problems.append(top.problem(
-                (*where, "env_prefix"), f"env_prefix {model.env_prefix!r} must be upper-case "
-                "letters, digits and _ (the start of variable names such as CAPILLARY_PROD)"))
+            problems.append(
+                top.problem(
+                    (*where, "env_prefix"),
+                    f"env_prefix {model.env_prefix!r} must be upper-case "
+                    "letters, digits and _ (the start of variable names such as CAPILLARY_PROD)",
+                )
+            )
             continue
         out[name] = Environment(name=name, **model.model_dump())
     return out
@@ -359,24 +451,57 @@ def _pydantic_message(env: str, loc: tuple[str, ...], item: Any, extra: bool) ->
         known = list(_EnvironmentModel.model_fields)
         close = suggest(loc[-1], known)
         hint = f"did you mean {close}? " if close else ""
-        return (f"environment {env!r} has no setting {where!r}: {hint}The settings are "
-                f"{', '.join(known)}")
+        return (
+            f"environment {env!r} has no setting {where!r}: {hint}The settings are "
+            f"{', '.join(known)}"
+        )
+    if loc and loc[0] == "base_url":  # an address may hold a secret: never quoted back
+        return f"environment {env!r}, {where}: {item['msg']}"
     return f"environment {env!r}, {where}: {item['msg']} (found {item.get('input')!r})"
 
 
 def _base_url_problem(url: str | None) -> str:
+    """Why ``url`` cannot be a base URL ("" when it can). A URL that carries a secret (a
+    user or password before the host, a query or fragment) is never quoted back: the
+    message would put the secret in a CI log."""
     if url is None:
         return ""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
+    except ValueError:
+        return (
+            "base_url is not a valid address (it is not shown, in case it holds a "
+            "secret): write it as https://eu.api.capillarytech.com"
+        )
+    if "@" in parts.netloc:
+        return (
+            "base_url must not carry a user name or password before the host "
+            "(user:password@): the address is not shown here, since it holds a secret. "
+            "Remove them from the file, change that password, and set the credentials "
+            "in the environment instead"
+        )
+    if parts.query or parts.fragment or "?" in url or "#" in url:
+        return (
+            "base_url must not have a query (?...) or fragment (#...): the address is "
+            "not shown here, in case it holds a secret. Give only the scheme, host and "
+            "path, such as https://eu.api.capillarytech.com"
+        )
+    shown = _safe_url(parts.scheme, parts.netloc, parts.path)
     if parts.scheme not in ("https", "http") or not host:
-        return (f"base_url {url!r} must be a full address such as "
-                "https://eu.api.capillarytech.com")
+        return f"base_url {shown!r} must be a full address such as https://eu.api.capillarytech.com"
     if parts.scheme == "http" and not is_loopback(host):
-        return (f"base_url {url!r} must use https: credentials would cross the network in "
-                "clear text (http is only allowed for this machine: localhost, 127.0.0.1)")
+        return (
+            f"base_url {shown!r} must use https: credentials would cross the network in "
+            "clear text (http is only allowed for this machine: localhost, 127.0.0.1)"
+        )
     return ""
 
+
+def _safe_url(scheme: str, netloc: str, path: str) -> str:
+    # Only the parts that can hold no secret once userinfo, query and fragment are refused.
+    return f"{scheme}://{netloc}{path}" if scheme else f"{netloc}{path}"
 
 
 def _secret_problems(data: Mapping[str, Any], top: Source) -> list[Problem]:
@@ -391,11 +516,16 @@ def _secret_problems(data: Mapping[str, Any], top: Source) -> list[Problem]:
                 if path == () and key == "defaults":
                     continue
                 if key != "env_prefix" and _SECRET.search(str(key)):
-                    found.append(top.problem(
-                        (*path, key), f"{key!r} looks like a secret, and secrets never live "
-                        f"in files: set {prefix}_PASSWORD in the environment (or "
-                        f"{prefix}_OAUTH_KEY and {prefix}_OAUTH_SECRET for OAuth), and remove "
-                        "it from the file", key=True))
+                    found.append(
+                        top.problem(
+                            (*path, key),
+                            f"{key!r} looks like a secret, and secrets never live "
+                            f"in files: set {prefix}_PASSWORD in the environment (or "
+                            f"{prefix}_OAUTH_KEY and {prefix}_OAUTH_SECRET for OAuth), and remove "
+                            "it from the file",
+                            key=True,
+                        )
+                    )
                 else:
                     walk(item, (*path, key), prefix)
         elif isinstance(value, list):
@@ -417,15 +547,32 @@ def _digest_file(hasher: Any, relative: str, raw: bytes) -> None:
 
 
 def _display(path: Path, display_root: Path | None) -> str:
-    """The path as a user would type it: under ``display_root`` or the working directory."""
+    """The path as a user would type it: under ``display_root`` or the working directory.
+
+    Only the folders are resolved, never the entry itself: it may be a link (to anywhere,
+    or to itself), and what it points to is neither read nor shown. Bytes of a name that are
+    not UTF-8 are shown as ``\\xNN``.
+    """
+    absolute = _resolved_folder(path.parent) / path.name
     for root in (display_root, Path.cwd()):
         if root is None:
             continue
         try:
-            return path.resolve().relative_to(root.resolve()).as_posix()
+            return _shown(absolute.relative_to(_resolved_folder(root)).as_posix())
         except ValueError:
             continue
-    return path.as_posix()
+    return _shown(path.as_posix())
+
+
+def _resolved_folder(folder: Path) -> Path:
+    try:
+        return folder.resolve()
+    except (OSError, RuntimeError):  # a loop among the folders: keep it as written
+        return Path(os.path.abspath(folder))
+
+
+def _shown(text: str) -> str:
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 __all__ = [

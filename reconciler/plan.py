@@ -41,6 +41,7 @@ from enum import Enum
 from typing import Any
 
 from reconciler.canonical import parse_datetime
+from reconciler.catalogue import BY_NAME
 from reconciler.diff import FieldChange, NestedChange
 from reconciler.errors import PlanError
 
@@ -265,14 +266,14 @@ class Plan:
                 targets=tuple(data.get("targets", ())),
                 series=tuple(_series_from_dict(s) for s in data["series"]),
                 orphans=tuple(
-                    Orphan(o["key"], int(o["id"]), o.get("description", ""))
+                    Orphan(o["key"], _integer(o["id"]), o.get("description", ""))
                     for o in data.get("orphans", ())
                 ),
                 moves=tuple(
                     Move(
                         m["from_key"],
                         m["to_key"],
-                        int(m["id"]),
+                        _integer(m["id"]),
                         m.get("reason", ""),
                         str(m.get("command", "")),
                     )
@@ -288,24 +289,72 @@ class Plan:
                 ),
             )
         except (KeyError, TypeError, ValueError) as error:
-            raise PlanError(f"the plan file is damaged: {error!r}") from None
+            raise PlanError(f"{_DAMAGED}{error!r}") from None
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=False, ensure_ascii=False) + "\n"
 
     @classmethod
     def from_json(cls, text: str) -> Plan:
+        """Read a saved plan; anything that is not a plan this tool wrote is a ``PlanError``
+        (never a ``KeyError`` or a ``RecursionError`` later, in the apply)."""
         try:
             data = json.loads(text)
         except ValueError as error:
             raise PlanError(f"the plan file is not JSON: {error}") from None
+        except RecursionError:
+            raise PlanError(_DAMAGED + f"it nests more than {MAX_PLAN_DEPTH} levels") from None
         if not isinstance(data, Mapping):
             raise PlanError("the plan file is not a JSON object")
-        return cls.from_dict(data)
+        if _depth_exceeds(data, MAX_PLAN_DEPTH):
+            raise PlanError(_DAMAGED + f"it nests more than {MAX_PLAN_DEPTH} levels")
+        try:
+            plan = cls.from_dict(data)
+        except (OverflowError, AttributeError) as error:
+            raise PlanError(f"{_DAMAGED}{error!r}") from None
+        _check_plan_fields(plan)
+        return plan
 
     def digest(self) -> str:
         blob = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(blob.encode()).hexdigest()
+
+
+# Deeper than any plan this tool writes (a value of a series sits about 8 levels down), far
+# below the interpreter's recursion limit that the renderers and digests would reach.
+MAX_PLAN_DEPTH = 64
+_DAMAGED = "the plan file is damaged (make the plan again): "
+
+
+def _depth_exceeds(data: Any, limit: int) -> bool:
+    """Whether ``data`` nests deeper than ``limit``; iterative, so any depth is safe."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(value, Mapping):
+            stack.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+    return False
+
+
+def _check_plan_fields(plan: Plan) -> None:
+    """Every series names its key as text, an integer id, and only fields of the catalogue:
+    the apply looks each field up to build its requests."""
+    for s in plan.series:
+        if not isinstance(s.key, str) or not isinstance(s.file, str):
+            raise PlanError(f"{_DAMAGED}a series key or file is not text")
+        if s.series_id is not None and not isinstance(s.series_id, int):
+            raise PlanError(f"{_DAMAGED}{s.key!r} has an id that is not an integer")
+        names = {*s.desired, *(c.field for c in s.changes)}
+        unknown = sorted(n for n in names if not isinstance(n, str) or n not in BY_NAME)
+        if unknown:
+            raise PlanError(
+                f"{_DAMAGED}{s.key!r} names {', '.join(map(repr, unknown[:5]))}, "
+                "not a field of a coupon series"
+            )
 
 
 def _series_to_dict(s: SeriesPlan) -> dict[str, Any]:
@@ -337,12 +386,19 @@ def _series_to_dict(s: SeriesPlan) -> dict[str, Any]:
     }
 
 
+def _integer(value: Any) -> int:
+    # 900002.7, "12", true and Infinity are not ids: int() would truncate or overflow.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"id {value!r} is not an integer")
+    return value
+
+
 def _series_from_dict(d: Mapping[str, Any]) -> SeriesPlan:
     return SeriesPlan(
         key=d["key"],
         file=d.get("file", ""),
         action=Action(d["action"]),
-        series_id=None if d.get("id") is None else int(d["id"]),
+        series_id=None if d.get("id") is None else _integer(d["id"]),
         live_digest=d.get("live_digest"),
         live_issued=d.get("live_issued"),
         retire=bool(d.get("retire", False)),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from reconciler.textsafe import printable
+
 
 class Severity(str, Enum):
     ERROR = "error"
@@ -37,4 +39,5 @@ class Problem:
         return f"{self.file}:{self.line}:{self.column}"
 
     def __str__(self) -> str:
-        return f"{self.location()}: {self.severity.value}: {self.message}"
+        # The line a terminal or a log shows: no character in it can act on the terminal.
+        return printable(f"{self.location()}: {self.severity.value}: {self.message}")

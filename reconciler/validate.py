@@ -794,7 +794,7 @@ def check_across(series: Sequence[DesiredSeries]) -> list[Problem]:
             if len(holders) < 2:
                 continue
             for one in holders:
-                others = ", ".join(o.file for o in holders if o is not one)
+                others = _some_files([o.file for o in holders if o is not one])
                 line = one.lines.get(name, 0)
                 problems.append(
                     Problem(
@@ -807,6 +807,12 @@ def check_across(series: Sequence[DesiredSeries]) -> list[Problem]:
                     )
                 )
     return problems
+
+
+def _some_files(files: list[str], *, shown: int = 3) -> str:
+    # A few names and a count: naming every other file on each line grows as n squared.
+    head = ", ".join(files[:shown])
+    return head + (f" and {len(files) - shown:,} other files" if len(files) > shown else "")
 
 
 __all__ = [

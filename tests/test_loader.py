@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import resource
+import socket
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,14 +59,17 @@ environments:
 
 
 def test_keys_nesting_hidden_files_and_defaults(tmp_path: Path) -> None:
-    _tree(tmp_path, {
-        "reconciler.yaml": SETTINGS,
-        "summer/sale-10.yaml": _series("S10", "maxCreate: 20\n"),
-        "b.yml": _series("B"),
-        ".state/production.yaml": "not: a series\n",
-        ".hidden.yaml": "- not a series\n",
-        "notes.txt": "ignored",
-    })
+    _tree(
+        tmp_path,
+        {
+            "reconciler.yaml": SETTINGS,
+            "summer/sale-10.yaml": _series("S10", "maxCreate: 20\n"),
+            "b.yml": _series("B"),
+            ".state/production.yaml": "not: a series\n",
+            ".hidden.yaml": "- not a series\n",
+            "notes.txt": "ignored",
+        },
+    )
     result = load_series(tmp_path, display_root=tmp_path)
     assert result.ok, result.problems
     assert [s.key for s in result.series] == ["b", "summer/sale-10"]
@@ -74,9 +83,14 @@ def test_keys_nesting_hidden_files_and_defaults(tmp_path: Path) -> None:
     assert "seriesCode" not in sale.declared
     assert len(sale.digest) == 64
     env = result.settings.environments["production"]
-    assert env == Environment(name="production", base_url="https://eu.api.capillarytech.com",
-                              auth="basic", env_prefix="CAPILLARY_PROD", batch_size=10,
-                              timeout_seconds=15.0)
+    assert env == Environment(
+        name="production",
+        base_url="https://eu.api.capillarytech.com",
+        auth="basic",
+        env_prefix="CAPILLARY_PROD",
+        batch_size=10,
+        timeout_seconds=15.0,
+    )
     assert result.settings.environments["local"].base_url == "http://127.0.0.1:8080"
     assert [r.field for r in result.settings.ignore] == ["priority"]
 
@@ -93,8 +107,13 @@ def test_the_digest_covers_every_file(tmp_path: Path) -> None:
 
 
 def test_only_files_without_errors_become_series(tmp_path: Path) -> None:
-    _tree(tmp_path, {"good.yaml": _series("G", "smsTemplate: hi\n"),
-                     "bad.yaml": _series("X", "smsTemplate: hi\nmaxCreate: lots\n")})
+    _tree(
+        tmp_path,
+        {
+            "good.yaml": _series("G", "smsTemplate: hi\n"),
+            "bad.yaml": _series("X", "smsTemplate: hi\nmaxCreate: lots\n"),
+        },
+    )
     result = load_series(tmp_path, display_root=tmp_path)
     assert not result.ok
     assert [s.key for s in result.series] == ["good"]
@@ -102,15 +121,24 @@ def test_only_files_without_errors_become_series(tmp_path: Path) -> None:
 
 
 def test_options_of_a_series(tmp_path: Path) -> None:
-    _tree(tmp_path, {"a.yaml": _series("A", "smsTemplate: hi\nreconciler:\n  retire: true\n"
-                                       "  ignore:\n    - field: maxRedeem\n"
-                                       "      reason: ops tune it\n")})
+    _tree(
+        tmp_path,
+        {
+            "a.yaml": _series(
+                "A",
+                "smsTemplate: hi\nreconciler:\n  retire: true\n"
+                "  ignore:\n    - field: maxRedeem\n"
+                "      reason: ops tune it\n",
+            )
+        },
+    )
     result = load_series(tmp_path, display_root=tmp_path)
     assert result.ok, result.problems
     options = result.series[0].options
     assert options.retire is True
     assert [(r.field, r.reason, r.source) for r in options.ignore] == [
-        ("maxRedeem", "ops tune it", "a.yaml")]
+        ("maxRedeem", "ops tune it", "a.yaml")
+    ]
     assert "reconciler" not in result.series[0].fields
 
 
@@ -133,8 +161,11 @@ def test_no_settings_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     ("text", "line", "needle"),
     [
         ("environments:\n  p:\n    token: abc\n", 3, "secrets never live in files"),
-        ("environments:\n  p:\n    env_prefix: ACME\n    api_key: x\n", 4,
-         "set ACME_PASSWORD in the environment"),
+        (
+            "environments:\n  p:\n    env_prefix: ACME\n    api_key: x\n",
+            4,
+            "set ACME_PASSWORD in the environment",
+        ),
         ("environments:\n  p:\n    base_url: http://10.0.0.1\n", 3, "must use https"),
         ("environments:\n  p:\n    base_url: eu.api.capillarytech.com\n", 3, "full address"),
         ("environments:\n  p:\n    auth: token\n", 3, "auth"),
@@ -158,3 +189,156 @@ def test_http_is_allowed_for_loopback_only(tmp_path: Path) -> None:
         settings, problems = load_settings(tmp_path)
         assert problems == [], url
         assert settings.environments["l"].base_url == url
+
+
+# --- hostile entries in the series folder (issue 11) -------------------------------------------
+
+
+def _validate_cli(directory: Path, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "reconciler", "validate", "--dir", str(directory)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=directory.parent,
+        **kwargs,
+    )
+
+
+def test_a_link_out_of_the_folder_is_refused_and_its_content_never_shown(tmp_path: Path) -> None:
+    outside = tmp_path / "outside.txt"
+    outside.write_text("postgres:!:19000:0:99999:7:::\n")
+    valid = tmp_path / "valid.yaml"
+    valid.write_text(_series("OUT"))
+    series = tmp_path / "series"
+    series.mkdir()
+    (series / "a.yaml").symlink_to(outside)
+    (series / "b.yaml").symlink_to(valid)
+    result = load_series(series, display_root=series)
+    assert not result.series  # the valid series outside is not accepted either
+    messages = {p.file: p.message for p in result.problems}
+    assert "symbolic link" in messages["a.yaml"] and "symbolic link" in messages["b.yaml"]
+    assert "postgres" not in str(result.problems)
+
+
+def test_a_link_inside_the_folder_is_refused_too(tmp_path: Path) -> None:
+    (tmp_path / "real.yaml").write_text(_series("IN", 'smsTemplate: "Hi"\n'))
+    (tmp_path / "alias.yaml").symlink_to("real.yaml")
+    result = load_series(tmp_path, display_root=tmp_path)
+    assert [s.key for s in result.series] == ["real"]
+    (problem,) = result.problems
+    assert problem.file == "alias.yaml" and "symbolic link" in problem.message
+
+
+def test_a_self_link_and_a_dangling_link_are_problems(tmp_path: Path) -> None:
+    (tmp_path / "self.yaml").symlink_to("self.yaml")
+    (tmp_path / "gone.yaml").symlink_to("nowhere.yaml")
+    result = load_series(tmp_path, display_root=tmp_path)
+    assert {p.file for p in result.problems} == {"self.yaml", "gone.yaml"}
+    done = _validate_cli(tmp_path)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+
+
+def test_a_link_to_a_folder_is_not_followed(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "x.yaml").write_text(_series("X"))
+    series = tmp_path / "series"
+    series.mkdir()
+    (series / "linked").symlink_to(elsewhere)
+    result = load_series(series, display_root=series)
+    assert not result.series
+    (problem,) = result.problems
+    assert problem.file == "linked" and not problem.is_error and "not followed" in problem.message
+
+
+def test_a_link_to_dev_zero_is_refused_without_reading(tmp_path: Path) -> None:
+    if not Path("/dev/zero").exists():
+        pytest.skip("no /dev/zero")
+    (tmp_path / "z.yaml").symlink_to("/dev/zero")
+    # Before the fix, read_bytes() read gigabytes: bound the memory so it fails fast.
+    done = _validate_cli(tmp_path, preexec_fn=_limit_memory)
+    assert done.returncode == 1, done.stderr
+    assert "symbolic link" in done.stdout and "Traceback" not in done.stderr
+
+
+def test_a_huge_file_is_refused_from_its_size_before_reading(tmp_path: Path) -> None:
+    with (tmp_path / "huge.yaml").open("wb") as handle:  # sparse: no disk used
+        handle.truncate(4 * 1024**3)
+    done = _validate_cli(tmp_path, preexec_fn=_limit_memory)
+    assert done.returncode == 1, done.stderr
+    assert "too large to be a series file" in done.stdout and "Traceback" not in done.stderr
+
+
+def test_a_fifo_does_not_hang(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "f.yaml")
+    done = _validate_cli(tmp_path)  # before the fix: blocked in open() until the timeout
+    assert done.returncode == 1
+    assert "named pipe" in done.stdout
+
+
+def test_a_socket_is_refused(tmp_path: Path) -> None:
+    with socket.socket(socket.AF_UNIX) as sock:
+        try:
+            sock.bind(str(tmp_path / "s.yaml"))
+        except OSError:
+            pytest.skip("cannot bind a unix socket here")
+        result = load_series(tmp_path, display_root=tmp_path)
+    (problem,) = result.problems
+    assert "socket" in problem.message
+
+
+def test_a_linked_settings_file_is_refused(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("environments:\n  p:\n    base_url: https://private.example\n")
+    series = tmp_path / "series"
+    series.mkdir()
+    (series / "reconciler.yaml").symlink_to(secret)
+    settings, problems = load_settings(series)
+    assert "private.example" not in str(settings) and "symbolic link" in problems[0].message
+
+
+@pytest.mark.parametrize("name", [b"\xff\xfe.yaml", b"dir-\xff/x.yaml"])
+def test_names_that_are_not_utf8_are_problems(tmp_path: Path, name: bytes) -> None:
+    path = os.path.join(os.fsencode(tmp_path), name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as handle:
+        handle.write(_series("NU").encode())
+    result = load_series(tmp_path, display_root=tmp_path)
+    (problem,) = result.problems
+    assert "not UTF-8" in problem.message and "\\xff" in problem.file
+    done = _validate_cli(tmp_path)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+
+
+def _limit_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (1024**3, 1024**3))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://user:hunter2-secret@eu.api.capillarytech.com",
+        "https://hunter2-secret@eu.api.capillarytech.com",
+        "https://eu.api.capillarytech.com/?password=hunter2-secret",
+        "https://eu.api.capillarytech.com/#hunter2-secret",
+        "https://eu.api.capillarytech.com:hunter2-secret/",
+        "ftp://u:hunter2-secret@eu.api.capillarytech.com",
+    ],
+)
+def test_a_base_url_with_a_secret_is_refused_without_echoing_it(tmp_path: Path, url: str) -> None:
+    (tmp_path / "reconciler.yaml").write_text(f"environments:\n  p:\n    base_url: '{url}'\n")
+    settings, problems = load_settings(tmp_path)
+    assert "p" not in settings.environments
+    assert problems and all("hunter2" not in p.message for p in problems), problems
+
+
+def test_many_files_sharing_a_discount_code_are_reported_compactly(tmp_path: Path) -> None:
+    (tmp_path / "reconciler.yaml").write_text(SETTINGS)
+    for i in range(1_000):
+        (tmp_path / f"s{i:04d}.yaml").write_text(_series("SAME"))
+    result = load_series(tmp_path, display_root=tmp_path)
+    shared = [p for p in result.problems if "is also used by" in p.message]
+    assert len(shared) == 1_000
+    assert max(len(p.message) for p in shared) < 300  # was 10 KB each: quadratic in all
+    assert "and 996 other files" in shared[0].message

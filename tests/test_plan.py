@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -64,3 +66,72 @@ def test_unknown_plan_format_is_refused() -> None:
         Plan.from_json('{"format_version": 99}')
     with pytest.raises(PlanError, match="not JSON"):
         Plan.from_json("{")
+
+
+# --- a saved plan file that this tool did not write (issue 11) ----------------------------------
+
+
+def saved(**series: object) -> dict[str, object]:
+    good = plan_of(
+        SeriesPlan(
+            "k",
+            "k.yaml",
+            Action.UPDATE,
+            7,
+            (FieldChange("description", "a", "b"),),
+            desired={"description": "b"},
+        )
+    )
+    data = good.to_dict()
+    data["series"][0].update(series)  # type: ignore[index]
+    return data
+
+
+def test_a_saved_plan_round_trips() -> None:
+    text = json.dumps(saved())
+    assert Plan.from_json(text).series[0].desired == {"description": "b"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 100_000 + "]" * 100_000,
+        '{"format_version": 1, "a": ' + "[" * 100_000 + "]" * 100_000 + "}",
+        '{"format_version": 1, "a": ' + '{"a": ' * 5_000 + "1" + "}" * 5_000 + "}",
+    ],
+    ids=["top", "inside", "depth-5000"],
+)
+def test_a_deeply_nested_plan_file_is_a_plan_error(text: str) -> None:
+    with pytest.raises(PlanError, match="damaged"):
+        Plan.from_json(text)
+
+
+def test_a_moderately_nested_value_is_refused_before_the_renderers_recurse() -> None:
+    deep: object = 1
+    for _ in range(500):
+        deep = [deep]
+    with pytest.raises(PlanError, match="nests more than 64 levels"):
+        Plan.from_json(json.dumps(saved(desired={"description": deep})))
+
+
+@pytest.mark.parametrize(
+    ("series", "words"),
+    [
+        ({"desired": {"bogusField": 1}}, "'bogusField', not a field"),
+        (
+            {"changes": [{"field": "bogusField", "before": 1, "after": 2, "nested": []}]},
+            "'bogusField', not a field",
+        ),
+        ({"id": 900002.7}, "not an integer"),
+        ({"id": float("inf")}, "not an integer"),
+        ({"id": True}, "not an integer"),
+        ({"key": 12}, "not text"),
+        ({"desired": [1, 2]}, "damaged"),
+        ({"changes": ["x"]}, "damaged"),
+    ],
+)
+def test_a_plan_with_unknown_fields_or_bad_ids_is_a_plan_error(
+    series: dict[str, object], words: str
+) -> None:
+    with pytest.raises(PlanError, match=re.escape(words)):
+        Plan.from_json(json.dumps(saved(**series)))

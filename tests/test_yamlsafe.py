@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
+
+import pytest
 
 from reconciler.yamlsafe import MAX_NODES, Mark, load_yaml
 
@@ -47,7 +51,11 @@ def test_timestamps_stay_text_and_scalars_are_json_like() -> None:
     )
     assert loaded.document is not None
     assert loaded.document.data == {
-        "d": "2025-12-31", "t": "2025-12-31T10:00:00+05:30", "i": 16, "f": 1.5, "b": True,
+        "d": "2025-12-31",
+        "t": "2025-12-31T10:00:00+05:30",
+        "i": 16,
+        "f": 1.5,
+        "b": True,
         "n": None,
     }
 
@@ -59,8 +67,12 @@ def test_keys_are_the_text_written() -> None:
 
 
 def test_tags_never_build_objects() -> None:
-    for text in ("a: !!python/object/apply:os.system ['true']\n", "a: !!binary aGk=\n",
-                 "a: !!set {x}\n", "a: !custom x\n"):
+    for text in (
+        "a: !!python/object/apply:os.system ['true']\n",
+        "a: !!binary aGk=\n",
+        "a: !!set {x}\n",
+        "a: !custom x\n",
+    ):
         loaded = _load(text)
         assert loaded.document is None  # type: ignore[attr-defined]
         (problem,) = loaded.problems  # type: ignore[attr-defined]
@@ -128,3 +140,37 @@ def test_parse_errors_have_a_position_and_plain_words() -> None:
 def test_deep_nesting_is_refused() -> None:
     loaded = load_yaml(b"a: " + b"[" * 200 + b"]" * 200 + b"\n", file="f.yaml")
     assert loaded.document is None and loaded.problems
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "info: " + "[" * 30_000 + "]" * 30_000,
+        "info: " + "{a: " * 30_000 + "}" * 30_000,
+        "info:\n  " + "- " * 30_000 + "x",
+        "info: " + "[{a: " * 20_000 + "}]" * 20_000,
+    ],
+    ids=["flow-lists", "flow-maps", "block-lists", "mixed"],
+)
+def test_deep_nesting_is_refused_before_the_c_composer_recurses(text: str) -> None:
+    # Before the fix the C composer overflowed the stack: exit 139, no Python error at all.
+    # So the load runs in a child process, where a segfault is a failed assertion.
+    code = (
+        "import sys\n"
+        "from reconciler.yamlsafe import load_yaml\n"
+        "loaded = load_yaml(sys.stdin.buffer.read(), file='f.yaml')\n"
+        "print(loaded.problems[0].line, loaded.problems[0].message)\n"
+    )
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", code], input=text.encode(), capture_output=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr[-500:]
+    assert b"nested more than 64 levels" in done.stdout
+    assert time.monotonic() - started < 30
+
+
+def test_the_node_count_is_bounded_before_composing() -> None:
+    loaded = load_yaml(b"a: [" + b"1," * (MAX_NODES + 10) + b"]\n", file="f.yaml")
+    assert loaded.document is None
+    assert "more than 100,000 values" in loaded.problems[0].message

@@ -14,6 +14,7 @@ import click
 
 from reconciler import __version__
 from reconciler.errors import ReconcilerError, ValidationFailed
+from reconciler.textsafe import printable
 
 T = TypeVar("T")
 
@@ -30,7 +31,7 @@ def main() -> None:
 
 
 def fail(message: str, *, code: int = EXIT_ERROR) -> None:
-    click.echo(f"Error: {message}", err=True)
+    click.echo(f"Error: {printable(message)}", err=True)
     sys.exit(code)
 
 

@@ -11,7 +11,7 @@ import click
 from reconciler import service
 from reconciler.cli import main, run
 from reconciler.cli.options import check_target, directory_option, target_options
-from reconciler.render._values import printable
+from reconciler.textsafe import printable
 
 
 @main.command("list")

@@ -15,24 +15,12 @@ from typing import Any
 
 from reconciler.diff import FieldChange
 from reconciler.plan import SeriesPlan
+from reconciler.textsafe import printable
 
 NOT_SET = "(not set)"
 
-# Characters a terminal or a log acts on: C0/C1 controls, DEL, line and paragraph separators,
-# and the bidirectional overrides of "Trojan source".
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _KEY_STEP = re.compile(r"\['((?:[^'\\]|\\.)*)'\]")
-
-
-def printable(text: str) -> str:
-    """``text`` with every control or bidi character spelled as a visible escape."""
-    return _UNSAFE.sub(lambda m: _escape_char(m.group()), text)
-
-
-def _escape_char(char: str) -> str:
-    named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-    return named.get(char) or f"\\u{ord(char):04x}"
 
 
 def value_text(value: Any, *, limit: int = 80) -> str:

@@ -35,6 +35,7 @@ from reconciler.render._values import (
     value_text,
 )
 from reconciler.result import ApplyResult, Outcome
+from reconciler.textsafe import printable
 
 MARKER = "<!-- reconciler-plan -->"
 APPLY_MARKER = "<!-- reconciler-apply -->"
@@ -43,7 +44,6 @@ MAX_ROWS_PER_SERIES = 40
 VALUE_LIMIT = 120
 
 _ZWSP = "&#8203;"
-_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _ESCAPES = str.maketrans(
     {
         "&": "&amp;",
@@ -62,18 +62,40 @@ _ESCAPES = str.maketrans(
         "!": "&#33;",
         "@": "@" + _ZWSP,
         "#": "#" + _ZWSP,
+        # GitHub renders $...$ and $$...$$ as math; its documented escape is \$.
+        "$": "\\$",
+        # Only escape() puts a zero-width space in: printable() spelled out any that came in.
+        "\u200b": _ZWSP,
         "\n": "<br>",
-        "\u2028": "<br>",
-        "\u2029": "<br>",
-        "\t": " ",
     }
 )
+# Autolinks (GitHub's and linkify's): a scheme's "://", "www.", a bare domain's dots.
+_SCHEME = re.compile(r":(?=/)")
+_WWW = re.compile(r"(?i)(?<![^\W_])www(?=\.)")
+_REFERENCE = re.compile(r"(?i)(?<![^\W_])gh-(?=\d)")
+_DOMAIN_DOT = re.compile(r"(?<=[^\W_])\.(?=[^\W_])")
 
 
 def escape(text: str) -> str:
-    """Untrusted text, safe anywhere in this document: a table cell, a summary, a list item."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return _CONTROL.sub(" ", text).translate(_ESCAPES)
+    """Untrusted text, safe anywhere in this document: a table cell, a summary, a list item.
+
+    Nothing in it can become HTML, a link (GitHub autolinks ``https://...``, ``www....`` and
+    e-mail addresses; linkify also bare domains), a mention, an issue reference, math, code
+    or emphasis, and control, bidi and invisible characters are spelled as escapes.
+    Newlines become ``<br>``.
+    """
+    text = text.replace("\r\n", "\n").translate(_LINE_BREAKS)
+    text = "\n".join(printable(line) for line in text.split("\n"))
+    # A zero-width space breaks what GitHub scans for, whatever it does with the entities.
+    text = _SCHEME.sub(":\u200b", text)
+    text = _WWW.sub("www\u200b", text)
+    text = _REFERENCE.sub(lambda m: m.group() + "\u200b", text)
+    text = text.translate(_ESCAPES).replace("//", "&#47;&#47;")
+    # An entity is a token of its own for linkify: "example&#46;com" is no domain.
+    return _DOMAIN_DOT.sub("&#46;", text)
+
+
+_LINE_BREAKS = str.maketrans({"\r": "\n", "\u2028": "\n", "\u2029": "\n", "\t": " "})
 
 
 def cell(value: Any) -> str:

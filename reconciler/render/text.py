@@ -16,12 +16,12 @@ from reconciler.problems import Problem
 from reconciler.render._values import (
     grouped_ignores,
     plural,
-    printable,
     series_rows,
     state_mv_command,
     value_text,
 )
 from reconciler.result import ApplyResult, Outcome, SeriesOutcome
+from reconciler.textsafe import printable
 
 INDENT = "    "
 NO_CHANGES = "No changes. The live series match the files."
@@ -70,12 +70,15 @@ def series_block(series: SeriesPlan, *, paint: _Paint) -> list[str]:
     key = printable(series.key)
     if series.action is Action.CREATE:
         head = paint(f"+ {key}", _GREEN) + f" ({printable(series.file)})"
-        rows = [f"{INDENT}{name}: {value_text(after)}" for name, _, after in series_rows(series)]
+        rows = [
+            f"{INDENT}{printable(name)}: {value_text(after)}"
+            for name, _, after in series_rows(series)
+        ]
     else:
         ident = f"id {series.series_id}" if series.series_id is not None else printable(series.file)
         head = paint(f"~ {key}", _YELLOW) + f" ({ident})"
         rows = [
-            f"{INDENT}{name}: {value_text(before)} → {value_text(after)}"
+            f"{INDENT}{printable(name)}: {value_text(before)} → {value_text(after)}"
             for name, before, after in series_rows(series)
         ]
     if series.retire:

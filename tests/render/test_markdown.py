@@ -117,3 +117,33 @@ def test_a_plan_that_fits_has_no_cut_note() -> None:
     text = plan_markdown(plan(series=background()))
     assert "not shown" not in text
     assert "No changes. The live series match the files." in text
+
+
+def test_bare_urls_www_and_emails_are_not_autolinked() -> None:
+    for text, gone in [
+        ("see https://evil.example/x", "https://"),
+        ("see http://localhost:8080", "http://"),
+        ("see www.evil.example", "www."),
+        ("mail ops@evil.example", "evil.example"),
+        ("//evil.example/path", "//"),
+        ("visit evil.co now", "evil.co"),
+    ]:
+        out = escape(text)
+        assert gone not in out, (text, out)
+
+
+def test_math_is_neutralised() -> None:
+    out = escape("costs $5 and $x^2$ or $$\\sum$$")
+    assert not re.search(r"(?<!\\)\$", out), out
+
+
+def test_cross_references_are_neutralised() -> None:
+    assert "GH-&#8203;12" in escape("fixes GH-12")
+    assert "#&#8203;12" in escape("#12")
+
+
+def test_bidi_controls_and_invisible_characters_are_visible_escapes() -> None:
+    out = escape("key\u202eevil\u2066x\u200by\x1b[2Jz\x00")
+    for char in "\u202e\u2066\u200b\x1b\x00":
+        assert char not in out
+    assert "&#92;u202e" in out and "&#92;u001b" in out

@@ -6,7 +6,8 @@ import io
 
 import pytest
 
-from reconciler.diff import FieldChange
+from reconciler.diff import FieldChange, NestedChange
+from reconciler.problems import Problem
 from reconciler.render import FORMATS, render_apply, render_plan, render_problems
 from reconciler.render._values import nested_path, value_text
 from reconciler.render.text import plan_lines
@@ -88,3 +89,25 @@ def test_every_format_renders_problems_and_refuses_unknown_formats(fmt: str) -> 
     assert "discountValue" in out.getvalue()
     with pytest.raises(ValueError, match="unknown output format"):
         render_plan(plan(), fmt=fmt + "x", stream=io.StringIO())
+
+
+BIDI = "\u202e\u2066\u200f\u200b\ufeff"
+
+
+def test_bidi_and_invisible_characters_in_nested_keys_are_shown_as_escapes() -> None:
+    change = FieldChange(
+        "customPropertyMap",
+        {"a": 1},
+        {"a": 1, f"k{BIDI}": 2},
+        nested=(NestedChange(f"root['k{BIDI}']", None, 2),),
+    )
+    text = text_of(plan(series=[update(f"evil/{BIDI}", 7, change)]))
+    assert not any(ch in text for ch in BIDI), ascii(text)
+    assert "\\u202e" in text
+
+
+def test_problem_lines_show_bidi_and_controls_as_escapes() -> None:
+    problem = Problem(f"series/{BIDI}a.yaml", 1, 1, f"key {BIDI}\x1b[2J")
+    shown = str(problem)
+    assert not any(ch in shown for ch in BIDI + "\x1b"), ascii(shown)
+    assert "\\u202e" in shown and "\\u001b" in shown

@@ -409,13 +409,13 @@ def test_random_series_plan_empty_after_apply(
     world: World, body: dict[str, Any], unquoted: bool
 ) -> None:
     folder = new_folder(world)
-    write_series(folder / "random.yaml", body, unquoted_dates=unquoted)
+    write_series(folder / f"{folder.name}.yaml", body, unquoted_dates=unquoted)
     assume(_valid(folder))
     try:
         code, out = cli_in(world, folder, "apply", "--env", "local", "--auto-approve")
         assert code == 0, out
         code, out = cli_in(world, folder, "plan", "--env", "local", "--detailed-exitcode")
-        assert code == 0, f"{out}\n--- file ---\n{(folder / 'random.yaml').read_text()}"
+        assert code == 0, f"{out}\n--- file ---\n{(folder / f'{folder.name}.yaml').read_text()}"
     finally:
         shutil.rmtree(folder)
 
@@ -427,15 +427,15 @@ def test_random_series_plan_empty_after_a_direct_create(
 ) -> None:
     body.pop("seriesCode", None)  # the server makes its own on create (seeds/003)
     folder = new_folder(world)
-    write_series(folder / "random.yaml", body, unquoted_dates=unquoted)
+    write_series(folder / f"{folder.name}.yaml", body, unquoted_dates=unquoted)
     assume(_valid(folder))
     try:
         made = post_series(world, _api_form(folder))
         code, out = cli_in(world, folder, "import", str(made["id"]), "--env", "local",
-                           "--key", "random")
+                           "--key", folder.name)
         assert code == 0 and "recorded for the existing file" in out, out
         code, out = cli_in(world, folder, "plan", "--env", "local", "--detailed-exitcode")
-        assert code == 0, f"{out}\n--- file ---\n{(folder / 'random.yaml').read_text()}"
+        assert code == 0, f"{out}\n--- file ---\n{(folder / f'{folder.name}.yaml').read_text()}"
         # And the import of that series, into a folder of its own, plans empty too.
         other = new_folder(world)
         code, out = cli_in(world, other, "import", str(made["id"]), "--env", "local",

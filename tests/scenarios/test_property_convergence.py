@@ -350,7 +350,7 @@ def test_files_of_every_field_kind_apply_as_the_docs_say_and_plan_empty(
     values, sent = generated
     folder = new_folder(world)
     try:
-        (folder / "random.yaml").write_text(
+        (folder / f"{folder.name}.yaml").write_text(
             yaml.safe_dump(values, allow_unicode=True, sort_keys=False), encoding="utf-8"
         )
         code, out = cli_in(world, folder, "validate")
@@ -358,7 +358,7 @@ def test_files_of_every_field_kind_apply_as_the_docs_say_and_plan_empty(
         code, out = cli_in(world, folder, "apply", "--env", "local", "--auto-approve")
         assert code == 0, out
         state = json.loads((folder / ".state" / "local.json").read_text())
-        _check_stored(_live(world, int(state["ids"]["random"])), sent)
+        _check_stored(_live(world, int(state["ids"][folder.name])), sent)
         code, out = cli_in(world, folder, "plan", "--env", "local", "--detailed-exitcode")
         assert code == 0, out
     finally:
