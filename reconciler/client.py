@@ -97,7 +97,23 @@ class TokenGenerated:
     ttl_seconds: float
 
 
-ClientEvent = Retrying | RateLimitWait | TokenGenerated
+@dataclass(frozen=True)
+class CallsPlanned:
+    """``count`` more calls are about to be made (the batches of a ``get_series``)."""
+
+    count: int
+
+
+@dataclass(frozen=True)
+class CallDone:
+    """A call got an answer (``status``) or failed in transport (``status`` "-")."""
+
+    method: str
+    status: str
+    elapsed_seconds: float
+
+
+ClientEvent = Retrying | RateLimitWait | TokenGenerated | CallsPlanned | CallDone
 
 
 # ---------------------------------------------------------------------------- results
@@ -262,6 +278,7 @@ class CouponClient:
             return FetchResult(found={})
         semaphore = asyncio.Semaphore(self.concurrency)
         batches = [wanted[i : i + self.batch_size] for i in range(0, len(wanted), self.batch_size)]
+        self._emit(CallsPlanned(count=len(batches)))
         results = await _gather_or_cancel(
             [self._fetch_batch(batch, semaphore) for batch in batches]
         )
@@ -655,6 +672,7 @@ class CouponClient:
         elapsed: float,
         error: str,
     ) -> None:
+        self._emit(CallDone(method=method, status=status, elapsed_seconds=elapsed))
         if not logger.isEnabledFor(logging.DEBUG):
             return
         target = request.url.raw_path.decode("ascii", "replace")
@@ -692,7 +710,6 @@ def _check_base_url(base_url: str | None, *, env_prefix: str) -> str:
             f"the base URL {text!r} must use https (plain http only for a loopback host)"
         )
     return text.rstrip("/")
-
 
 
 def _choose_auth(auth: AuthKind | None, credentials: Credentials, *, env_prefix: str) -> AuthKind:
