@@ -9,12 +9,12 @@ and never committed.
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from reconciler.client import CouponClient
+from reconciler.client import ClientEvent, CouponClient
 from reconciler.credentials import Credentials
 from reconciler.settings import Environment, Settings
 from reconciler.state import State, load_state, save_state, state_path
@@ -63,10 +63,15 @@ def resolve_target(
 
 
 @asynccontextmanager
-async def open_client(target: Target) -> AsyncIterator[CouponClient]:
-    """A client for ``target``: the real API, or the sandbox in process."""
+async def open_client(
+    target: Target, *, on_event: Callable[[ClientEvent], None] | None = None
+) -> AsyncIterator[CouponClient]:
+    """A client for ``target``: the real API, or the sandbox in process.
+
+    ``on_event`` hears the client's retries, waits and calls (the CLI's progress line, -v).
+    """
     if target.sandbox_db is None:
-        async with CouponClient.from_environment(target.environment) as client:
+        async with CouponClient.from_environment(target.environment, on_event=on_event) as client:
             yield client
         return
     from reconciler.sandbox.app import create_app
@@ -84,6 +89,7 @@ async def open_client(target: Target) -> AsyncIterator[CouponClient]:
         batch_size=env.batch_size,
         concurrency=env.parallelism,
         timeout_seconds=env.timeout_seconds,
+        on_event=on_event,
     ) as client:
         yield client
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from reconciler.applier import Applier, Progress, refuse_stale
+from reconciler.client import ClientEvent
 from reconciler.connect import Target, bootstrap_sandbox_state, open_client, resolve_target
 from reconciler.errors import PlanError, ReconcilerError, ValidationFailed
 from reconciler.importer import choose_key, file_fields, render_file
@@ -47,12 +48,13 @@ def make_plan(
     sandbox: bool = False,
     targets: Sequence[str] = (),
     now: datetime | None = None,
+    on_event: Callable[[ClientEvent], None] | None = None,
 ) -> Plan:
     loaded = load_valid(directory)
     target = target_for(directory=directory, loaded=loaded, env=env, sandbox=sandbox)
 
     async def run() -> Plan:
-        async with open_client(target) as client:
+        async with open_client(target, on_event=on_event) as client:
             state = await bootstrap_sandbox_state(
                 target=target, client=client, discount_codes=_codes(loaded)
             )
@@ -87,6 +89,7 @@ def apply(
     *,
     confirm: Callable[[Plan], bool],
     on_progress: Callable[[Progress], None] | None = None,
+    on_event: Callable[[ClientEvent], None] | None = None,
 ) -> ApplyResult | None:
     """Apply a saved plan, or plan and (once ``confirm`` agrees) apply. None: declined."""
     loaded = load_valid(request.directory)
@@ -105,7 +108,7 @@ def apply(
             loop.add_signal_handler(signal.SIGTERM, stop.set)
         try:
             with environment_lock(target.state_file):
-                async with open_client(target) as client:
+                async with open_client(target, on_event=on_event) as client:
                     await bootstrap_sandbox_state(
                         target=target, client=client, discount_codes=_codes(loaded)
                     )
