@@ -42,7 +42,14 @@ def _credential_lines() -> list[str]:
     return lines
 
 
-@main.group("sandbox")
+@main.group(
+    "sandbox",
+    epilog="""\b
+Examples:
+  reconciler sandbox serve --port 8080 --rate-limit 100 --latency-ms 50
+  reconciler sandbox list
+  reconciler sandbox edit 520591 description='Edited in the CRM' maxRedeem=5""",
+)
 def sandbox() -> None:
     """A local sandbox of the coupon series API (loopback only)."""
 
@@ -52,15 +59,24 @@ def sandbox() -> None:
 @_db_option
 @click.option("--latency-ms", type=click.IntRange(min=0), default=0, help="Added to every call.")
 @click.option(
-    "--failure-rate", type=click.FloatRange(0.0, 1.0), default=0.0,
+    "--failure-rate",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.0,
     help="Share of calls that fail (503, reset, timeouts).",
 )
-@click.option("--rate-limit", type=click.IntRange(min=1), default=None,
-              help="Calls per minute before 429.")
-@click.option("--max-batch", type=click.IntRange(min=1), default=None,
-              help="Most ids one GET may ask for.")
-@click.option("--hang-seconds", type=click.FloatRange(min=0.0), default=60.0,
-              show_default=True, help="How long a timeout failure hangs.")
+@click.option(
+    "--rate-limit", type=click.IntRange(min=1), default=None, help="Calls per minute before 429."
+)
+@click.option(
+    "--max-batch", type=click.IntRange(min=1), default=None, help="Most ids one GET may ask for."
+)
+@click.option(
+    "--hang-seconds",
+    type=click.FloatRange(min=0.0),
+    default=60.0,
+    show_default=True,
+    help="How long a timeout failure hangs.",
+)
 @click.option("--no-seed", is_flag=True, help="Do not load the docs' two series.")
 def serve_command(
     *,
@@ -84,8 +100,9 @@ def serve_command(
         max_batch_size=max_batch,
         hang_seconds=hang_seconds,
     )
-    app = create_app(db_path=path, credentials=Credentials.sandbox(), faults=faults,
-                     seed=not no_seed)
+    app = create_app(
+        db_path=path, credentials=Credentials.sandbox(), faults=faults, seed=not no_seed
+    )
     click.echo(f"Sandbox at http://127.0.0.1:{port} (database {path})")
     click.echo("Accepts Basic user:md5(password) and OAuth tokens; credentials from:")
     for line in _credential_lines():
