@@ -7,17 +7,40 @@ from pathlib import Path
 
 import click
 
-from reconciler import service
-from reconciler.cli import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, main, run
-from reconciler.cli.options import check_target, directory_option, target_options, use_color
-from reconciler.render import FORMATS as PLAN_FORMATS
-from reconciler.render import render_plan
+from reconciler.cli import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, activity, main, run
+from reconciler.cli.options import (
+    PLAN_FORMAT_HELP,
+    PLAN_FORMATS,
+    check_target,
+    directory_option,
+    target_options,
+    use_color,
+)
 
 
-@main.command("plan")
+@main.command(
+    "plan",
+    epilog="""\b
+Examples:
+  reconciler plan --sandbox
+  reconciler plan --env production --detailed-exitcode
+  reconciler plan --env production --format markdown > plan.md
+  reconciler plan --env production --out plan.json   # then: reconciler apply plan.json
+
+\b
+Exit codes: 0 done (no changes, with --detailed-exitcode), 1 error,
+2 changes present (only with --detailed-exitcode), 64 usage error.""",
+)
 @directory_option
 @target_options
-@click.option("--format", "fmt", type=click.Choice(PLAN_FORMATS), default="text", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(PLAN_FORMATS),
+    default="text",
+    show_default=True,
+    help=PLAN_FORMAT_HELP,
+)
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Save the plan here.")
 @click.option(
     "--detailed-exitcode",
@@ -34,12 +57,28 @@ def plan_command(
     detailed_exitcode: bool,
     targets: tuple[str, ...],
 ) -> None:
-    """Show what an apply would change in the live CRM. Reads only."""
+    """Show what an apply would change in the live CRM. Reads only.
+
+    The plan goes to stdout; problems, waits and retries to stderr.
+    """
+    from reconciler import service
+    from reconciler.render import render_plan
+
     check_target(env, sandbox)
-    plan = run(
-        lambda: service.make_plan(directory=directory, env=env, sandbox=sandbox, targets=targets),
-        problems_format="github" if fmt == "github" else "text",
-    )
+    view = activity()
+    try:
+        plan = run(
+            lambda: service.make_plan(
+                directory=directory,
+                env=env,
+                sandbox=sandbox,
+                targets=targets,
+                on_event=view.on_event,
+            ),
+            problems_format="github" if fmt == "github" else "text",
+        )
+    finally:
+        view.finish()
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(plan.to_json(), encoding="utf-8")
@@ -49,16 +88,37 @@ def plan_command(
     sys.exit(EXIT_OK)
 
 
-@main.command("show")
+@main.command(
+    "show",
+    epilog="""\b
+Example:
+  reconciler show plan.json --format markdown""",
+)
 @click.argument("plan_file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
-@click.option("--format", "fmt", type=click.Choice(PLAN_FORMATS), default="text", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(PLAN_FORMATS),
+    default="text",
+    show_default=True,
+    help=PLAN_FORMAT_HELP,
+)
 def show_command(plan_file: Path, fmt: str) -> None:
     """Render a plan saved with `plan --out`."""
+    from reconciler import service
+    from reconciler.render import render_plan
+
     plan = run(lambda: service.read_plan_file(plan_file))
     render_plan(plan, fmt=fmt, stream=sys.stdout, color=use_color() and fmt == "text")
 
 
-@main.command("import")
+@main.command(
+    "import",
+    epilog="""\b
+Examples:
+  reconciler import 698948 520591 --env production
+  reconciler import 751412 --key summer/sale-10 --env production   # adopt an id for a file""",
+)
 @click.argument("ids", nargs=-1, required=True, type=int)
 @directory_option
 @target_options
@@ -73,6 +133,8 @@ def import_command(
     key: str | None,
 ) -> None:
     """Adopt existing series: write a file for each id and record it in the state."""
+    from reconciler import service
+
     check_target(env, sandbox)
     results = run(
         lambda: service.import_series(
