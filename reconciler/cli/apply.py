@@ -5,34 +5,39 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
-from reconciler import service
-from reconciler.applier import Progress
-from reconciler.cli import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, fail, main, run
+from reconciler.cli import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, activity, fail, main, run
 from reconciler.cli.options import check_target, directory_option, target_options, use_color
-from reconciler.plan import Plan
-from reconciler.render import render_apply, render_plan
-from reconciler.result import Outcome
 
+if TYPE_CHECKING:
+    from reconciler.applier import Progress
+    from reconciler.cli.activity import Activity
+    from reconciler.plan import Plan
+
+# By Outcome value (the enum is imported only when an apply runs: fast --help).
 _MARKS = {
-    Outcome.DONE: "✓",
-    Outcome.SKIPPED: "↷",
-    Outcome.FAILED: "✗",
-    Outcome.NOT_STARTED: "·",
+    "done": "✓",
+    "skipped": "↷",
+    "failed": "✗",
+    "not_started": "·",
 }
 
 
 class ProgressView:
-    """A progress bar on a terminal; one line per series elsewhere (CI logs)."""
+    """A progress bar on a terminal; one line per series elsewhere (CI logs).
 
-    def __init__(self, *, stream: TextIO, bar: bool) -> None:
+    ``activity`` (the rate-limit waits and retries) learns how far the apply is, for its ETA.
+    """
+
+    def __init__(self, *, stream: TextIO, bar: bool, activity: Activity | None = None) -> None:
         self.stream = stream
         self.bar = bar
         self.started = time.monotonic()
         self.open_line = False
+        self.activity = activity
 
     def finish(self) -> None:
         """End the bar's line, also when an interrupt left it unfinished."""
@@ -44,6 +49,8 @@ class ProgressView:
     def __call__(self, event: Progress) -> None:
         if event.outcome is None:
             return
+        if self.activity is not None:
+            self.activity.progress(done=event.done, total=event.total)
         if self.bar:
             width = 30
             filled = int(width * event.done / max(event.total, 1))
@@ -57,13 +64,24 @@ class ProgressView:
             o = event.outcome
             ident = f" (id {o.series_id})" if o.series_id else ""
             self.stream.write(
-                f"{_MARKS[o.outcome]} {o.key}{ident}: {o.action.value} {o.outcome.value}"
-                f"{': ' + o.message if o.outcome is not Outcome.DONE else ''}\n"
+                f"{_MARKS[o.outcome.value]} {o.key}{ident}: {o.action.value} {o.outcome.value}"
+                f"{': ' + o.message if o.outcome.value != 'done' else ''}\n"
             )
         self.stream.flush()
 
 
-@main.command("apply")
+@main.command(
+    "apply",
+    epilog="""\b
+Examples:
+  reconciler apply --sandbox
+  reconciler apply --env production --auto-approve     # in CI, after a reviewed plan
+  reconciler plan --env production --out plan.json && reconciler apply plan.json --env production
+
+\b
+Exit codes: 0 applied and converged, 1 anything failed or not converged,
+64 usage error, 130 interrupted.""",
+)
 @click.argument("plan_file", required=False, type=click.Path(path_type=Path, dir_okay=False))
 @directory_option
 @target_options
@@ -89,7 +107,14 @@ def apply_command(
     fmt: str,
     targets: tuple[str, ...],
 ) -> None:
-    """Apply the changes (of a saved plan, or of a plan made now), then verify."""
+    """Apply the changes (of a saved plan, or of a plan made now), then verify.
+
+    The result goes to stdout; the plan shown before an --auto-approve apply, the progress,
+    waits and retries go to stderr.
+    """
+    from reconciler import service
+    from reconciler.render import render_apply, render_plan
+
     check_target(env, sandbox)
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     if plan_file is None and not auto_approve and not interactive:
@@ -115,10 +140,16 @@ def apply_command(
         parallelism=parallelism,
         targets=targets,
     )
-    progress = ProgressView(stream=sys.stderr, bar=sys.stderr.isatty())
+    view = activity()
+    progress = ProgressView(stream=sys.stderr, bar=sys.stderr.isatty(), activity=view)
     try:
-        result = run(lambda: service.apply(request, confirm=confirm, on_progress=progress))
+        result = run(
+            lambda: service.apply(
+                request, confirm=confirm, on_progress=progress, on_event=view.on_event
+            )
+        )
     finally:
+        view.finish()
         progress.finish()
     if result is None:
         click.echo("Apply cancelled: nothing was changed.", err=True)
