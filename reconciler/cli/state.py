@@ -6,12 +6,18 @@ from pathlib import Path
 
 import click
 
-from reconciler import service
 from reconciler.cli import main, run
 from reconciler.cli.options import check_target, directory_option, target_options
 
 
-@main.group("state")
+@main.group(
+    "state",
+    epilog="""\b
+Examples:
+  reconciler state list --env production
+  reconciler state mv summer/sale-10 summer/sale-10-percent --env production
+  reconciler state clear-intent summer/new-one --env production""",
+)
 def state_group() -> None:
     """The ids recorded per environment, and creates in flight."""
 
@@ -21,6 +27,8 @@ def state_group() -> None:
 @target_options
 def state_list(directory: Path, env: str | None, sandbox: bool) -> None:
     """List the keys, their ids and any create in flight."""
+    from reconciler import service
+
     check_target(env, sandbox)
     store = run(lambda: service.state_store(directory=directory, env=env, sandbox=sandbox))
     click.echo(f"# environment {store.environment} ({store.path})")
@@ -37,6 +45,8 @@ def state_list(directory: Path, env: str | None, sandbox: bool) -> None:
 @target_options
 def state_mv(old: str, new: str, directory: Path, env: str | None, sandbox: bool) -> None:
     """Record that the series of key OLD is now declared by the file of key NEW (a rename)."""
+    from reconciler import service
+
     check_target(env, sandbox)
     store = run(lambda: service.state_store(directory=directory, env=env, sandbox=sandbox))
     run(lambda: store.move(old, new))
@@ -49,6 +59,8 @@ def state_mv(old: str, new: str, directory: Path, env: str | None, sandbox: bool
 @target_options
 def state_rm(key: str, directory: Path, env: str | None, sandbox: bool) -> None:
     """Forget KEY's id (the series stays in the CRM; a file of that key would create anew)."""
+    from reconciler import service
+
     check_target(env, sandbox)
     store = run(lambda: service.state_store(directory=directory, env=env, sandbox=sandbox))
     if key not in store.state.ids and key not in store.state.intents:
@@ -63,6 +75,8 @@ def state_rm(key: str, directory: Path, env: str | None, sandbox: bool) -> None:
 @target_options
 def state_clear_intent(key: str, directory: Path, env: str | None, sandbox: bool) -> None:
     """After checking the CRM: allow a create of KEY again (its earlier create made nothing)."""
+    from reconciler import service
+
     check_target(env, sandbox)
     store = run(lambda: service.state_store(directory=directory, env=env, sandbox=sandbox))
     if key not in store.state.intents:
