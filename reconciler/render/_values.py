@@ -21,8 +21,6 @@ NOT_SET = "(not set)"
 # Characters a terminal or a log acts on: C0/C1 controls, DEL, line and paragraph separators,
 # and the bidirectional overrides of "Trojan source".
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_KEY_STEP = re.compile(r"\['((?:[^'\\]|\\.)*)'\]")
 
 
 def printable(text: str) -> str:
@@ -67,16 +65,6 @@ def _cut(text: str, limit: int) -> tuple[str, str]:
     return text[:head_len], text[-tail_len:]
 
 
-def nested_path(field: str, path: str) -> str:
-    """``productInfo`` + ``[0]['productIds'][1]`` → ``productInfo[0].productIds[1]``."""
-
-    def step(match: re.Match[str]) -> str:
-        name = match.group(1)
-        return f".{name}" if _IDENT.match(name) else f"[{json.dumps(name, ensure_ascii=False)}]"
-
-    return field + _KEY_STEP.sub(step, path.removeprefix("root"))
-
-
 def change_rows(change: FieldChange) -> list[tuple[str, Any, Any]]:
     """The (name, before, after) rows that show one field change.
 
@@ -84,7 +72,8 @@ def change_rows(change: FieldChange) -> list[tuple[str, Any, Any]]:
     field's whole value.
     """
     if change.nested:
-        return [(nested_path(change.field, n.path), n.before, n.after) for n in change.nested]
+        # Nested paths already read like the file (``productInfo[0].productIds[1]``).
+        return [(n.path, n.before, n.after) for n in change.nested]
     return [(change.field, change.before, change.after)]
 
 
