@@ -55,7 +55,13 @@ def sandbox() -> None:
 
 
 @sandbox.command("serve")
-@click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True)
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=8080,
+    show_default=True,
+    help="Port on 127.0.0.1 to listen on.",
+)
 @_db_option
 @click.option("--latency-ms", type=click.IntRange(min=0), default=0, help="Added to every call.")
 @click.option(
