@@ -93,7 +93,13 @@ Exit codes: 0 applied and converged, 1 anything failed or not converged,
     "--parallelism", type=click.IntRange(1, 64), help="Calls at once (default: settings)."
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="The result on stdout: text for people, json the result object documented in "
+    "reconciler/render/jsonfmt.py.",
 )
 @click.option("--target", "targets", multiple=True, metavar="KEY", help="Apply only this key.")
 def apply_command(
