@@ -2,18 +2,24 @@
 
 Both sides go through ``canonical.canonical`` first, so the server's normalisations, JSON
 carried in strings and lists that are sets never show as changes. A cheap equality test runs
-first; deepdiff only explains what changed inside nested values.
+first; ``nested_changes`` then explains what changed inside objects and lists.
+
+Nested paths are the tool's own, documented in the README's JSON section and part of the
+versioned plan format: the field name, then ``.key`` for an object key that is an identifier
+(``["key"]``, JSON-quoted, for any other), and ``[i]`` for a list index, counted in the value
+the change is about (``before`` for a removal, ``after`` otherwise). For example
+``productInfo[0].productIds[1]`` or ``customPropertyMap["gift card"]``.
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
-
-from deepdiff import DeepDiff
+from typing import Any, Final
 
 from reconciler.canonical import canonical
 from reconciler.catalogue import ABSENT, FIELDS
@@ -21,7 +27,10 @@ from reconciler.catalogue import ABSENT, FIELDS
 
 @dataclass(frozen=True)
 class NestedChange:
-    """One difference inside a nested value (``path`` like ``[0]['productIds']``)."""
+    """One difference inside a nested value (``path`` like ``productInfo[0].productIds``).
+
+    ``before`` is None for an added key or item, ``after`` None for a removed one.
+    """
 
     path: str
     before: Any
@@ -56,7 +65,9 @@ def diff_fields(
         if before == after and type(before) is type(after):
             continue
         changes.append(
-            FieldChange(field=name, before=before, after=after, nested=_nested(before, after))
+            FieldChange(
+                field=name, before=before, after=after, nested=nested_changes(name, before, after)
+            )
         )
     return tuple(changes)
 
@@ -72,22 +83,62 @@ def live_digest(live: Mapping[str, Any]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def _nested(before: Any, after: Any) -> tuple[NestedChange, ...]:
-    if not isinstance(before, dict | list) or not isinstance(after, dict | list):
+_IDENTIFIER: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_MISSING: Final = object()
+
+
+def key_step(key: Any) -> str:
+    """The path step of an object key: ``.name``, or ``["any text"]`` (JSON-quoted)."""
+    text = str(key)
+    if _IDENTIFIER.match(text):
+        return f".{text}"
+    return f"[{json.dumps(text, ensure_ascii=False)}]"
+
+
+def nested_changes(field: str, before: Any, after: Any) -> tuple[NestedChange, ...]:
+    """What changed inside ``before`` → ``after`` when both are objects or both lists.
+
+    Any other pair (scalars, or an object that became a list) has no nested explanation:
+    the field's whole value is the change. Objects are compared key by key (in key order);
+    lists of scalars by their longest common runs (an inserted id is one addition, not a
+    change of every later index); lists holding objects or lists index by index.
+    """
+    if not isinstance(before, dict | list) or type(before) is not type(after):
         return ()
-    if type(before) is not type(after):
-        return ()
-    diff = DeepDiff(before, after, ignore_order=False, verbose_level=2)
-    out: list[NestedChange] = []
-    for kind, items in diff.items():
-        if not isinstance(items, Mapping):
+    return tuple(_walk(field, before, after))
+
+
+def _walk(path: str, before: Any, after: Any) -> Iterator[NestedChange]:
+    if before is _MISSING:
+        yield NestedChange(path, None, after)
+    elif after is _MISSING:
+        yield NestedChange(path, before, None)
+    elif isinstance(before, dict) and isinstance(after, dict):
+        for key in sorted(set(before) | set(after), key=str):
+            yield from _walk(
+                path + key_step(key), before.get(key, _MISSING), after.get(key, _MISSING)
+            )
+    elif isinstance(before, list) and isinstance(after, list):
+        yield from _walk_list(path, before, after)
+    elif before != after or type(before) is not type(after):
+        yield NestedChange(path, before, after)
+
+
+def _walk_list(path: str, before: list[Any], after: list[Any]) -> Iterator[NestedChange]:
+    if any(isinstance(v, dict | list) for v in (*before, *after)):
+        for i in range(max(len(before), len(after))):
+            old = before[i] if i < len(before) else _MISSING
+            new = after[i] if i < len(after) else _MISSING
+            yield from _walk(f"{path}[{i}]", old, new)
+        return
+    matcher = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
             continue
-        for path, detail in items.items():
-            clean = str(path).removeprefix("root")
-            if kind in ("values_changed", "type_changes") and isinstance(detail, Mapping):
-                out.append(NestedChange(clean, detail.get("old_value"), detail.get("new_value")))
-            elif kind.endswith("_added"):
-                out.append(NestedChange(clean, None, detail))
-            elif kind.endswith("_removed"):
-                out.append(NestedChange(clean, detail, None))
-    return tuple(sorted(out, key=lambda c: c.path))
+        paired = min(i2 - i1, j2 - j1)
+        for k in range(paired):  # replaced in place: a change at the new index
+            yield NestedChange(f"{path}[{j1 + k}]", before[i1 + k], after[j1 + k])
+        for i in range(i1 + paired, i2):
+            yield NestedChange(f"{path}[{i}]", before[i], None)
+        for j in range(j1 + paired, j2):
+            yield NestedChange(f"{path}[{j}]", None, after[j])

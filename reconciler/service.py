@@ -23,7 +23,7 @@ from reconciler.workspace import Workspace
 
 if TYPE_CHECKING:
     from reconciler.applier import Progress
-    from reconciler.client import CouponClient
+    from reconciler.client import ClientEvent, CouponClient
     from reconciler.result import ApplyResult
     from reconciler.state import StateStore
 
@@ -86,6 +86,7 @@ def make_plan(
     targets: Sequence[str] = (),
     now: datetime | None = None,
     trusted_settings: Path | None = None,
+    on_event: Callable[[ClientEvent], None] | None = None,
 ) -> Plan:
     from reconciler.planner import build_plan
 
@@ -93,7 +94,7 @@ def make_plan(
     ws = Where(directory, env, sandbox, trusted_settings).open(loaded)
 
     async def run() -> Plan:
-        async with ws.client() as client:
+        async with ws.client(on_event=on_event) as client:
             await _prepare_sandbox(ws, client, loaded)
             return await build_plan(
                 loaded=loaded,
@@ -137,6 +138,7 @@ def apply(
     confirm: Callable[[Plan], bool],
     on_progress: Callable[[Progress], None] | None = None,
     on_message: Callable[[str], None] | None = None,
+    on_event: Callable[[ClientEvent], None] | None = None,
 ) -> ApplyResult | None:
     """Apply a saved plan, or plan and (once ``confirm`` agrees) apply. None: declined."""
     from reconciler.applier import Applier, refuse_stale
@@ -156,7 +158,7 @@ def apply(
             loop.add_signal_handler(signal.SIGINT, stop.set)
             loop.add_signal_handler(signal.SIGTERM, stop.set)
         try:
-            async with ws.client() as client:
+            async with ws.client(on_event=on_event) as client:
                 await _prepare_sandbox(ws, client, loaded)
                 with ws.writing() as store:
                     if saved is not None:

@@ -22,6 +22,8 @@ import pytest
 from reconciler.client import (
     LIST_READ_TIMEOUT_SECONDS,
     BatchSizeLearned,
+    CallDone,
+    CallsPlanned,
     ClientEvent,
     CouponClient,
     FetchResult,
@@ -1054,4 +1056,23 @@ async def test_events_report_token_generation() -> None:
 
     async with client_for(handler, credentials=OAUTH, events=events) as client:
         await client.create_series({})
-    assert events == [TokenGenerated(ttl_seconds=600.0)]
+    assert [e for e in events if isinstance(e, TokenGenerated)] == [TokenGenerated(600.0)]
+    # Each answered call is an event too (the CLI's -v and ETA count them): the token and
+    # the POST.
+    assert [(e.method, e.status) for e in events if isinstance(e, CallDone)] == [
+        ("POST", "200"),
+        ("POST", "200"),
+    ]
+
+
+async def test_events_announce_the_batches_of_a_read() -> None:
+    events: list[ClientEvent] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        ids = [int(i) for i in request.url.params["ids"].split(",")]
+        return httpx.Response(200, json={"entity": [series(i) for i in ids], "warnings": []})
+
+    async with client_for(handler, events=events, batch_size=2) as client:
+        await client.get_series([1, 2, 3, 4, 5])
+    assert [e.count for e in events if isinstance(e, CallsPlanned)] == [3]
+    assert len([e for e in events if isinstance(e, CallDone)]) == 3

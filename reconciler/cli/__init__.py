@@ -1,36 +1,147 @@
 """The command line: parse, call one service function, render, map errors to exit codes.
 
-Each command lives in a module of this package; this one holds the group and the error
-mapping they share.
+Each command lives in a module of this package; this one holds the group, the options every
+command shares (``-v``, ``--debug``) and the mapping of errors to exit codes.
+
+Start-up is kept short (``reconciler --help`` runs on every pre-commit hook and in every CI
+step): the command modules import only click at module level and load what they use inside
+the command function, so ``--help`` never imports pydantic, httpx or the sandbox.
+
+Exit codes, documented in the README and never reused for another meaning:
+
+- 0: done (plan: also "no changes" with ``--detailed-exitcode``);
+- 1: an error: a bad file, an API error, a refusal, a failed or unconverged apply;
+- 2: only ``plan --detailed-exitcode`` with changes present;
+- 64: a usage error: an unknown option, a bad value (``--format yaml``), a missing argument
+  (EX_USAGE of sysexits.h; click's own default, 2, would collide with "changes present");
+- 130: interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from reconciler import __version__
-from reconciler.errors import ReconcilerError, ValidationFailed
 from reconciler.textsafe import printable
+
+if TYPE_CHECKING:
+    from reconciler.cli.activity import Activity
+    from reconciler.errors import ValidationFailed
 
 T = TypeVar("T")
 
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_CHANGES = 2
+EXIT_USAGE = 64
 EXIT_INTERRUPTED = 130
 
+_EXAMPLES = """\b
+Examples:
+  reconciler validate                        # offline, every problem with file:line:col
+  reconciler plan --sandbox                  # what would change (embedded sandbox)
+  reconciler plan --env production --detailed-exitcode
+  reconciler -v apply --env production --auto-approve
+  reconciler list --env production --unmanaged
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+\b
+Exit codes: 0 done, 1 error, 2 changes present (plan --detailed-exitcode only),
+64 usage error, 130 interrupted.
+"""
+
+
+class ReconcilerGroup(click.Group):
+    """A click group whose usage errors exit 64 and whose Ctrl-C exits 130.
+
+    Click exits 2 on a usage error, which a CI step cannot tell from ``plan
+    --detailed-exitcode``'s "changes present". Sub-commands are parsed inside the group's
+    ``invoke``, the group's own options in ``make_context``: both are covered here.
+    """
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as error:
+            error.exit_code = EXIT_USAGE  # type: ignore[misc]  # a ClassVar in the stubs
+            raise
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as error:
+            error.exit_code = EXIT_USAGE  # type: ignore[misc]  # a ClassVar in the stubs
+            raise
+        except KeyboardInterrupt:
+            click.echo("\nInterrupted.", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as error:
+            # A bug, not bad input: one line without --debug (the traceback may be long
+            # and says nothing to a user), the traceback with it.
+            if ctx.find_root().meta.get("reconciler.debug"):
+                raise
+            click.echo(
+                f"Error: internal error ({type(error).__name__}: {error}); run again with "
+                "--debug for the traceback, and please report it",
+                err=True,
+            )
+            sys.exit(EXIT_ERROR)
+
+
+@click.group(
+    cls=ReconcilerGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog=_EXAMPLES,
+)
 @click.version_option(__version__, prog_name="reconciler")
-def main() -> None:
-    """Coupon series as code: validate the files, plan against the CRM, apply."""
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Show each API call with its status and timing, retries, rate-limit waits and "
+    "token renewals on stderr (never a secret).",
+)
+@click.option(
+    "--debug",
+    is_flag=True,
+    help="Like --verbose, plus the tool's debug log with timestamps, and the traceback of "
+    "an internal error.",
+)
+@click.pass_context
+def main(ctx: click.Context, verbose: bool, debug: bool) -> None:
+    """Coupon series as code: validate the files, plan against the CRM, apply.
+
+    Results go to stdout, problems, progress and logs to stderr.
+    """
+    ctx.meta["reconciler.verbose"] = verbose or debug
+    ctx.meta["reconciler.debug"] = debug
+    if verbose or debug:
+        from reconciler.cli.activity import configure_logging
+
+        configure_logging(debug=debug)
 
 
-def fail(message: str, *, code: int = EXIT_ERROR) -> None:
+def activity(*, stream: Any = None) -> Activity:
+    """The stderr reporter of the current command: waits, retries, ETA; calls with -v."""
+    from reconciler.cli.activity import Activity
+
+    ctx = click.get_current_context(silent=True)
+    verbose = bool(ctx and ctx.find_root().meta.get("reconciler.verbose"))
+    return Activity(stream=stream or sys.stderr, verbose=verbose)
+
+
+def fail(message: str, *, code: int = EXIT_ERROR) -> NoReturn:
     click.echo(f"Error: {printable(message)}", err=True)
     sys.exit(code)
 
@@ -49,6 +160,8 @@ def report_problems(error: ValidationFailed, *, fmt: str = "text") -> None:
 
 def run(call: Callable[[], T], *, problems_format: str = "text") -> T:
     """Run a service call; turn the tool's own errors into a message and exit code 1."""
+    from reconciler.errors import ReconcilerError, ValidationFailed
+
     try:
         return call()
     except ValidationFailed as error:
@@ -56,10 +169,10 @@ def run(call: Callable[[], T], *, problems_format: str = "text") -> T:
         sys.exit(EXIT_ERROR)
     except ReconcilerError as error:
         fail(str(error))
-        raise  # unreachable: fail() exits
 
 
-# Command modules register themselves on ``main`` when imported (one line each, below).
+# Command modules register themselves on ``main`` when imported (one line each, below). Each
+# imports only click at module level (see the module docstring).
 from reconciler.cli import apply as _apply  # noqa: E402,F401
 from reconciler.cli import org as _org  # noqa: E402,F401
 from reconciler.cli import plan as _plan  # noqa: E402,F401

@@ -5,13 +5,11 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import click
 
-from reconciler import service
-from reconciler.applier import Progress
-from reconciler.cli import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, fail, main, run
+from reconciler.cli import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, activity, fail, main, run
 from reconciler.cli.options import (
     check_target,
     directory_option,
@@ -19,26 +17,33 @@ from reconciler.cli.options import (
     trusted_settings_option,
     use_color,
 )
-from reconciler.plan import Plan
-from reconciler.render import render_apply, render_plan
-from reconciler.result import Outcome
 
+if TYPE_CHECKING:
+    from reconciler.applier import Progress
+    from reconciler.cli.activity import Activity
+    from reconciler.plan import Plan
+
+# By Outcome value (the enum is imported only when an apply runs: fast --help).
 _MARKS = {
-    Outcome.DONE: "✓",
-    Outcome.SKIPPED: "↷",
-    Outcome.FAILED: "✗",
-    Outcome.NOT_STARTED: "·",
+    "done": "✓",
+    "skipped": "↷",
+    "failed": "✗",
+    "not_started": "·",
 }
 
 
 class ProgressView:
-    """A progress bar on a terminal; one line per series elsewhere (CI logs)."""
+    """A progress bar on a terminal; one line per series elsewhere (CI logs).
 
-    def __init__(self, *, stream: TextIO, bar: bool) -> None:
+    ``activity`` (the rate-limit waits and retries) learns how far the apply is, for its ETA.
+    """
+
+    def __init__(self, *, stream: TextIO, bar: bool, activity: Activity | None = None) -> None:
         self.stream = stream
         self.bar = bar
         self.started = time.monotonic()
         self.open_line = False
+        self.activity = activity
 
     def finish(self) -> None:
         """End the bar's line, also when an interrupt left it unfinished."""
@@ -56,6 +61,8 @@ class ProgressView:
     def __call__(self, event: Progress) -> None:
         if event.outcome is None:
             return
+        if self.activity is not None:
+            self.activity.progress(done=event.done, total=event.total)
         if self.bar:
             width = 30
             filled = int(width * event.done / max(event.total, 1))
@@ -69,13 +76,24 @@ class ProgressView:
             o = event.outcome
             ident = f" (id {o.series_id})" if o.series_id else ""
             self.stream.write(
-                f"{_MARKS[o.outcome]} {o.key}{ident}: {o.action.value} {o.outcome.value}"
-                f"{': ' + o.message if o.outcome is not Outcome.DONE else ''}\n"
+                f"{_MARKS[o.outcome.value]} {o.key}{ident}: {o.action.value} {o.outcome.value}"
+                f"{': ' + o.message if o.outcome.value != 'done' else ''}\n"
             )
         self.stream.flush()
 
 
-@main.command("apply")
+@main.command(
+    "apply",
+    epilog="""\b
+Examples:
+  reconciler apply --sandbox
+  reconciler apply --env production --auto-approve     # in CI, after a reviewed plan
+  reconciler plan --env production --out plan.json && reconciler apply plan.json --env production
+
+\b
+Exit codes: 0 applied and converged, 1 anything failed or not converged,
+64 usage error, 130 interrupted.""",
+)
 @click.argument("plan_file", required=False, type=click.Path(path_type=Path, dir_okay=False))
 @directory_option
 @target_options
@@ -87,7 +105,13 @@ class ProgressView:
     "--parallelism", type=click.IntRange(1, 64), help="Calls at once (default: settings)."
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="The result on stdout: text for people, json the result object documented in "
+    "reconciler/render/jsonfmt.py.",
 )
 @click.option("--target", "targets", multiple=True, metavar="KEY", help="Apply only this key.")
 @trusted_settings_option
@@ -103,7 +127,14 @@ def apply_command(
     targets: tuple[str, ...],
     trusted_settings: Path | None,
 ) -> None:
-    """Apply the changes (of a saved plan, or of a plan made now), then verify."""
+    """Apply the changes (of a saved plan, or of a plan made now), then verify.
+
+    The result goes to stdout; the plan shown before an --auto-approve apply, the progress,
+    waits and retries go to stderr.
+    """
+    from reconciler import service
+    from reconciler.render import render_apply, render_plan
+
     check_target(env, sandbox)
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     if plan_file is None and not auto_approve and not interactive:
@@ -130,14 +161,20 @@ def apply_command(
         targets=targets,
         trusted_settings=trusted_settings,
     )
-    progress = ProgressView(stream=sys.stderr, bar=sys.stderr.isatty())
+    view = activity()
+    progress = ProgressView(stream=sys.stderr, bar=sys.stderr.isatty(), activity=view)
     try:
         result = run(
             lambda: service.apply(
-                request, confirm=confirm, on_progress=progress, on_message=progress.message
+                request,
+                confirm=confirm,
+                on_progress=progress,
+                on_event=view.on_event,
+                on_message=progress.message,
             )
         )
     finally:
+        view.finish()
         progress.finish()
     if result is None:
         click.echo("Apply cancelled: nothing was changed.", err=True)

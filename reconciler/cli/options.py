@@ -48,6 +48,16 @@ def use_color(stream: Any = None) -> bool:
     return bool(getattr(target, "isatty", lambda: False)())
 
 
+# The plan renderers' formats, spelled out here so that ``--help`` need not import the
+# renderers (tests/cli/test_help.py checks that this equals ``reconciler.render.FORMATS``).
+PLAN_FORMATS: tuple[str, ...] = ("text", "markdown", "json", "github")
+
+PLAN_FORMAT_HELP = (
+    "text: for people (colour on a terminal); markdown: a pull request comment; json: the "
+    "versioned plan document (see the README); github: workflow annotations and a summary."
+)
+
+
 def trusted_settings_option(func: F) -> F:
     return click.option(
         "--trusted-settings",

@@ -8,13 +8,19 @@ from pathlib import Path
 
 import click
 
-from reconciler import service
 from reconciler.cli import main, run
 from reconciler.cli.options import check_target, directory_option, target_options
 from reconciler.textsafe import printable
 
 
-@main.command("list")
+@main.command(
+    "list",
+    epilog="""\b
+Examples:
+  reconciler list --env production
+  reconciler list --env production --unmanaged --format json
+  reconciler import --all-unmanaged --env production   # then adopt them all""",
+)
 @directory_option
 @target_options
 @click.option("--unmanaged", is_flag=True, help="Only the series no key manages.")
@@ -32,12 +38,9 @@ def list_command(
     """List the live series of the org: id, code, description, end, managing key.
 
     Reads only. Use it to find the series to adopt before a first apply.
-
-    \b
-    Example:
-      reconciler list --env production --unmanaged
-      reconciler import --all-unmanaged --env production
     """
+    from reconciler import service
+
     check_target(env, sandbox)
     rows = run(
         lambda: service.list_org(directory=directory, env=env, sandbox=sandbox, unmanaged=unmanaged)

@@ -7,23 +7,41 @@ from pathlib import Path
 
 import click
 
-from reconciler import service
-from reconciler.cli import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, main, run
+from reconciler.cli import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, activity, main, run
 from reconciler.cli.options import (
+    PLAN_FORMAT_HELP,
+    PLAN_FORMATS,
     check_target,
     directory_option,
     target_options,
     trusted_settings_option,
     use_color,
 )
-from reconciler.render import FORMATS as PLAN_FORMATS
-from reconciler.render import render_plan
 
 
-@main.command("plan")
+@main.command(
+    "plan",
+    epilog="""\b
+Examples:
+  reconciler plan --sandbox
+  reconciler plan --env production --detailed-exitcode
+  reconciler plan --env production --format markdown > plan.md
+  reconciler plan --env production --out plan.json   # then: reconciler apply plan.json
+
+\b
+Exit codes: 0 done (no changes, with --detailed-exitcode), 1 error,
+2 changes present (only with --detailed-exitcode), 64 usage error.""",
+)
 @directory_option
 @target_options
-@click.option("--format", "fmt", type=click.Choice(PLAN_FORMATS), default="text", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(PLAN_FORMATS),
+    default="text",
+    show_default=True,
+    help=PLAN_FORMAT_HELP,
+)
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Save the plan here.")
 @click.option(
     "--detailed-exitcode",
@@ -42,18 +60,29 @@ def plan_command(
     targets: tuple[str, ...],
     trusted_settings: Path | None,
 ) -> None:
-    """Show what an apply would change in the live CRM. Reads only."""
+    """Show what an apply would change in the live CRM. Reads only.
+
+    The plan goes to stdout; problems, waits and retries to stderr.
+    """
+    from reconciler import service
+    from reconciler.render import render_plan
+
     check_target(env, sandbox)
-    plan = run(
-        lambda: service.make_plan(
-            directory=directory,
-            env=env,
-            sandbox=sandbox,
-            targets=targets,
-            trusted_settings=trusted_settings,
-        ),
-        problems_format="github" if fmt == "github" else "text",
-    )
+    view = activity()
+    try:
+        plan = run(
+            lambda: service.make_plan(
+                directory=directory,
+                env=env,
+                sandbox=sandbox,
+                targets=targets,
+                trusted_settings=trusted_settings,
+                on_event=view.on_event,
+            ),
+            problems_format="github" if fmt == "github" else "text",
+        )
+    finally:
+        view.finish()
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(plan.to_json(), encoding="utf-8")
@@ -63,16 +92,38 @@ def plan_command(
     sys.exit(EXIT_OK)
 
 
-@main.command("show")
+@main.command(
+    "show",
+    epilog="""\b
+Example:
+  reconciler show plan.json --format markdown""",
+)
 @click.argument("plan_file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
-@click.option("--format", "fmt", type=click.Choice(PLAN_FORMATS), default="text", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(PLAN_FORMATS),
+    default="text",
+    show_default=True,
+    help=PLAN_FORMAT_HELP,
+)
 def show_command(plan_file: Path, fmt: str) -> None:
     """Render a plan saved with `plan --out`."""
+    from reconciler import service
+    from reconciler.render import render_plan
+
     plan = run(lambda: service.read_plan_file(plan_file))
     render_plan(plan, fmt=fmt, stream=sys.stdout, color=use_color() and fmt == "text")
 
 
-@main.command("import")
+@main.command(
+    "import",
+    epilog="""\b
+Examples:
+  reconciler import 698948 520591 --env production
+  reconciler import 751412 --key summer/sale-10 --env production   # adopt an id for a file
+  reconciler import --all-unmanaged --env production               # a whole org at once""",
+)
 @click.argument("ids", nargs=-1, type=int)
 @directory_option
 @target_options
@@ -90,14 +141,9 @@ def import_command(
     key: str | None,
     all_unmanaged: bool,
 ) -> None:
-    """Adopt existing series: write a file for each id and record it in the state.
+    """Adopt existing series: write a file for each id and record it in the state."""
+    from reconciler import service
 
-    \b
-    Examples:
-      reconciler import 698948 --env production
-      reconciler import 698948 --key summer/beach --env production   # for an existing file
-      reconciler import --all-unmanaged --env production             # a whole org at once
-    """
     check_target(env, sandbox)
     if not ids and not all_unmanaged:
         raise click.UsageError("name the ids to import, or --all-unmanaged")

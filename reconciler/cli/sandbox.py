@@ -42,13 +42,26 @@ def _credential_lines() -> list[str]:
     return lines
 
 
-@main.group("sandbox")
+@main.group(
+    "sandbox",
+    epilog="""\b
+Examples:
+  reconciler sandbox serve --port 8080 --rate-limit 100 --latency-ms 50
+  reconciler sandbox list
+  reconciler sandbox edit 520591 description='Edited in the CRM' maxRedeem=5""",
+)
 def sandbox() -> None:
     """A local sandbox of the coupon series API (loopback only)."""
 
 
 @sandbox.command("serve")
-@click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True)
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=8080,
+    show_default=True,
+    help="Port on 127.0.0.1 to listen on.",
+)
 @_db_option
 @click.option("--latency-ms", type=click.IntRange(min=0), default=0, help="Added to every call.")
 @click.option(

@@ -7,17 +7,27 @@ beside a running apply (which would otherwise write its own copy over it).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from reconciler import service
 from reconciler.cli import main, run
 from reconciler.cli.options import check_target, directory_option, target_options
 from reconciler.errors import StateError
-from reconciler.state import StateStore
+
+if TYPE_CHECKING:
+    from reconciler.state import StateStore
 
 
-@main.group("state")
+@main.group(
+    "state",
+    epilog="""\b
+Examples:
+  reconciler state list --env production
+  reconciler state mv summer/sale-10 summer/sale-10-percent --env production
+  reconciler state clear-intent summer/new-one --env production
+  reconciler state rebuild --env production   # a lost or conflicted state file""",
+)
 def state_group() -> None:
     """The ids recorded per environment (a cache of the CRM), and creates in flight."""
 
@@ -27,6 +37,8 @@ def state_group() -> None:
 @target_options
 def state_list(directory: Path, env: str | None, sandbox: bool) -> None:
     """List the keys, their ids and any create in flight."""
+    from reconciler import service
+
     check_target(env, sandbox)
     ws, state = run(lambda: service.read_state(directory=directory, env=env, sandbox=sandbox))
     click.echo(f"# environment {ws.name} ({ws.state_file})")
@@ -37,6 +49,8 @@ def state_list(directory: Path, env: str | None, sandbox: bool) -> None:
 
 
 def _edit(directory: Path, env: str | None, sandbox: bool, change: object) -> str:
+    from reconciler import service
+
     def call() -> str:
         _ws, said = service.edit_state(
             directory=directory,
@@ -108,11 +122,9 @@ def state_rebuild(directory: Path, env: str | None, sandbox: bool, dry_run: bool
 
     For a lost, older or conflicted state file. A key whose series cannot be told apart is
     left out and listed; the plan then shows it blocked, never as a create.
-
-    \b
-    Example:
-      reconciler state rebuild --env production
     """
+    from reconciler import service
+
     check_target(env, sandbox)
     rebuilt = run(
         lambda: service.rebuild_state(

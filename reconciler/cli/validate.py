@@ -1,21 +1,36 @@
-"""``reconciler validate`` and ``reconciler schema``: offline, no network."""
+"""``reconciler validate`` and ``reconciler schema``: offline, no network.
+
+``validate`` must run anywhere a series repository is edited (a laptop's pre-commit hook,
+Windows included): it loads the files and the settings only, never the state, the client or
+the sandbox, so nothing platform-specific is imported on its way.
+"""
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from reconciler.cli import EXIT_ERROR, EXIT_OK, main, run
 from reconciler.cli.options import directory_option
-from reconciler.loader import LoadResult, validate_directory
-from reconciler.render import render_problems
-from reconciler.schema import series_schema
+
+if TYPE_CHECKING:
+    from reconciler.loader import LoadResult
 
 
-@main.command("validate")
+@main.command(
+    "validate",
+    epilog="""\b
+Examples:
+  reconciler validate
+  reconciler validate --dir teams/loyalty/series
+  reconciler validate --format github   # annotations on a pull request's lines
+
+\b
+Exit codes: 0 valid (warnings allowed), 1 problems, 64 usage error.""",
+)
 @directory_option
 @click.option(
     "--format",
@@ -23,33 +38,47 @@ from reconciler.schema import series_schema
     type=click.Choice(["text", "github"]),
     default="text",
     show_default=True,
-    help="github: workflow annotations (::error file=...,line=...::) for the changed lines.",
+    help="text: one problem a line on stderr; github: workflow annotations "
+    "(::error file=...,line=...::) on stdout, for the changed lines of a pull request.",
 )
 def validate_command(directory: Path, fmt: str) -> None:
-    """Check every series file offline; print each problem with file:line:col."""
+    """Check every series file offline; print each problem with file:line:col.
+
+    Problems go to stderr, the summary to stdout. No credentials, no network.
+    """
+    from reconciler.loader import validate_directory
+
     result = run(lambda: validate_directory(directory))
     if fmt == "github":
+        from reconciler.render import render_problems
+
         render_problems(result.problems, fmt="github", stream=sys.stdout)
-        click.echo(_summary(result))
     else:
-        _print_result(result)
+        for problem in result.problems:
+            click.echo(str(problem), err=True)
+    _summary(result)
     sys.exit(EXIT_OK if result.ok else EXIT_ERROR)
 
 
-@main.command("schema")
+@main.command(
+    "schema",
+    epilog="""\b
+Example:
+  reconciler schema > .reconciler-schema.json""",
+)
 def schema_command() -> None:
     """Print the JSON Schema of a series file (for editors with the YAML language server)."""
+    import json
+
+    from reconciler.schema import series_schema
+
     click.echo(json.dumps(series_schema(), indent=2))
 
 
-def _print_result(result: LoadResult) -> None:
-    for problem in result.problems:
-        click.echo(str(problem))
-    click.echo(_summary(result))
-
-
-def _summary(result: LoadResult) -> str:
+def _summary(result: LoadResult) -> None:
+    """The count on stdout when the files are valid; on stderr beside the problems if not."""
     summary = f"{result.errors} error(s), {result.warnings} warning(s)"
     if result.ok:
-        return f"{len(result.series)} series valid; {summary}."
-    return f"{summary}; nothing was sent to the API."
+        click.echo(f"{len(result.series)} series valid; {summary}.")
+    else:
+        click.echo(f"{summary}; nothing was sent to the API.", err=True)

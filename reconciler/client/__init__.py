@@ -30,6 +30,8 @@ from reconciler.client.coupons import (
 )
 from reconciler.client.events import (
     BatchSizeLearned,
+    CallDone,
+    CallsPlanned,
     ClientEvent,
     FetchResult,
     RateLimitWait,
@@ -47,6 +49,8 @@ __all__ = [
     "USER_AGENT",
     "AuthKind",
     "BatchSizeLearned",
+    "CallDone",
+    "CallsPlanned",
     "ClientEvent",
     "CouponClient",
     "FetchResult",

@@ -29,7 +29,12 @@ from reconciler.client.answers import (
     trim,
 )
 from reconciler.client.config import AuthKind, check_base_url, choose_auth
-from reconciler.client.events import BatchSizeLearned, ClientEvent, FetchResult
+from reconciler.client.events import (
+    BatchSizeLearned,
+    CallsPlanned,
+    ClientEvent,
+    FetchResult,
+)
 from reconciler.client.session import Call, RetryPolicy, Session
 from reconciler.credentials import DEFAULT_PREFIX, Credentials
 from reconciler.errors import ConfigError, HttpStatusError
@@ -182,8 +187,10 @@ class CouponClient:
             return FetchResult(found={})
         semaphore = asyncio.Semaphore(self.concurrency)
         size = self.effective_batch_size
+        batches = _chunks(wanted, size)
+        self._emit(CallsPlanned(count=len(batches)))
         results = await _gather_or_cancel(
-            [self._fetch_batch(batch, semaphore) for batch in _chunks(wanted, size)]
+            [self._fetch_batch(batch, semaphore) for batch in batches]
         )
         merged: dict[int, dict[str, Any]] = {}
         warnings: list[Any] = []

@@ -42,7 +42,25 @@ class BatchSizeLearned:
     reason: str
 
 
-ClientEvent = Retrying | RateLimitWait | TokenGenerated | BatchSizeLearned
+@dataclass(frozen=True)
+class CallsPlanned:
+    """``count`` more calls are about to be made (the batches of a ``get_series``)."""
+
+    count: int
+
+
+@dataclass(frozen=True)
+class CallDone:
+    """A call got an answer (``status``) or failed in transport (``status`` "-")."""
+
+    method: str
+    status: str
+    elapsed_seconds: float
+
+
+ClientEvent = (
+    Retrying | RateLimitWait | TokenGenerated | BatchSizeLearned | CallsPlanned | CallDone
+)
 
 
 @dataclass(frozen=True)

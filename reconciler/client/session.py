@@ -30,7 +30,13 @@ from reconciler.auth import (
 )
 from reconciler.client.answers import api_errors, api_suffix, json_or_text, trim
 from reconciler.client.config import AuthKind, bypasses_proxies
-from reconciler.client.events import ClientEvent, RateLimitWait, Retrying, TokenGenerated
+from reconciler.client.events import (
+    CallDone,
+    ClientEvent,
+    RateLimitWait,
+    Retrying,
+    TokenGenerated,
+)
 from reconciler.credentials import Credentials, redact
 from reconciler.errors import (
     AmbiguousCreate,
@@ -446,10 +452,11 @@ class Session:
     def _log(
         self, call: Call, exchange: _Exchange, *, status: str, started: float, error: str
     ) -> None:
+        elapsed = self._clock() - started
+        self._emit(CallDone(method=call.method, status=status, elapsed_seconds=elapsed))
         if not logger.isEnabledFor(logging.DEBUG) or exchange.request is None:
             return
         target = exchange.request.url.raw_path.decode("ascii", "replace")
-        elapsed = self._clock() - started
         suffix = f" {error}" if error else ""
         logger.debug(
             "%s",

@@ -8,7 +8,6 @@ escaping) before it is shown, so a value cannot move a terminal cursor or revers
 from __future__ import annotations
 
 import json
-import re
 import shlex
 from collections.abc import Iterable
 from typing import Any
@@ -19,8 +18,6 @@ from reconciler.textsafe import printable
 
 NOT_SET = "(not set)"
 
-_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_KEY_STEP = re.compile(r"\['((?:[^'\\]|\\.)*)'\]")
 
 
 def value_text(value: Any, *, limit: int = 80) -> str:
@@ -55,16 +52,6 @@ def _cut(text: str, limit: int) -> tuple[str, str]:
     return text[:head_len], text[-tail_len:]
 
 
-def nested_path(field: str, path: str) -> str:
-    """``productInfo`` + ``[0]['productIds'][1]`` → ``productInfo[0].productIds[1]``."""
-
-    def step(match: re.Match[str]) -> str:
-        name = match.group(1)
-        return f".{name}" if _IDENT.match(name) else f"[{json.dumps(name, ensure_ascii=False)}]"
-
-    return field + _KEY_STEP.sub(step, path.removeprefix("root"))
-
-
 def change_rows(change: FieldChange) -> list[tuple[str, Any, Any]]:
     """The (name, before, after) rows that show one field change.
 
@@ -72,7 +59,8 @@ def change_rows(change: FieldChange) -> list[tuple[str, Any, Any]]:
     field's whole value.
     """
     if change.nested:
-        return [(nested_path(change.field, n.path), n.before, n.after) for n in change.nested]
+        # Nested paths already read like the file (``productInfo[0].productIds[1]``).
+        return [(n.path, n.before, n.after) for n in change.nested]
     return [(change.field, change.before, change.after)]
 
 

@@ -102,13 +102,15 @@ def scenarios() -> dict[str, Plan]:
                         "productInfo",
                         [{"productType": "SKU", "productIds": [10]}],
                         [{"productType": "SKU", "productIds": [10, 40]}],
-                        nested=(NestedChange("[0]['productIds'][1]", None, 40),),
+                        nested=(NestedChange("productInfo[0].productIds[1]", None, 40),),
                     ),
                     FieldChange(
                         "targetUserDetails",
                         {"validMaxUserTransactionLimit": 2},
                         {"validMaxUserTransactionLimit": 3},
-                        nested=(NestedChange("['validMaxUserTransactionLimit']", 2, 3),),
+                        nested=(
+                            NestedChange("targetUserDetails.validMaxUserTransactionLimit", 2, 3),
+                        ),
                     ),
                     FieldChange("description", "Onam offer", None),
                     FieldChange("smsTemplate", "Hi {{name}}, " + "x" * 200, "Hello {{name}}"),

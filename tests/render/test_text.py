@@ -9,7 +9,7 @@ import pytest
 from reconciler.diff import FieldChange, NestedChange
 from reconciler.problems import Problem
 from reconciler.render import FORMATS, render_apply, render_plan, render_problems
-from reconciler.render._values import nested_path, value_text
+from reconciler.render._values import value_text
 from reconciler.render.text import plan_lines
 
 from .factory import apply_result, background, create, plan, problems, scenarios, update
@@ -62,12 +62,6 @@ def test_terminal_escapes_in_keys_and_values_are_neutralised() -> None:
     text = text_of(p)
     assert "\x1b" not in text
     assert "\n::" not in text
-
-
-def test_nested_paths_read_like_the_file() -> None:
-    assert nested_path("productInfo", "[0]['productIds'][1]") == "productInfo[0].productIds[1]"
-    assert nested_path("targetUserDetails", "root['a']") == "targetUserDetails.a"
-    assert nested_path("customPropertyMap", "['a b']") == 'customPropertyMap["a b"]'
 
 
 def test_apply_lists_every_outcome() -> None:
