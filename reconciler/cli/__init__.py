@@ -59,6 +59,7 @@ def run(call: Callable[[], T], *, problems_format: str = "text") -> T:
 
 
 # Command modules register themselves on ``main`` when imported (one line each, below).
+from reconciler.cli import adopt as _adopt  # noqa: E402,F401
 from reconciler.cli import apply as _apply  # noqa: E402,F401
 from reconciler.cli import plan as _plan  # noqa: E402,F401
 from reconciler.cli import sandbox as _sandbox  # noqa: E402,F401
