@@ -70,7 +70,8 @@ def adopt_text(*, text: str, live: Mapping[str, Any], fields: Iterable[str], fil
         value = friendly_value(name, live.get(name, ABSENT))
         entry = entries.get(name)
         if entry is None:
-            added.append(f"{name}: {_new_value(name, value)}")
+            new = _new_value(name, value)
+            added.append(f"{name}:{new}" if new.startswith("\n") else f"{name}: {new}")
             continue
         node = entry.value
         if id(node) in shared or node.start_mark.index < entry.key.end_mark.index:
@@ -296,7 +297,7 @@ def _scalar(value: Any, *, style: str | None) -> str:
     text = str(value)
     if style == "'" and "\n" not in text:
         return "'" + text.replace("'", "''") + "'"
-    if style in (None, "") and _plain_ok(text):
+    if style in (None, "", "|", ">") and _plain_ok(text):
         return text
     return json.dumps(text, ensure_ascii=False)  # a JSON string is a YAML double-quoted one
 
