@@ -81,6 +81,13 @@ def adopt(
     unknown = [f for f in fields if f not in BY_NAME or not BY_NAME[f].writable]
     if unknown:
         raise AdoptError(f"--field names no field a series file can declare: {unknown}")
+    files = {s.key for s in load_valid(directory).series}
+    missing = sorted(set(keys) - files)
+    if missing:
+        raise AdoptError(
+            f"no series file for {', '.join(missing)}: adopt writes into existing files "
+            "(`reconciler import ID` makes a file for a series that has none)"
+        )
     plan = make_plan(directory=directory, env=env, sandbox=sandbox, targets=keys)
     return adopt_plan(plan=plan, directory=directory, fields=fields)
 

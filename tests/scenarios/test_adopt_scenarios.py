@@ -111,4 +111,4 @@ def test_adopt_refuses_an_unknown_field_and_key(world: World) -> None:
     assert bad_field.exit_code == 1
     assert "numIssued" in bad_field.output and "Traceback" not in bad_field.output
     bad_key = world.cli("adopt", "no/such-key", "--env", "local")
-    assert bad_key.exit_code == 1 and "no/such-key" in bad_key.output
+    assert bad_key.exit_code == 1 and "no series file for no/such-key" in bad_key.output
