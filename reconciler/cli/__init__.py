@@ -173,6 +173,7 @@ def run(call: Callable[[], T], *, problems_format: str = "text") -> T:
 
 # Command modules register themselves on ``main`` when imported (one line each, below). Each
 # imports only click at module level (see the module docstring).
+from reconciler.cli import adopt as _adopt  # noqa: E402,F401
 from reconciler.cli import apply as _apply  # noqa: E402,F401
 from reconciler.cli import org as _org  # noqa: E402,F401
 from reconciler.cli import plan as _plan  # noqa: E402,F401

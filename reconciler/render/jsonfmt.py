@@ -1,7 +1,11 @@
 """JSON for machines. Pure. (Named ``jsonfmt`` so it does not shadow the standard ``json``.)
 
 A plan is written in the plan file format, ``Plan.to_dict()`` (documented in
-``reconciler.plan``), indented by two spaces, with a trailing newline.
+``reconciler.plan``), indented by two spaces, with a trailing newline. Values the server keeps
+in single precision (discountValue) are written as the shortest decimal that reads back as the
+same single-precision number (``15.1``, not ``15.100000381469727``), in changes and
+mismatches alike; a reader that rounds them to single precision, as the tool's canonical form
+does, gets the exact value back.
 
 An apply result (``format_version`` 1)::
 
@@ -40,6 +44,7 @@ from typing import Any, TextIO
 
 from reconciler.plan import Plan
 from reconciler.problems import Problem
+from reconciler.render._values import display_numbers
 from reconciler.result import ApplyResult, Outcome
 
 FORMAT_VERSION = 1
@@ -49,9 +54,17 @@ def _dump(data: Any, stream: TextIO) -> None:
     stream.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
+def plan_to_dict(plan: Plan) -> dict[str, Any]:
+    """``Plan.to_dict()`` with single-precision values shown as written."""
+    data = plan.to_dict()
+    for series in data["series"]:
+        series["changes"] = display_numbers(series["changes"])
+    return data
+
+
 def render_plan_json(plan: Plan, *, stream: TextIO) -> None:
-    """The plan file format, byte for byte what ``Plan.to_json`` saves."""
-    stream.write(plan.to_json())
+    """The plan file format (``Plan.to_json``'s layout), values shown as written."""
+    stream.write(json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False) + "\n")
 
 
 def apply_to_dict(result: ApplyResult) -> dict[str, Any]:
@@ -74,12 +87,17 @@ def apply_to_dict(result: ApplyResult) -> dict[str, Any]:
                 "status": o.status,
                 "codes": list(o.codes),
                 "mismatches": [
-                    {"field": m.field, "sent": m.before, "answered": m.after} for m in o.mismatches
+                    {
+                        "field": m.field,
+                        "sent": display_numbers(m.before),
+                        "answered": display_numbers(m.after),
+                    }
+                    for m in o.mismatches
                 ],
             }
             for o in result.outcomes
         ],
-        "after": None if result.after is None else result.after.to_dict(),
+        "after": None if result.after is None else plan_to_dict(result.after),
     }
 
 

@@ -73,7 +73,9 @@ _ESCAPES = str.maketrans(
 _SCHEME = re.compile(r":(?=/)")
 _WWW = re.compile(r"(?i)(?<![^\W_])www(?=\.)")
 _REFERENCE = re.compile(r"(?i)(?<![^\W_])gh-(?=\d)")
-_DOMAIN_DOT = re.compile(r"(?<=[^\W_])\.(?=[^\W_])")
+# A dot between word characters, before a letter: what a bare domain needs (a TLD starts with
+# a letter), while a number such as 15.1 stays as written.
+_DOMAIN_DOT = re.compile(r"(?<=[^\W_])\.(?=[^\W\d_])")
 
 
 def escape(text: str) -> str:

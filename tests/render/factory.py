@@ -227,7 +227,7 @@ def apply_result() -> ApplyResult:
                 Action.CREATE,
                 Outcome.DONE,
                 series_id=751412,
-                mismatches=(FieldChange("discountValue", 10.1, 10.100000381469727),),
+                mismatches=(FieldChange("discountValue", 10.100000381469727, 10),),
             ),
             SeriesOutcome("docs/onam", Action.UPDATE, Outcome.DONE, series_id=520591),
             SeriesOutcome(

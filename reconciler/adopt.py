@@ -1,0 +1,367 @@
+"""Write live values into a series file, as a person would have: a minimal text patch. Pure.
+
+``adopt_text`` replaces the value of each adopted field where it is written, in the form the
+file used for it (a YAML list stays a list, a JSON string stays a string, a flow list stays
+flow, a bare date stays a bare date, a date with an offset keeps its offset), and leaves
+every other byte alone: comments, key order, quoting, blank lines. A field the file does
+not write (it came from the settings' defaults) is added before the ``reconciler:`` block,
+or at the end.
+
+PyYAML only *composes* the file here (nodes with their start and end marks); no YAML is
+re-emitted, so nothing the loader reads can change except the adopted values.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from reconciler.canonical import canonical, parse_datetime, to_friendly
+from reconciler.catalogue import ABSENT, BY_NAME, Field, Kind
+from reconciler.errors import ReconcilerError
+from reconciler.render._values import shortest_single
+
+RESERVED_KEY = "reconciler"
+
+_BARE_DATE = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
+_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2}))?$")
+_OFFSET = re.compile(r"([+-])(\d{2}):?(\d{2})?\s*$")
+
+
+class AdoptError(ReconcilerError):
+    """A file cannot be patched safely (an alias, a shape the writer does not know)."""
+
+
+@dataclass(frozen=True)
+class _Entry:
+    key: ScalarNode
+    value: Node
+
+
+def adopt_text(*, text: str, live: Mapping[str, Any], fields: Iterable[str], file: str = "") -> str:
+    """``text`` with the live value of each of ``fields`` written in.
+
+    ``live`` holds the live values, in API or canonical form (both canonicalise the same);
+    a field missing from it, or ``None``, is written as the field's "no value" spelling.
+    """
+    if "\r\n" in text:  # keep a file's Windows line ends: patch in \n, give back \r\n
+        patched = adopt_text(text=text.replace("\r\n", "\n"), live=live, fields=fields, file=file)
+        return patched.replace("\n", "\r\n")
+    names = sorted(set(fields))
+    for name in names:
+        spec = BY_NAME.get(name)
+        if spec is None or not spec.writable:
+            raise AdoptError(f"{file or 'the file'}: {name} is not a field a file can declare")
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    if not isinstance(root, MappingNode):
+        raise AdoptError(f"{file or 'the file'}: the top level is not a mapping")
+    entries = _entries(root)
+    shared = _shared_nodes(root)
+    patches: list[tuple[int, int, str]] = []
+    added: list[str] = []
+    for name in names:
+        value = friendly_value(name, live.get(name, ABSENT))
+        entry = entries.get(name)
+        if entry is None:
+            new = _new_value(name, value)
+            added.append(f"{name}:{new}" if new.startswith("\n") else f"{name}: {new}")
+            continue
+        node = entry.value
+        if id(node) in shared or node.start_mark.index < entry.key.end_mark.index:
+            raise AdoptError(
+                f"{file}:{entry.key.start_mark.line + 1}: {name} uses a YAML anchor or alias: "
+                "change it by hand"
+            )
+        patches.extend(_patches(BY_NAME[name], value, node, text))
+    if added:
+        patches.append(_insertion(text, added, reserved=entries.get(RESERVED_KEY)))
+    out = text
+    for start, end, new in sorted(patches, key=lambda p: (p[0], p[1]), reverse=True):
+        out = out[:start] + new + out[end:]
+    return out
+
+
+def friendly_value(name: str, value: Any) -> Any:
+    """A live value as a file writes it: lists for id lists, a mapping for the redemption
+    range, the shortest decimal for single precision, known key order in objects, and the
+    field's "no value" spelling for a value that is not set."""
+    spec = BY_NAME[name]
+    value = canonical(name, value)
+    if value is None:
+        for unset in spec.unset:
+            if unset is not None:
+                return unset
+        default = spec.default
+        return None if default is ABSENT else to_friendly(name, default)
+    if isinstance(value, float):
+        short = shortest_single(value)
+        return value if short is None else short
+    if spec.kind is Kind.OBJECT_LIST and isinstance(value, list):
+        return [_ordered(spec, item) for item in value]
+    if spec.kind is Kind.OBJECT and isinstance(value, Mapping):
+        return _ordered(spec, value)
+    return value
+
+
+def _ordered(spec: Field, item: Any) -> Any:
+    """An object's keys in the catalogue's order (productType before productIds)."""
+    if not isinstance(item, Mapping):
+        return item
+    known = [sub.name for sub in spec.subfields if sub.name in item]
+    rest = sorted(k for k in item if k not in known)
+    return {k: item[k] for k in [*known, *rest]}
+
+
+# --- reading the file ------------------------------------------------------------------------
+
+
+def _entries(root: MappingNode) -> dict[str, _Entry]:
+    out: dict[str, _Entry] = {}
+    for key, value in root.value:
+        if isinstance(key, ScalarNode):
+            out[str(key.value)] = _Entry(key, value)
+    return out
+
+
+def _shared_nodes(root: Node) -> set[int]:
+    """Nodes that appear more than once (an anchor and its aliases): patching one patches all."""
+    seen: set[int] = set()
+    shared: set[int] = set()
+    stack: list[Node] = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            shared.add(id(node))
+            continue
+        seen.add(id(node))
+        if isinstance(node, MappingNode):
+            for key, value in node.value:
+                stack.extend((key, value))
+        elif isinstance(node, SequenceNode):
+            stack.extend(node.value)
+    return shared
+
+
+def _content_end(node: Node, text: str) -> int:
+    """Where a value's own text ends: a block collection ends with its last item (not at the
+    next key, which would swallow the comments and blank lines in between); a block scalar
+    ends before its trailing line breaks."""
+    if isinstance(node, MappingNode | SequenceNode) and not node.flow_style and node.value:
+        last = node.value[-1]
+        return _content_end(last[1] if isinstance(node, MappingNode) else last, text)
+    end = int(node.end_mark.index)
+    while end > node.start_mark.index and text[end - 1] in " \t\r\n":
+        end -= 1
+    return end
+
+
+# --- writing values ----------------------------------------------------------------------------
+
+
+def _patches(spec: Field, value: Any, node: Node, text: str) -> list[tuple[int, int, str]]:
+    """The text edits that make ``node`` say ``value``: inside a block collection of the
+    same shape only the parts that differ, so comments on untouched items stay put."""
+    if _same_shape(node, value):
+        out: list[tuple[int, int, str]] = []
+        if isinstance(node, MappingNode):
+            for key, child in node.value:
+                out.extend(_patches(spec, value[key.value], child, text))
+        elif isinstance(node, SequenceNode):
+            for child, item in zip(node.value, value, strict=True):
+                out.extend(_patches(spec, item, child, text))
+        return out
+    if _constructed(node) == value and type(_constructed(node)) is type(value):
+        return []
+    start, end = int(node.start_mark.index), _content_end(node, text)
+    new = _replacement(spec, value, node, text)
+    return [(start, _keep_comment_column(text, end, len(new) - (end - start)), new)]
+
+
+def _same_shape(node: Node, value: Any) -> bool:
+    if isinstance(node, MappingNode) and not node.flow_style and isinstance(value, dict):
+        keys = [k.value for k, _ in node.value if isinstance(k, ScalarNode)]
+        return len(keys) == len(node.value) == len(set(keys)) and set(keys) == set(value)
+    if isinstance(node, SequenceNode) and not node.flow_style and isinstance(value, list):
+        return len(node.value) == len(value)
+    return False
+
+
+def _constructed(node: Node) -> Any:
+    try:
+        return yaml.SafeLoader("").construct_object(node, deep=True)
+    except yaml.YAMLError:
+        return _Unequal()
+
+
+class _Unequal:
+    def __eq__(self, other: object) -> bool:
+        return False
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _keep_comment_column(text: str, end: int, growth: int) -> int:
+    """Where a patch ends: past the spaces it may take from before a trailing comment, so a
+    comment lined up with its neighbours stays in its column."""
+    spaces = 0
+    while end + spaces < len(text) and text[end + spaces] == " ":
+        spaces += 1
+    if growth <= 0 or end + spaces >= len(text) or text[end + spaces] != "#":
+        return end
+    return end + min(growth, spaces - 1)
+
+
+def _replacement(spec: Field, value: Any, node: Node, text: str) -> str:
+    column = int(node.start_mark.column)
+    if isinstance(node, ScalarNode):
+        if isinstance(value, list | dict):
+            if spec.kind in (Kind.ID_LIST, Kind.REDEMPTION_RANGE):
+                # The file carried the API's JSON string: keep carrying it.
+                return _scalar(_json_text(value), style=node.style)
+            return _flow(value)
+        if spec.kind is Kind.DATETIME and isinstance(value, str):
+            spelled = _date_like(value, written=str(node.value))
+            # A plain date is YAML's timestamp, which the loader keeps as the text written.
+            plain = node.style is None and _TIMESTAMP.match(spelled)
+            return spelled if plain else _scalar(spelled, style=node.style)
+        return _scalar(value, style=node.style)
+    if not isinstance(value, list | dict):
+        return _scalar(value, style=None)
+    if getattr(node, "flow_style", False) or not value:
+        return _flow(value)
+    return "\n".join(_block(value, column)).removeprefix(" " * column)
+
+
+def _new_value(name: str, value: Any) -> str:
+    """A value for a key the file did not write: flow, except a list of objects."""
+    spec = BY_NAME[name]
+    if isinstance(value, list) and value and any(isinstance(v, dict) for v in value):
+        return "\n" + "\n".join(_block(value, 2))
+    if spec.kind is Kind.DATETIME and isinstance(value, str) and _TIMESTAMP.match(value):
+        return value
+    if isinstance(value, list | dict):
+        return _flow(value)
+    return _scalar(value, style=None)
+
+
+def _insertion(text: str, lines: Sequence[str], *, reserved: _Entry | None) -> tuple[int, int, str]:
+    """New keys go before the ``reconciler:`` block (the fields stay together), else last."""
+    block = "".join(f"{line}\n" for line in lines)
+    if reserved is not None:
+        at = text.rfind("\n", 0, reserved.key.start_mark.index) + 1
+        return (at, at, block)
+    return (len(text), len(text), block if not text or text.endswith("\n") else "\n" + block)
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+def _date_like(value: str, *, written: str) -> str:
+    """The live UTC day ``value`` spelled the way the file spelled its date: a bare date, or
+    the same instant at the file's own offset (the server keeps the UTC day either way)."""
+    moment = parse_datetime(value, lenient=True)
+    if moment is None:
+        return value
+    if _BARE_DATE.match(written):
+        return moment.strftime("%Y-%m-%d")
+    offset = _OFFSET.search(written)
+    if offset is None or written.rstrip().endswith(("Z", "z")):
+        return value
+    sign = -1 if offset.group(1) == "-" else 1
+    delta = sign * timedelta(hours=int(offset.group(2)), minutes=int(offset.group(3) or 0))
+    if not delta:
+        return value
+    local = moment.astimezone(timezone(delta))
+    return local.isoformat(timespec="seconds")
+
+
+def _scalar(value: Any, *, style: str | None) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    text = str(value)
+    if style == "'" and "\n" not in text:
+        return "'" + text.replace("'", "''") + "'"
+    if style in (None, "", "|", ">") and _plain_ok(text):
+        return text
+    return json.dumps(text, ensure_ascii=False)  # a JSON string is a YAML double-quoted one
+
+
+def _plain_ok(text: str) -> bool:
+    """``text`` reads back as the same string when written without quotes."""
+    if not text or text != text.strip() or "\n" in text:
+        return False
+    try:
+        return bool(yaml.safe_load(f"k: {text}\n") == {"k": text})
+    except yaml.YAMLError:
+        return False
+
+
+def _flow_text(text: str) -> str:
+    """A string inside a flow collection, where ``,[]{}`` end a plain scalar."""
+    if _plain_ok(text) and not any(c in text for c in ",[]{}"):
+        return text
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _key(name: Any) -> str:
+    return _flow_text(str(name))
+
+
+def _flow(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_key(k)}: {_flow(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_flow(v) for v in value) + "]"
+    if isinstance(value, str):
+        return _flow_text(value)
+    return _scalar(value, style=None)
+
+
+def _inline(value: Any) -> bool:
+    """Written on its key's line: scalars, and collections that hold no objects."""
+    if isinstance(value, dict):
+        return all(not isinstance(v, dict | list) or _inline(v) for v in value.values())
+    if isinstance(value, list):
+        return all(not isinstance(v, dict) for v in value)
+    return True
+
+
+def _block(value: Any, column: int) -> list[str]:
+    """Block lines at ``column`` (each line carries its own indentation)."""
+    pad = " " * column
+    lines: list[str] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if _inline(item):
+                lines.append(f"{pad}{_key(key)}: {_flow(item)}")
+            else:
+                lines.append(f"{pad}{_key(key)}:")
+                lines.extend(_block(item, column + 2))
+        return lines
+    for item in value:
+        if isinstance(item, dict) and item:
+            inner = _block(item, column + 2)
+            inner[0] = f"{pad}- " + inner[0].removeprefix(" " * (column + 2))
+            lines.extend(inner)
+        else:
+            lines.append(f"{pad}- {_flow(item)}")
+    return lines
+
+
+__all__ = ["AdoptError", "adopt_text", "friendly_value"]

@@ -1,0 +1,227 @@
+"""The adopt writer: live values into a series file's text, touching nothing else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from reconciler import adopt_service
+from reconciler.adopt import AdoptError, adopt_text, friendly_value
+from reconciler.adopt_service import adopt_plan, adoptable
+from reconciler.canonical import canonical, to_api
+from reconciler.diff import FieldChange
+from reconciler.plan import Action, Plan, SeriesPlan
+
+
+def reads_as(text: str, name: str) -> Any:
+    """What the loader would compare for ``name`` after the patch."""
+    data = yaml.safe_load(text)
+    return canonical(name, to_api(name, data[name]))
+
+
+def adopt(text: str, **live: Any) -> str:
+    new = adopt_text(text=text, live=live, fields=list(live))
+    for name, value in live.items():
+        assert reads_as(new, name) == canonical(name, value), name
+    return new
+
+
+def test_only_the_value_changes_comment_and_its_column_stay() -> None:
+    text = "a: 1\nmaxCreate: 500      # why 500\nb: 2\n"
+    assert adopt(text, maxCreate=60000) == "a: 1\nmaxCreate: 60000    # why 500\nb: 2\n"
+
+
+def test_a_shorter_value_keeps_the_comment_where_it_was() -> None:
+    text = "maxCreate: 50000 # why\n"
+    assert adopt(text, maxCreate=5) == "maxCreate: 5 # why\n"
+
+
+def test_single_precision_is_written_as_a_person_would() -> None:
+    assert adopt("discountValue: 15\n", discountValue=15.100000381469727) == (
+        "discountValue: 15.1\n"
+    )
+    assert friendly_value("discountValue", 15.100000381469727) == 15.1
+
+
+@pytest.mark.parametrize(
+    ("before", "live", "after"),
+    [
+        ("storeIdsJson: [101, 102]\n", "[103, 101]", "storeIdsJson: [101, 103]\n"),
+        ('storeIdsJson: "[101, 102]"\n', "[103, 101]", 'storeIdsJson: "[101, 103]"\n'),
+        ("storeIdsJson: '[101]'\n", "[7]", "storeIdsJson: '[7]'\n"),
+        ("storeIdsJson:\n  - 101\n  - 102\n", "[5, 6]", "storeIdsJson:\n  - 5\n  - 6\n"),
+        (
+            "storeIdsJson:\n- 101\n- 102\nx: 1\n",
+            "[5, 6, 7]",
+            "storeIdsJson:\n- 5\n- 6\n- 7\nx: 1\n",
+        ),
+    ],
+)
+def test_id_lists_keep_the_files_spelling(before: str, live: str, after: str) -> None:
+    assert adopt(before, storeIdsJson=live) == after
+
+
+def test_redemption_range_as_json_string_stays_a_string() -> None:
+    text = 'redemptionRange: \'{"dom": [-1], "dow": [6], "hours": [-1]}\'\n'
+    new = adopt(text, redemptionRange='{"dom":[-1],"dow":[5,6],"hours":[-1]}')
+    assert new == 'redemptionRange: \'{"dom": [-1], "dow": [5, 6], "hours": [-1]}\'\n'
+
+
+def test_block_mapping_patches_only_the_key_that_differs() -> None:
+    text = "redemptionRange:\n  dom: [-1]   # all\n  dow: [6, 7]  # weekends\n  hours: [-1]\n"
+    new = adopt(text, redemptionRange='{"dom":[-1],"dow":[5,6,7],"hours":[-1]}')
+    assert new == (
+        "redemptionRange:\n  dom: [-1]   # all\n  dow: [5, 6, 7] # weekends\n  hours: [-1]\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("written", "after"),
+    [
+        ("2030-08-31", "2030-09-07"),
+        ("2030-08-31T00:00:00Z", "2030-09-07T00:00:00Z"),
+        ("2030-08-31T00:00:00+05:30", "2030-09-07T05:30:00+05:30"),
+        ("2030-08-31T00:00:00-04:00", "2030-09-06T20:00:00-04:00"),
+        ('"2030-08-31"', '"2030-09-07"'),
+    ],
+)
+def test_dates_keep_the_files_form(written: str, after: str) -> None:
+    new = adopt(f"validTillDate: {written}\n", validTillDate="2030-09-07T00:00:00Z")
+    assert new == f"validTillDate: {after}\n"
+
+
+def test_strings_keep_their_quoting_and_stay_strings() -> None:
+    assert adopt("description: Old\n", description="New text") == "description: New text\n"
+    assert adopt("description: Old\n", description="yes") == 'description: "yes"\n'
+    assert adopt("description: Old\n", description="a: b # c") == 'description: "a: b # c"\n'
+    assert adopt("description: 'Old'\n", description="it's") == "description: 'it''s'\n"
+    assert adopt('description: "Old"\n', description="two\nlines") == (
+        'description: "two\\nlines"\n'
+    )
+    block = "description: |\n  one\n  two\nb: 1\n"
+    assert adopt(block, description="three") == "description: three\nb: 1\n"
+
+
+def test_list_of_objects_item_by_item_or_whole() -> None:
+    text = (
+        "productInfo:\n"
+        "  - productType: CATEGORY   # clothing\n"
+        "    productIds: [1, 2]\n"
+        "  - productType: SKU\n"
+        "    productIds: [9]\n"
+        "next: 1\n"
+    )
+    same_shape = adopt(
+        text,
+        productInfo=[
+            {"productType": "CATEGORY", "productIds": [1, 2, 3]},
+            {"productType": "SKU", "productIds": [9]},
+        ],
+    )
+    assert same_shape == text.replace("[1, 2]", "[1, 2, 3]")
+    one_more = adopt(
+        text,
+        productInfo=[
+            {"productIds": [1], "productType": "CATEGORY"},
+            {"productType": "SKU", "productIds": [9]},
+            {"productType": "BRAND", "productIds": [4]},
+        ],
+    )
+    assert one_more == (  # a new shape: the whole value, in the canonical (sorted) order
+        "productInfo:\n"
+        "  - productType: CATEGORY\n"
+        "    productIds: [1]\n"
+        "  - productType: BRAND\n"
+        "    productIds: [4]\n"
+        "  - productType: SKU\n"
+        "    productIds: [9]\n"
+        "next: 1\n"
+    )
+
+
+def test_a_value_that_is_no_longer_set_gets_the_fields_no_value_spelling() -> None:
+    text = "productInfo:\n  - productType: SKU\n    productIds: [9]\nx: 1\n"
+    assert adopt(text, productInfo=None) == "productInfo:\n  []\nx: 1\n"
+    assert adopt("customPropertyMap: {a: b}\n", customPropertyMap=None) == (
+        "customPropertyMap: {}\n"
+    )
+    assert adopt("couponPrefix: EB\n", couponPrefix=None) == 'couponPrefix: ""\n'
+
+
+def test_a_field_from_the_defaults_is_added_before_the_tools_block() -> None:
+    text = "a: 1\n# the tool's own settings\nreconciler:\n  retire: false\n"
+    new = adopt(text, smsTemplate="Hi {{voucher}}", storeIdsJson="[1]")
+    assert new == (
+        "a: 1\n# the tool's own settings\nsmsTemplate: Hi {{voucher}}\nstoreIdsJson: [1]\n"
+        "reconciler:\n  retire: false\n"
+    )
+
+
+def test_a_field_added_at_the_end_of_a_file_without_a_final_newline() -> None:
+    new = adopt("a: 1", maxCreate=5, productInfo=[{"productType": "SKU", "productIds": [1]}])
+    assert new == "a: 1\nmaxCreate: 5\nproductInfo:\n  - productType: SKU\n    productIds: [1]\n"
+
+
+def test_windows_line_ends_are_kept() -> None:
+    text = "a: 1\r\nmaxCreate: 5\r\nstoreIdsJson:\r\n  - 1\r\n"
+    new = adopt(text, maxCreate=6, storeIdsJson="[1, 2]", info="x")
+    assert new == "a: 1\r\nmaxCreate: 6\r\nstoreIdsJson:\r\n  - 1\r\n  - 2\r\ninfo: x\r\n"
+
+
+def test_anchors_and_aliases_are_refused() -> None:
+    text = "maxCreate: &n 5\nmaxVouchersPerUser: *n\n"
+    with pytest.raises(AdoptError, match="anchor or alias"):
+        adopt_text(text=text, live={"maxVouchersPerUser": 3}, fields=["maxVouchersPerUser"])
+    with pytest.raises(AdoptError, match="anchor or alias"):
+        adopt_text(text=text, live={"maxCreate": 3}, fields=["maxCreate"])
+
+
+def test_server_owned_and_unknown_fields_are_refused() -> None:
+    for name in ("numIssued", "nope"):
+        with pytest.raises(AdoptError, match="not a field a file can declare"):
+            adopt_text(text="a: 1\n", live={name: 1}, fields=[name])
+
+
+# --- the service's pure part --------------------------------------------------------------
+
+
+def _series(*changes: FieldChange, retire: bool = False, action: Action = Action.UPDATE) -> Any:
+    return SeriesPlan(
+        key="a/b", file="series/a/b.yaml", action=action, series_id=1, changes=changes,
+        retire=retire,
+    )  # fmt: skip
+
+
+def test_adoptable_fields() -> None:
+    changes = (FieldChange("maxCreate", 6, 5), FieldChange("validTillDate", "x", "y"))
+    assert adoptable(_series(*changes)) == (["maxCreate", "validTillDate"], [])
+    assert adoptable(_series(*changes), only=["maxCreate"]) == (["maxCreate"], [])
+    fields, notes = adoptable(_series(*changes, retire=True))
+    assert fields == ["maxCreate"] and "retire" in notes[0]
+    assert adoptable(_series(*changes, action=Action.CREATE)) == ([], [])
+
+
+def test_a_failed_check_puts_every_file_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "a" / "b.yaml"
+    path.parent.mkdir()
+    original = b"# mine\nmaxCreate: 5\n"
+    path.write_bytes(original)
+    plan = Plan(
+        environment="e", tool_version="0", created_at="now", desired_digest="d",
+        series=(_series(FieldChange("maxCreate", 6, 5)),),
+    )  # fmt: skip
+
+    def refuse(**_: Any) -> None:
+        assert path.read_bytes() == b"# mine\nmaxCreate: 6\n"  # written, then checked
+        raise AdoptError("no")
+
+    monkeypatch.setattr(adopt_service, "_check", refuse)
+    with pytest.raises(AdoptError):
+        adopt_plan(plan=plan, directory=tmp_path)
+    assert path.read_bytes() == original
+    assert not list(tmp_path.rglob("*.adopt-tmp"))
