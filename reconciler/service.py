@@ -18,7 +18,7 @@ from reconciler.connect import Target, bootstrap_sandbox_state, open_client, res
 from reconciler.errors import PlanError, ReconcilerError, ValidationFailed
 from reconciler.importer import choose_key, file_fields, render_file
 from reconciler.loader import LoadResult, validate_directory
-from reconciler.plan import Plan, Rails, now_utc, timestamp
+from reconciler.plan import Plan, Rails, now_utc, timestamp, with_rails
 from reconciler.planner import build_plan
 from reconciler.result import ApplyResult
 from reconciler.state import StateStore, environment_lock, load_state
@@ -60,7 +60,14 @@ def make_plan(
                 loaded=loaded, state=state, client=client, targets=targets, now=now
             )
 
-    return asyncio.run(run())
+    plan = asyncio.run(run())
+    thresholds = target.environment
+    rails = Rails(
+        max_update_share=thresholds.max_update_share,
+        share_min_series=thresholds.share_min_series,
+    )
+    # The rails travel with the plan so a reviewer sees them before the merge.
+    return with_rails(plan, rails=rails, now=now or now_utc())
 
 
 def read_plan_file(path: Path) -> Plan:
