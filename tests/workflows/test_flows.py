@@ -111,3 +111,92 @@ def test_the_reviewed_plan_is_applied_and_a_stale_one_is_refused_then_applied_by
     live = github.by_code("testing")["CODEA"]
     assert (live["discountValue"], live["description"]) == (150, "A")
     assert "Applied to testing" in world.comments(2)[-1]
+
+
+def bootstrap(github: GitHub, n: int) -> None:
+    """n series in main and in the testing org, through the workflows (PR, merge, apply)."""
+    world = github.world
+    files = {f"bulk/s{i:02d}": series_text(f"Series {i}", f"BULK{i:02d}") for i in range(n)}
+    pr = add_series(world, 90, files)
+    run = world.run_workflow(
+        "plan.yml", "pull_request", pull_request=pr, matrix={"environment": "testing"}
+    )
+    assert run.result("plan") == "success", run.job("plan").log
+    world.merge_pull_request(90)
+    run = world.run_workflow("apply.yml", "push", only=("reviewed-plan", "apply-testing"))
+    assert run.result("apply-testing") == "success", run.job("apply-testing").log
+    assert len(github.by_code("testing")) == n
+
+
+def test_a_pull_request_tripping_a_rail_shows_it_and_only_a_forced_manual_apply_passes(
+    github: GitHub,
+) -> None:
+    world = github.world
+    bootstrap(github, 10)
+    changed = {f"bulk/s{i:02d}": series_text(f"Series {i}", f"BULK{i:02d}", 90) for i in range(4)}
+    pr = add_series(world, 3, changed)
+    run = world.run_workflow(
+        "plan.yml", "pull_request", pull_request=pr, matrix={"environment": "testing"}
+    )
+    assert run.result("plan") == "success"
+    body = plan_comment(world, 3, "testing")
+    rail = "4 of 10 existing series would be updated (40%, more than the 30% allowed)"
+    # At the top: the caution block comes before the counts.
+    assert body.index("> [!CAUTION]") < body.index("| Action | Count |")
+    assert f"> - {rail}" in body
+    escaped = rail.replace("%", "%25")  # as workflow commands carry it
+    assert any(escaped in a for a in run.job("plan").annotations("warning"))
+
+    world.merge_pull_request(3)
+    before = github.by_code("testing")
+    run = world.run_workflow("apply.yml", "push", only=("reviewed-plan", "apply-testing"))
+    assert run.result("apply-testing") == "failure"
+    assert github.by_code("testing") == before, "the rail refused before any write"
+    errors = run.job("apply-testing").annotations()
+    assert any(f"refusing to apply: {escaped}" in a for a in errors), errors
+
+    run = world.run_workflow(
+        "apply.yml",
+        "workflow_dispatch",
+        inputs={
+            "environment": "testing",
+            "force": True,
+            "reason": "spring prices",
+            "pull-request": "",
+        },
+    )
+    assert "force is set" in run.job("manual-plan").summary
+    apply = run.job("apply-testing")
+    assert run.result("apply-testing") == "success", apply.log
+    assert "### Safety rails lifted (force)" in apply.summary and rail in apply.summary
+    assert {s["discountValue"] for c, s in github.by_code("testing").items() if c < "BULK04"} == {
+        90
+    }
+
+
+def test_state_lives_on_its_own_branch_so_a_protected_main_does_not_matter(
+    github: GitHub,
+) -> None:
+    world = github.world
+    pr = add_series(world, 4, {"promo/a": series_text("A", "CODEA")})
+    world.merge_pull_request(4)
+    # From now on main refuses every push (branch protection; GITHUB_TOKEN cannot bypass it).
+    attempts = world.root / "main-push-attempts"
+    hook = world.origin / "hooks" / "pre-receive"
+    hook.write_text(
+        "#!/bin/sh\n"
+        "while read old new ref; do\n"
+        f'  if [ "$ref" = refs/heads/main ]; then echo "$new" >>"{attempts}"; '
+        'echo "protected branch" >&2; exit 1; fi\n'
+        "done\n"
+    )
+    hook.chmod(0o755)
+    dispatch = {"environment": "testing", "force": False, "reason": "", "pull-request": ""}
+    for _ in range(2):
+        run = world.run_workflow("apply.yml", "workflow_dispatch", inputs=dispatch)
+        assert run.result("apply-testing") == "success", run.job("apply-testing").log
+        assert github.by_code("testing").keys() == {"CODEA"}, "created once, never twice"
+    assert "Plan: 0 to create, 0 to update, 1 unchanged." in run.job("manual-plan").summary
+    assert state_files(world) == ["series/.state/testing.json"]
+    assert not attempts.exists(), "nothing tried to push to main"
+    assert pr["number"] == 4
