@@ -254,3 +254,18 @@ def test_pre_commit_hook() -> None:
     assert hook["pass_filenames"] is False
     assert re.search(hook["files"], "series/promo/summer.yaml")
     assert not re.search(hook["files"], "series/.state/production.json")
+
+
+def test_docs_describe_every_input_of_the_action_and_the_pins_in_use() -> None:
+    action = yaml.safe_load(ACTION.read_text(encoding="utf-8"))
+    docs = (ROOT / "docs" / "ci.md").read_text(encoding="utf-8")
+    for name in action["inputs"]:
+        assert f"| `{name}` |" in docs, f"docs/ci.md does not describe the input {name}"
+    pins = set()
+    for path in [ACTION, *(WORKFLOWS / n for n in ("plan.yml", "apply.yml", "drift.yml"))]:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            m = USES_LINE.match(line)
+            if m and not m.group(1).startswith("./"):
+                pins.add((m.group(1).split("@")[0], (m.group(2) or "").lstrip("# ").strip()))
+    for action_name, version in pins:
+        assert f"`{action_name}` {version}" in docs, (action_name, version)
