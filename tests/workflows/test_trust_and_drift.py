@@ -11,7 +11,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from tests.workflows.conftest import GitHub
+from tests.workflows.conftest import GitHub, series_text
 from tests.workflows.harness import ROOT
 from tests.workflows.test_flows import add_series, bootstrap, plan_comment
 
@@ -124,3 +124,22 @@ def test_drift_opens_one_stable_issue_offering_revert_and_adopt_then_closes_it(
     github.orgs["testing"].edit_series(series_id, {"description": "Series 0"})
     drift()
     assert [i["state"] for i in world.api()["issues"]] == ["closed"]
+
+
+def test_a_failing_plan_is_annotated_with_the_tools_own_error(github: GitHub) -> None:
+    world = github.world
+    bootstrap(github, 1)
+    world.repo_secrets["CAPILLARY_TESTING_PASSWORD"] = "not-the-password"
+    pr = add_series(world, 6, {"bulk/s00": series_text("Series 0", "BULK00", 120)})
+    run = world.run_workflow(
+        "plan.yml", "pull_request", pull_request=pr, matrix={"environment": "testing"}
+    )
+    job = run.job("plan")
+    assert run.result("plan") == "failure"
+    (error,) = job.annotations()
+    assert error.startswith("::error title=reconciler plan (testing)::")
+    message = error.split("::", 2)[2]
+    assert "401" in message and "not-the-password" not in message
+    assert "exit 1" not in message, "the tool's words, not a bare exit code"
+    body = plan_comment(world, 6, "testing")
+    assert f"The plan failed:** {message.split(' ')[0]}" in body
