@@ -15,6 +15,7 @@ Plan file / JSON format (``format_version`` 1) — documented in the README::
       "targets": [],
       "counts": {"create": 1, "update": 2, "unchanged": 40, "orphaned": 1, "moved": 0,
                  "blocked": 0, "ignored_fields": 3},
+      "rails": ["<safety rail this plan trips: the apply refuses it without --force>"],
       "series": [
         {"key": "summer/sale-10", "file": "series/summer/sale-10.yaml", "action": "update",
          "id": 751412, "live_digest": "<sha256>", "live_issued": 0, "retire": false,
@@ -35,7 +36,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
@@ -171,6 +172,9 @@ class Plan:
     blocked: tuple[Blocked, ...] = ()
     warnings: tuple[PlanWarning, ...] = ()
     targets: tuple[str, ...] = ()
+    # The safety rails an apply of this plan would trip (``with_rails``): shown at the top of
+    # every rendering so a reviewer sees them before the merge, not after.
+    rails: tuple[str, ...] = ()
     format_version: int = FORMAT_VERSION
 
     def __post_init__(self) -> None:
@@ -227,6 +231,7 @@ class Plan:
             "desired_digest": self.desired_digest,
             "targets": list(self.targets),
             "counts": self.counts.as_dict(),
+            "rails": list(self.rails),
             "series": [_series_to_dict(s) for s in self.series],
             "orphans": [
                 {"key": o.key, "id": o.series_id, "description": o.description}
@@ -264,6 +269,7 @@ class Plan:
                 created_at=str(data["created_at"]),
                 desired_digest=str(data["desired_digest"]),
                 targets=tuple(data.get("targets", ())),
+                rails=tuple(str(r) for r in data.get("rails", ())),
                 series=tuple(_series_from_dict(s) for s in data["series"]),
                 orphans=tuple(
                     Orphan(o["key"], _integer(o["id"]), o.get("description", ""))
@@ -473,6 +479,15 @@ def safety_violations(plan: Plan, *, rails: Rails, now: datetime) -> tuple[str, 
                 "issued (the API refuses it)"
             )
     return tuple(reasons)
+
+
+def with_rails(plan: Plan, *, rails: Rails, now: datetime) -> Plan:
+    """``plan`` carrying the safety rails it trips with the thresholds ``rails``. Pure.
+
+    The apply checks the rails again itself (``safety_violations``); this copy is what a
+    reviewer reads in the plan, and what a JSON consumer gets under ``"rails"``.
+    """
+    return replace(plan, rails=safety_violations(plan, rails=rails, now=now))
 
 
 def now_utc() -> datetime:

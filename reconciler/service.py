@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import PlanError, ReconcilerError, ValidationFailed
 from reconciler.loader import LoadResult, load_settings, validate_directory
-from reconciler.plan import Plan, Rails, now_utc, timestamp
+from reconciler.plan import Plan, Rails, now_utc, timestamp, with_rails
 from reconciler.state import State, replace_state, save_state
 from reconciler.workspace import Workspace
 
@@ -105,7 +105,14 @@ def make_plan(
                 command=ws.command,
             )
 
-    return asyncio.run(run())
+    plan = asyncio.run(run())
+    thresholds = ws.environment
+    rails = Rails(
+        max_update_share=thresholds.max_update_share,
+        share_min_series=thresholds.share_min_series,
+    )
+    # The rails travel with the plan so a reviewer sees them before the merge.
+    return with_rails(plan, rails=rails, now=now or now_utc())
 
 
 def read_plan_file(path: Path) -> Plan:

@@ -20,6 +20,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = ROOT / ".github" / "workflows"
 WORKFLOW_FILES = sorted([*WORKFLOWS.glob("*.yml"), *WORKFLOWS.glob("*.yaml")])
+ACTION = ROOT / "action.yml"
 
 SHA_PIN = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(\S+)\s*(#.*)?$")
@@ -146,9 +147,33 @@ def test_plan_workflow_runs_on_pull_requests_under_series() -> None:
     assert "pull_request" in on
     assert "series/**" in on["pull_request"]["paths"]
     assert doc["permissions"] == {"contents": "read", "pull-requests": "write"}
+    (job,) = jobs(doc).values()
+    assert job["strategy"]["matrix"]["environment"] == ["testing", "production"]
+    assert "matrix.environment" in job["concurrency"]["group"]
     text = (WORKFLOWS / "plan.yml").read_text(encoding="utf-8")
-    assert "<!-- reconciler-plan -->" in text
+    assert "<!-- reconciler-plan:${env} -->" in text, "one marker per environment's comment"
+    # The plan artifact is tied to the pull request's head commit and its digest is shown.
+    assert (
+        "reconciler-plan-${{ matrix.environment }}-${{ github.event.pull_request.head.sha }}"
+        in text
+    )
+    assert "Plan digest" in text
+    uses = {
+        step.get("with", {}).get("command"): step
+        for step in job["steps"]
+        if step.get("uses") == "./"
+    }
+    assert set(uses) == {"validate", "plan"}
+    # Trusted settings come from the default branch (the action's default), never the base ref.
+    assert "default-branch" not in uses["plan"].get("with", {})
+
+
+def test_the_action_passes_the_trust_boundary_and_keeps_exit_codes() -> None:
+    text = ACTION.read_text(encoding="utf-8")
+    assert '--trusted-settings "$TRUSTED"' in text
+    assert 'git show "origin/$branch:$dir/reconciler.yaml"' in text
     assert "--detailed-exitcode" in text and "--format github" in text
+    assert 'pip install -q --disable-pip-version-check "$ACTION_PATH"' in text
 
 
 def test_drift_workflow_is_scheduled_and_can_be_started_by_hand() -> None:
@@ -156,25 +181,56 @@ def test_drift_workflow_is_scheduled_and_can_be_started_by_hand() -> None:
     on = triggers(doc)
     assert "schedule" in on and "workflow_dispatch" in on
     assert doc["permissions"] == {"contents": "read", "issues": "write"}
+    (job,) = jobs(doc).values()
+    assert job["strategy"]["matrix"]["environment"] == ["testing", "production"]
+    text = (WORKFLOWS / "drift.yml").read_text(encoding="utf-8")
+    assert "reconciler adopt --help" in text, "the adopt pull request is guarded"
+    assert "<!-- reconciler-drift:${env} -->" in text
 
 
-def test_apply_workflow_is_serialised_and_ignores_state_only_pushes() -> None:
+def test_apply_workflow_applies_reviewed_plans_one_environment_at_a_time() -> None:
     doc = load(WORKFLOWS / "apply.yml")
-    push = triggers(doc)["push"]
+    on = triggers(doc)
+    push = on["push"]
     assert "series/**" in push["paths"]
     assert "!series/.state/**" in push["paths"]
-    assert doc["permissions"] == {"contents": "write"}
-    for job in jobs(doc).values():
-        concurrency = job.get("concurrency", doc.get("concurrency"))
-        assert isinstance(concurrency, dict), "apply needs a concurrency group"
-        assert concurrency.get("group")
-        assert concurrency.get("cancel-in-progress") is False
-        assert job.get("environment"), "apply runs in a GitHub environment"
-        steps = job["steps"]
-        commit = [s for s in steps if "series/.state" in str(s.get("run", ""))]
-        assert commit, "the state is committed back"
-        assert all(str(s.get("if", "")).startswith("always()") for s in commit)
-        assert all("[skip ci]" in s["run"] for s in commit)
+    assert doc["permissions"] == {"contents": "read"}
+    dispatch = on["workflow_dispatch"]["inputs"]
+    assert dispatch["environment"]["options"] == ["testing", "production"]
+    assert dispatch["force"]["type"] == "boolean"
+    appliers = {
+        j["environment"]: (job_id, j) for job_id, j in jobs(doc).items() if j.get("environment")
+    }
+    assert set(appliers) == {"testing", "production"}
+    for env, (_job_id, job) in appliers.items():
+        assert job["concurrency"] == {
+            "group": f"reconciler-apply-{env}",
+            "cancel-in-progress": False,
+        }
+        assert job["permissions"]["contents"] == "write", "the state branch"
+        (apply,) = [s for s in job["steps"] if s.get("uses") == "./"]
+        assert apply["with"]["command"] == "apply"
+        assert apply["with"]["plan-file"] == f"reviewed/plan-{env}.json"
+        # Secrets of this environment only.
+        names = set(job["env"])
+        assert names == {
+            f"CAPILLARY_{env.upper()}_{n}"
+            for n in ("BASE_URL", "USERNAME", "PASSWORD", "OAUTH_KEY", "OAUTH_SECRET")
+        }
+        # Nothing is pushed to main any more.
+        assert not any("git push" in str(s.get("run", "")) for s in job["steps"])
+    assert "apply-testing" in appliers["production"][1]["needs"], "production after testing"
+    assert "needs.apply-testing.result == 'success'" in appliers["production"][1]["if"]
+
+
+def test_the_action_keeps_the_state_on_its_own_branch() -> None:
+    action = yaml.safe_load(ACTION.read_text(encoding="utf-8"))
+    assert action["inputs"]["state-branch"]["default"] == "reconciler-state"
+    steps = {s.get("id"): s for s in action["runs"]["steps"]}
+    push = steps["state-push"]
+    assert str(push["if"]).startswith("always()")
+    assert "rebase" in push["run"] and "git push origin $STATE_BRANCH" in push["run"]
+    assert 'push -q origin "HEAD:refs/heads/$STATE_BRANCH"' in push["run"]
 
 
 def test_tests_workflow_runs_the_readme_command() -> None:
@@ -198,3 +254,18 @@ def test_pre_commit_hook() -> None:
     assert hook["pass_filenames"] is False
     assert re.search(hook["files"], "series/promo/summer.yaml")
     assert not re.search(hook["files"], "series/.state/production.json")
+
+
+def test_docs_describe_every_input_of_the_action_and_the_pins_in_use() -> None:
+    action = yaml.safe_load(ACTION.read_text(encoding="utf-8"))
+    docs = (ROOT / "docs" / "ci.md").read_text(encoding="utf-8")
+    for name in action["inputs"]:
+        assert f"| `{name}` |" in docs, f"docs/ci.md does not describe the input {name}"
+    pins = set()
+    for path in [ACTION, *(WORKFLOWS / n for n in ("plan.yml", "apply.yml", "drift.yml"))]:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            m = USES_LINE.match(line)
+            if m and not m.group(1).startswith("./"):
+                pins.add((m.group(1).split("@")[0], (m.group(2) or "").lstrip("# ").strip()))
+    for action_name, version in pins:
+        assert f"`{action_name}` {version}" in docs, (action_name, version)

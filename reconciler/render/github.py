@@ -59,7 +59,10 @@ def _guarded(lines: Iterable[str], body: str, stream: TextIO) -> None:
 
 def plan_annotations(plan: Plan) -> list[str]:
     files = {s.key: s.file for s in plan.series}
-    out = []
+    out = [
+        annotation("warning", f"The apply refuses this plan: {r}", title=f"{TITLE}: safety rail")
+        for r in plan.rails
+    ]
     for b in plan.blocked:
         out.append(
             annotation(

@@ -184,6 +184,7 @@ def _head(plan: Plan) -> str:
         MARKER,
         f"## Reconciler plan: {escape(plan.environment)}",
         "",
+        *_rails(plan),
         "| Action | Count |",
         "| --- | ---: |",
         *(f"| {name} | {count:,} |" for name, count in rows),
@@ -201,6 +202,27 @@ def _head(plan: Plan) -> str:
             "",
         ]
     return "\n".join(lines) + "\n"
+
+
+MAX_RAILS_SHOWN = 20
+
+
+def _rails(plan: Plan) -> list[str]:
+    """A caution block on top: each safety rail the apply would trip, with its numbers."""
+    if not plan.rails:
+        return []
+    shown = plan.rails[:MAX_RAILS_SHOWN]
+    lines = [
+        "> [!CAUTION]",
+        f"> **{plural(len(plan.rails), 'safety rail')} tripped: the apply refuses this plan** "
+        "unless they are lifted on purpose: --force, or in CI the force input of a manual "
+        "apply, approved by the environment's reviewers.",
+        ">",
+        *(f"> - {escape(r)}" for r in shown),
+    ]
+    if len(plan.rails) > MAX_RAILS_SHOWN:
+        lines.append(f"> - … and {len(plan.rails) - MAX_RAILS_SHOWN:,} more")
+    return [*lines, ""]
 
 
 def _series_details(series: SeriesPlan) -> str:

@@ -48,6 +48,7 @@ def render_plan_text(plan: Plan, *, stream: TextIO, color: bool = False) -> None
 def plan_lines(plan: Plan, *, color: bool = False) -> list[str]:
     paint = _Paint(color=color)
     out: list[str] = [paint(f"Environment: {printable(plan.environment)}", _BOLD), ""]
+    out += rails_lines(plan, paint=paint)
     changed = [s for s in plan.series if s.action is not Action.UNCHANGED]
     if not plan.has_changes:
         out += [NO_CHANGES, ""]
@@ -64,6 +65,17 @@ def plan_lines(plan: Plan, *, color: bool = False) -> list[str]:
     out += _targets(plan, paint)
     out.append(paint(plan.summary(), _BOLD))
     return out
+
+
+def rails_lines(plan: Plan, *, paint: _Paint) -> list[str]:
+    """The safety rails the plan trips, first: a reviewer must not have to scroll for them."""
+    lines = [paint(f"{INDENT}! {printable(r)}", _RED) for r in plan.rails]
+    return _section(
+        "Safety rails tripped (the apply refuses this plan unless the rails are lifted with "
+        "--force):",
+        lines,
+        paint,
+    )
 
 
 def series_block(series: SeriesPlan, *, paint: _Paint) -> list[str]:

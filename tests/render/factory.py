@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from reconciler.diff import FieldChange, NestedChange
@@ -13,7 +14,9 @@ from reconciler.plan import (
     Orphan,
     Plan,
     PlanWarning,
+    Rails,
     SeriesPlan,
+    with_rails,
 )
 from reconciler.problems import Problem, Severity
 from reconciler.result import ApplyResult, Outcome, SeriesOutcome
@@ -197,6 +200,22 @@ def scenarios() -> dict[str, Plan]:
                 ),
                 PlanWarning("the settings give no max_update_share; using 30%"),
             ],
+        ),
+        "rails": with_rails(
+            plan(
+                series=[
+                    *(
+                        update(
+                            f"bulk/offer-{i:02d}", 610000 + i, FieldChange("discountValue", 10, 12)
+                        )
+                        for i in range(4)
+                    ),
+                    update("docs/vishu", 520592, FieldChange("maxCreate", -1, 100)),
+                    *background(8),
+                ]
+            ),
+            rails=Rails(max_update_share=0.3, share_min_series=10),
+            now=datetime(2026, 11, 23, 10, 0, tzinfo=UTC),
         ),
         "mixed": plan(
             series=[

@@ -28,6 +28,7 @@ from tests.scenarios.conftest import series_text as scenario_series
 
 GITHUB_LIMIT = 65_536
 WORKFLOWS = Path(__file__).resolve().parents[2] / ".github" / "workflows"
+GITHUB_SCRIPT = Path(__file__).resolve().parents[1] / "workflows" / "github_script.cjs"
 UPDATED = 2_000
 CREATED = 25
 UNCHANGED = 40
@@ -122,42 +123,110 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rendered]:
 # --- what the workflows post -----------------------------------------------------------------
 
 
-def _js_string_sum(source: str, name: str) -> str:
-    """The value of ``const NAME = "a" + "b" ...;`` in a workflow's script (plain literals)."""
-    match = re.search(r"const " + name + r' =\s*((?:"(?:[^"\\]|\\.)*"\s*\+?\s*)+);', source)
-    assert match, f"const {name} not found in the workflow"
-    return "".join(json.loads(part) for part in re.findall(r'"(?:[^"\\]|\\.)*"', match[1]))
+def _run_script(workflow: str, step: str, env: dict[str, str], payload: dict[str, object]) -> dict:
+    """Run the github-script ``step`` of ``workflow`` with node against the fake GitHub API of
+    the workflow simulations; return the API's state afterwards (what the script posted)."""
+    import subprocess
+    import tempfile
+
+    import yaml
+
+    doc = yaml.safe_load((WORKFLOWS / workflow).read_text(encoding="utf-8"))
+    (script,) = [
+        s["with"]["script"]
+        for job in doc["jobs"].values()
+        for s in job["steps"]
+        if s.get("name", "").startswith(step)
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "script.js").write_text(script, encoding="utf-8")
+        api = {
+            "next_id": 1,
+            "comments": [],
+            "issues": [],
+            "pulls": [],
+            "artifacts": [],
+            "runs": {},
+            "labels": [],
+            "calls": [],
+        }
+        (root / "api.json").write_text(json.dumps(api))
+        context = {
+            "payload": payload,
+            "runId": 1,
+            "sha": "0123abc" + "0" * 33,
+            "serverUrl": "https://github.com",
+            "repo": {"owner": "o", "repo": "r"},
+        }
+        (root / "context.json").write_text(json.dumps(context))
+        for name in ("out", "summary"):
+            (root / name).touch()
+        done = subprocess.run(
+            [
+                "node",
+                str(GITHUB_SCRIPT),
+                str(root / "script.js"),
+                str(root / "api.json"),
+                str(root / "context.json"),
+            ],
+            env={
+                **os.environ,
+                **env,
+                "GITHUB_OUTPUT": str(root / "out"),
+                "GITHUB_STEP_SUMMARY": str(root / "summary"),
+            },
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        result: dict = json.loads((root / "api.json").read_text())
+        return result
 
 
-def _js_limit(source: str) -> tuple[int, int]:
-    match = re.search(r"const limit = (\d+) - .* - (\d+);", source)
-    assert match, "const limit not found in the workflow"
-    return int(match[1]), int(match[2])
+def pr_comment(plan_md: str, tmp: Path) -> tuple[str, bool]:
+    """The comment body as plan.yml's script builds it, and whether it had to cut the plan."""
+    path = tmp / "plan-production.md"
+    path.write_text(plan_md, encoding="utf-8")
+    env = {
+        "ENVIRONMENT": "production",
+        "CREDENTIALS": "true",
+        "PLAN_OUTCOME": "success",
+        "PLAN_MARKDOWN": str(path),
+        "PLAN_DIGEST": "d" * 64,
+        "PLAN_RAILS": "0",
+    }
+    payload = {"pull_request": {"number": 7, "head": {"sha": "0123abc" + "0" * 33}}}
+    (comment,) = _run_script("plan.yml", "Comment the plan", env, payload)["comments"]
+    body: str = comment["body"]
+    return body, "… cut to fit" in body
 
 
-def pr_comment(plan_md: str) -> tuple[str, bool]:
-    """The comment body as plan.yml builds it, and whether its own cut had to slice the plan."""
-    source = (WORKFLOWS / "plan.yml").read_text(encoding="utf-8")
-    total, spare = _js_limit(source)
-    marker = "<!-- reconciler-plan -->"
-    footer = "\n\n---\n<sub>Plan for 0123abc · [run](https://github.com/o/r/actions/runs/1)</sub>\n"
-    limit = total - len(marker) - len(footer) - spare
-    sliced = len(plan_md) > limit
-    body = plan_md[:limit] + "\n\n… cut to fit a comment" if sliced else plan_md
-    return f"{marker}\n{body}{footer}", sliced
+def drift_body(plan_md: str, tmp: Path) -> tuple[str, bool]:
+    """The drift issue body as drift.yml's script builds it, and whether it had to cut."""
+    path = tmp / "plan-production.md"
+    path.write_text(plan_md, encoding="utf-8")
+    env = {
+        "ENVIRONMENT": "production",
+        "DRIFT": "true",
+        "PLAN_MARKDOWN": str(path),
+        "DRIFT_LABEL": "reconciler-drift",
+        "DEFAULT_BRANCH": "main",
+    }
+    (issue,) = _run_script("drift.yml", "Open, update or close", env, {})["issues"]
+    body: str = issue["body"]
+    return body, "… cut to fit" in body
 
 
-def drift_body(plan_md: str) -> tuple[str, bool]:
-    """The drift issue body as drift.yml builds it, and whether it had to slice the plan."""
-    source = (WORKFLOWS / "drift.yml").read_text(encoding="utf-8")
-    total, spare = _js_limit(source)
-    marker = "<!-- reconciler-drift -->"
-    intro = _js_string_sum(source, "intro")
-    limit = total - len(marker) - len(intro) - spare
-    sliced = len(plan_md) > limit
-    plan = plan_md[:limit] + "\n\n… cut to fit" if sliced else plan_md
-    footer = "\n\n---\n<sub>Last checked by [this run](https://x/runs/1) on 2026-11-23T10:00:00Z"
-    return f"{marker}\n{intro}{plan}{footer}</sub>\n", sliced
+def from_the_plan(body: str, plan_md: str) -> str:
+    """The lines of ``body`` that came from the rendered plan (the workflow's own text, which
+    carries its own backticks and links, left out)."""
+    plan_lines = set(plan_md.splitlines())
+    own = [ln for ln in without_footer(body).splitlines() if ln not in plan_lines]
+    assert len(own) < 15, own  # a few lines of the workflow's own, nothing else
+    assert not any("script" in ln or "@org" in ln for ln in own), own
+    return "\n".join(ln for ln in body.splitlines() if ln in plan_lines)
 
 
 def without_footer(body: str) -> str:
@@ -171,7 +240,8 @@ def without_footer(body: str) -> str:
 
 _TABLE_ROW = re.compile(r"^\|.*\|$")
 _OUR_HTML = re.compile(
-    r"<!-- reconciler-(?:plan|drift) -->|</?details>|</?summary>|</?b>|<br>|</?sub>", re.M
+    r"<!-- reconciler-(?:plan|drift)(?::[a-z]+)? -->|</?details>|</?summary>|</?b>|<br>|</?sub>",
+    re.M,
 )
 
 
@@ -246,23 +316,28 @@ def test_the_hostile_text_is_shown_escaped_not_dropped(rendered: Rendered) -> No
     assert "&#96;&#96;&#96;sh&#92;nrm -rf /&#92;n&#96;&#96;&#96;" in text
 
 
-def test_the_pull_request_comment_fits_whole(rendered: Rendered) -> None:
-    body, sliced = pr_comment(rendered.markdown)
-    # The workflow's own blind cut (which could split an entity or a table) never fires.
+def test_the_pull_request_comment_fits_whole(rendered: Rendered, tmp_path: Path) -> None:
+    body, sliced = pr_comment(rendered.markdown, tmp_path)
+    # The workflow's own cut (which could split an entity or a table) never fires.
     assert not sliced
     assert len(body) < GITHUB_LIMIT
-    assert body.startswith("<!-- reconciler-plan -->\n")
+    assert body.startswith("<!-- reconciler-plan:production -->\n## Reconciler plan")
+    assert body.count("<!-- reconciler-") == 1, "one marker"
     assert f"| ~ update | {UPDATED:,} |" in body
-    assert_inert(without_footer(body))
+    assert_inert(from_the_plan(body, rendered.markdown))
     assert_tables_well_formed(body)
 
 
-def test_the_drift_issue_body_fits_whole(rendered: Rendered) -> None:
-    body, sliced = drift_body(rendered.markdown)
+def test_the_drift_issue_body_fits_whole(rendered: Rendered, tmp_path: Path) -> None:
+    body, sliced = drift_body(rendered.markdown, tmp_path)
     assert not sliced
     assert len(body) < GITHUB_LIMIT
-    assert body.startswith("<!-- reconciler-drift -->\nSomeone changed coupon series")
+    assert body.startswith(
+        "<!-- reconciler-drift:production -->\nSomeone changed coupon series in the production CRM"
+    )
+    assert body.count("<!-- reconciler-") == 1, "one marker"
     assert f"| ~ update | {UPDATED:,} |" in body
     assert "more series not shown" in body
-    assert_inert(without_footer(body))
+    assert "/runs/" not in without_footer(body), "the compared part names no run"
+    assert_inert(from_the_plan(body, rendered.markdown))
     assert_tables_well_formed(body)

@@ -1,0 +1,87 @@
+"""Fixtures for the workflow simulations: a fake GitHub (see ``harness``) and two sandbox orgs,
+``testing`` and ``production``, served over loopback HTTP."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.credentials import SANDBOX_PASSWORD, SANDBOX_USERNAME, Credentials
+from reconciler.sandbox import Faults, Sandbox, create_app, running_server
+from tests.workflows.harness import ROOT, World
+
+ENVIRONMENTS = ("testing", "production")
+
+SERIES = """\
+description: {description}
+discountCode: {code}
+validTillDate: 2030-09-30T00:00:00Z
+anyUser: true
+discountValue: {value}
+clientHandlingType: DISC_CODE
+expiryStrategyType: SERIES_EXPIRY
+discountType: ABS
+"""
+
+
+def series_text(description: str, code: str, value: int = 100) -> str:
+    return SERIES.format(description=description, code=code, value=value)
+
+
+@dataclass
+class GitHub:
+    world: World
+    orgs: dict[str, Sandbox]
+    urls: dict[str, str]
+
+    def by_code(self, env: str) -> dict[str, dict[str, Any]]:
+        """The live series of ``env`` by discountCode (each code must be there once)."""
+        found: dict[str, dict[str, Any]] = {}
+        for s in self.orgs[env].all_series():
+            code = str(s["discountCode"])
+            assert code not in found, f"{code} exists twice in {env}"
+            found[code] = s
+        return found
+
+
+@pytest.fixture
+def github(tmp_path: Path) -> Iterator[GitHub]:
+    world = World(tmp_path)
+    orgs: dict[str, Sandbox] = {}
+    urls: dict[str, str] = {}
+    with (
+        running_server(_app(tmp_path / "testing.db", orgs, "testing")) as testing_url,
+        running_server(_app(tmp_path / "production.db", orgs, "production")) as prod_url,
+    ):
+        urls = {"testing": testing_url, "production": prod_url}
+        for env, url in urls.items():
+            prefix = f"CAPILLARY_{env.upper()}_"
+            secrets = {
+                prefix + "BASE_URL": url,
+                prefix + "USERNAME": SANDBOX_USERNAME,
+                prefix + "PASSWORD": SANDBOX_PASSWORD,
+            }
+            world.repo_secrets.update(secrets)  # what the plans read
+            world.env_secrets[env] = dict(secrets)  # what the applies read
+        # The series repository: this repository's own settings file, no series yet.
+        (world.dev / "series").mkdir()
+        shutil.copy(ROOT / "series" / "reconciler.yaml", world.dev / "series")
+        world.write("README.md", "coupon series\n")
+        world.commit("An empty series repository")
+        world.git("push", "-q", "origin", "HEAD:refs/heads/main")
+        yield GitHub(world=world, orgs=orgs, urls=urls)
+    for sandbox in orgs.values():
+        sandbox.close()
+
+
+def _app(db: Path, orgs: dict[str, Sandbox], env: str) -> Any:
+    app = create_app(
+        db_path=db, credentials=Credentials.sandbox(), faults=Faults(random_seed=1), seed=False
+    )
+    orgs[env] = app.state.sandbox
+    return app
