@@ -23,10 +23,9 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from reconciler.canonical import canonical, parse_datetime, to_friendly
+from reconciler.canonical import canonical, parse_datetime, shortest_single, to_friendly
 from reconciler.catalogue import ABSENT, BY_NAME, Field, Kind
 from reconciler.errors import ReconcilerError
-from reconciler.render._values import shortest_single
 
 RESERVED_KEY = "reconciler"
 

@@ -86,6 +86,13 @@ class ReconcilerGroup(click.Group):
             sys.exit(EXIT_INTERRUPTED)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except BrokenPipeError:
+            # The reader went away (`reconciler list | head`): not an error of ours. Point
+            # stdout at nothing so the interpreter's final flush does not fail again.
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(EXIT_ERROR)
         except Exception as error:
             # A bug, not bad input: one line without --debug (the traceback may be long
             # and says nothing to a user), the traceback with it.

@@ -12,24 +12,41 @@ import click
 from reconciler.cli import fail, main
 from reconciler.credentials import DEFAULT_PREFIX, Credentials
 
-DB_ENV = "RECONCILER_SANDBOX_DB"
-DEFAULT_DB = Path(".reconciler") / "sandbox" / "sandbox.db"
 
-_db_option = click.option(
-    "--db",
-    "db",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help=f"SQLite file of the sandbox (default: ${DB_ENV}, else {DEFAULT_DB}).",
-)
+def _db_option(func: Any) -> Any:
+    func = click.option(
+        "--db",
+        "db",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="SQLite file of the sandbox (default: the one `--sandbox` uses for --dir: "
+        "$RECONCILER_SANDBOX_DIR, else .reconciler/sandbox/ beside the series folder).",
+    )(func)
+    return click.option(
+        "--dir",
+        "directory",
+        default="series",
+        show_default=True,
+        type=click.Path(path_type=Path, file_okay=False),
+        help="Folder of the series files (locates the sandbox `--sandbox` uses).",
+    )(func)
 
 
-def db_path(given: Path | None) -> Path:
-    """The database file: ``--db``, else ``$RECONCILER_SANDBOX_DB``, else the default."""
-    if given is not None:
-        return given
-    from_env = os.environ.get(DB_ENV)
-    return Path(from_env) if from_env else Path.cwd() / DEFAULT_DB
+def db_path(given: Path | None, directory: Path, *, must_exist: bool = False) -> Path:
+    """The database file: ``--db``, else the one ``--sandbox`` uses for ``directory``.
+
+    One rule for every sandbox command (``workspace.sandbox_home``), so ``sandbox edit`` run
+    from another folder finds the series ``plan --sandbox`` made instead of a stray database.
+    """
+    from reconciler.workspace import sandbox_home
+
+    path = given if given is not None else sandbox_home(directory) / "sandbox.db"
+    if must_exist and not path.exists():
+        fail(
+            f"no sandbox database at {path}: run `reconciler plan --sandbox --dir {directory}` "
+            "first, or name one with --db"
+        )
+    return path
 
 
 def _credential_lines() -> list[str]:
@@ -110,6 +127,7 @@ def serve_command(
     *,
     port: int,
     db: Path | None,
+    directory: Path,
     latency_ms: int,
     failure_rate: float,
     rate_limit: int | None,
@@ -123,7 +141,7 @@ def serve_command(
     """Serve the sandbox on 127.0.0.1 until interrupted."""
     from reconciler.sandbox import FAILURE_MODES, Faults, create_app, serve
 
-    path = db_path(db)
+    path = db_path(db, directory)
     modes = FAILURE_MODES if failure_modes is None else _modes(failure_modes)
     any_method, per_method = _scripted(fail_next)
     try:
@@ -169,11 +187,11 @@ def _scripted(items: tuple[str, ...]) -> tuple[list[str], dict[str, list[str]]]:
 
 @sandbox.command("list")
 @_db_option
-def list_command(*, db: Path | None) -> None:
+def list_command(*, db: Path | None, directory: Path) -> None:
     """List the series in the sandbox's database: id, seriesCode, description."""
     from reconciler.sandbox.store import SeriesStore
 
-    store = SeriesStore(path=db_path(db))
+    store = SeriesStore(path=db_path(db, directory, must_exist=True))
     try:
         for doc in store.all():
             click.echo(
@@ -200,7 +218,9 @@ def parse_assignment(text: str) -> tuple[str, Any]:
 @click.argument("series_id", type=int)
 @click.argument("assignments", nargs=-1, required=True)
 @_db_option
-def edit_command(*, series_id: int, assignments: tuple[str, ...], db: Path | None) -> None:
+def edit_command(
+    *, series_id: int, assignments: tuple[str, ...], db: Path | None, directory: Path
+) -> None:
     """Change a series in the database behind the API's back (as the CRM's screens would).
 
     Each ASSIGNMENT is FIELD=VALUE; VALUE is read as JSON when it parses (5, true, null,
@@ -210,7 +230,7 @@ def edit_command(*, series_id: int, assignments: tuple[str, ...], db: Path | Non
     from reconciler.sandbox.store import SeriesStore
 
     changes = dict(parse_assignment(a) for a in assignments)
-    store = SeriesStore(path=db_path(db))
+    store = SeriesStore(path=db_path(db, directory, must_exist=True))
     try:
         doc = edit_stored_series(store, series_id=series_id, changes=changes)
     except KeyError:

@@ -8,12 +8,11 @@ escaping) before it is shown, so a value cannot move a terminal cursor or revers
 from __future__ import annotations
 
 import json
-import math
 import shlex
-import struct
 from collections.abc import Iterable
 from typing import Any
 
+from reconciler.canonical import shortest_single
 from reconciler.diff import FieldChange
 from reconciler.plan import SeriesPlan
 from reconciler.textsafe import printable
@@ -48,36 +47,6 @@ def value_text(value: Any, *, limit: int = 80) -> str:
     head, tail = _cut(text, limit)
     size = f"{len(value):,} items" if isinstance(value, list) else f"{len(value):,} keys"
     return f"{head} … {tail} ({size})" if isinstance(value, list | dict) else f"{head}…{tail}"
-
-
-def _single(value: float) -> float | None:
-    """``value`` rounded to single precision; None when single precision cannot hold it."""
-    try:
-        rounded: float = struct.unpack("f", struct.pack("f", value))[0]
-    except OverflowError:
-        return None
-    return rounded
-
-
-def shortest_single(value: float) -> float | None:
-    """The shortest decimal that reads back as ``value`` through single precision, as the
-    double nearest to it (so ``repr`` and JSON print that decimal); None when ``value`` is
-    not a single-precision number.
-
-    The server keeps discountValue in single precision, so its canonical value is the float32
-    nearest to what the file says (15.1 is kept as 15.100000381469727). Showing that double's
-    ``repr`` makes a value look changed when it is exactly what was written; the shortest
-    decimal that rounds to the same float32 is what a person wrote. Comparison still uses the
-    exact value: this is for display only, and two different float32 values never share a
-    shortest decimal.
-    """
-    if not math.isfinite(value) or _single(value) != value:
-        return None
-    for digits in range(1, 10):  # 9 significant digits always round-trip a float32
-        candidate = float(f"{value:.{digits}g}")
-        if _single(candidate) == value:
-            return candidate
-    return value
 
 
 def float_text(value: float) -> str:

@@ -37,7 +37,7 @@ main(sys.argv[1:], prog_name="reconciler")
 def _env(db: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CAPILLARY_")}
     env["CAPILLARY_PASSWORD"] = "from-the-env"
-    env["RECONCILER_SANDBOX_DB"] = str(db)
+    env["RECONCILER_SANDBOX_DIR"] = str(db.parent)
     env["PYTHONPATH"] = str(ROOT)
     return env
 
@@ -113,7 +113,7 @@ def test_serve_reads_seeded_series_with_basic_auth(
 
 
 def test_edit_and_list(tmp_path: Path) -> None:
-    db = tmp_path / "edit.db"
+    db = tmp_path / "sandbox.db"
     # create the database with its seeds, as `serve` would
     from reconciler.sandbox import create_app
 
