@@ -1,13 +1,13 @@
 """Apply a Plan: POST the creates, PUT the updates, keep the state true, verify.
 
-The rules (DESIGN.md decisions 3, 5, 7, 8):
+The rules (docs/design.md, decisions 1, 4, 9, 11, 12):
 
-- Before a POST the intent is recorded; after it, the id, at once (atomic writes). A POST is
-  never retried blindly; a lost answer leaves the intent *ambiguous*.
-- An intent left over from an earlier apply is resolved first by looking for the series it
-  may have made (the older list-all API): one match is adopted; none, after a POST that never
-  answered, stops and asks a person; a create that died before its answer, with no match,
-  is made again.
+- Right before the creates, the org is listed again: a key whose series exists (its marker,
+  or the one an unfinished create made) is not created again; a look-alike is refused.
+- Before a POST the intent is journaled; after it, the id, at once. A POST is never retried
+  once it may have reached the server; a lost or unclear answer leaves it *ambiguous*.
+- An unfinished create that the CRM does not show yet is sent again only after
+  ``create_settle_seconds`` from its first attempt (the server may still be acting on it).
 - Just before a PUT the series is read again; if it changed since the plan, it is skipped
   (check-and-set). The PUT body is the live series' writable fields with the planned changes
   applied: PUT replaces the whole series, so nothing undeclared is reset.

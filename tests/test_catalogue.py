@@ -1,15 +1,14 @@
 """Every field name the vendor's pages mention is known to the catalogue.
 
-The pages in ``shared/api/seeds`` name fields in three ways: JSON bodies (requests and
-answers), parameter tables (HTML rows on the full create page, "name / type / description"
-blocks on the update and GET pages) and the short list of the create page, where each name
-runs straight into its description ("discountCodeDiscount code").
+The vendor's reference pages name fields in three ways: JSON bodies (requests and
+answers), parameter tables and the short list of the create page. The names were read from
+the pages once and are kept in ``tests/data/vendor_field_names.json``, so this test needs
+nothing outside the repository.
 """
 
 from __future__ import annotations
 
-import re
-from itertools import pairwise
+import json
 from pathlib import Path
 
 import pytest
@@ -17,11 +16,10 @@ import pytest
 from reconciler import catalogue
 from reconciler.canonical import RANGE_KEYS
 
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "api" / "seeds"
+NAMES = Path(__file__).resolve().parent / "data" / "vendor_field_names.json"
 
 # Misspellings in the pages themselves, and the field they mean.
 TYPOS = {"Warninigs": "warnings"}
-TYPES = {"string", "integer", "boolean", "object", "array", "enum", "number", "long", "float"}
 SUBFIELDS = {s.name for f in catalogue.FIELDS for s in f.subfields}
 
 
@@ -39,74 +37,20 @@ def _known(name: str) -> bool:
     )
 
 
-def _pages() -> dict[str, str]:
-    if not SEEDS.is_dir():
-        pytest.skip(f"the vendor pages are not here ({SEEDS}): nothing to compare with")
-    return {p.name: p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))}
+def _names() -> dict[str, list[str]]:
+    data = json.loads(NAMES.read_text(encoding="utf-8"))
+    return {page: entry["names"] for page, entry in data["pages"].items()}
 
 
-def _json_keys(text: str) -> set[str]:
-    # Some sample bodies are not valid JSON ("productIds": 30, 40), so keys are read as
-    # text: any quoted name followed by a colon.
-    return set(re.findall(r'"([A-Za-z_][A-Za-z0-9_]*)"\s*:', text))
-
-
-def _html_rows(text: str) -> set[str]:
-    return set(re.findall(r"<tr>\s*<td[^>]*>\s*<p>([A-Za-z_][A-Za-z0-9_.]*)\*?</p>", text))
-
-
-def _blocks(text: str) -> set[str]:
-    """ "name\\n\\nType\\n" blocks of the plain-text tables."""
-    lines = [line.strip() for line in text.splitlines()]
-    lines = [line for line in lines if line]
-    names = set()
-    for here, after in pairwise(lines):
-        if after.lower() in TYPES and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.]*\*?", here):
-            names.add(here.rstrip("*"))
-    return names
-
-
-def _short_list(text: str) -> set[str]:
-    """The create page's short list: "nameDescription…" on one line."""
-    known = sorted((*catalogue.BY_NAME, *catalogue.NOT_FIELDS), key=len, reverse=True)
-    names = set()
-    inside = False
-    for line in text.splitlines():
-        if line.startswith("ParameterDescription"):
-            inside = True
-            continue
-        if line.startswith("Language"):  # the page's footer: "Language", "URL", "Click…"
-            break
-        if inside and (not line.strip() or line.startswith("Response")):
-            continue
-        if inside:
-            token = re.match(r"[A-Za-z_][A-Za-z0-9_]*", line)
-            if not token:
-                continue
-            word = token.group(0)
-            # The name is the longest known name the line starts with; a line that starts
-            # with none is a name the catalogue lacks (reported whole).
-            names.add(next((k for k in known if word.startswith(k)), word))
-    return names
-
-
-def test_the_pages_are_parsed() -> None:
-    pages = _pages()
-    found = set()
-    for text in pages.values():
-        found |= _json_keys(text) | _html_rows(text) | _blocks(text) | _short_list(text)
-    # The parsers must see a good part of the catalogue, or they are not parsing.
+def test_the_recorded_names_cover_the_catalogue() -> None:
+    found = {n for names in _names().values() for n in names}
+    # The pages name most of the catalogue; far fewer would mean the record is not theirs.
     assert len(found & set(catalogue.BY_NAME)) > 60
 
 
 @pytest.mark.parametrize("page", ["000", "001", "002", "003"])
 def test_every_name_in_a_page_is_known(page: str) -> None:
-    pages = _pages()
-    (text,) = [t for name, t in pages.items() if name.startswith(page)]
-    names = _json_keys(text) | _html_rows(text) | _blocks(text)
-    if page == "001":
-        names |= _short_list(text)
-    unknown = sorted(n for n in names if not _known(n))
+    unknown = sorted(n for n in _names()[page] if not _known(n))
     assert unknown == []
 
 

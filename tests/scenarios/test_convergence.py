@@ -1,6 +1,6 @@
 """Convergence: right after an import or an apply, a plan is empty.
 
-DESIGN.md, decision 6: both sides of a diff go through one canonical form so that a plan
+docs/design.md, decision 10: both sides of a diff go through one canonical form so that a plan
 never shows a change an apply cannot remove. These scenarios drive the CLI against the
 sandbox over loopback HTTP:
 
