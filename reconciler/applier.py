@@ -21,7 +21,7 @@ import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from reconciler import __version__
 from reconciler.canonical import parse_datetime
@@ -37,6 +37,7 @@ from reconciler.identity import Absent, Known, Lookalike, OrgIndex, Verdict, ide
 from reconciler.loader import LoadResult
 from reconciler.plan import Action, Plan, Rails, SeriesPlan, now_utc, safety_violations, timestamp
 from reconciler.planner import build_plan
+from reconciler.ports import SeriesApi
 from reconciler.result import ApplyResult, Outcome, SeriesOutcome
 from reconciler.state import Intent, IntentStatus, StateStore
 
@@ -46,18 +47,6 @@ SETTLE_POLL_SECONDS = 5.0
 
 def _command(words: str) -> str:
     return f"reconciler {words}"
-
-
-class SeriesApi(Protocol):
-    """What the applier needs of the client."""
-
-    async def get_series(self, ids: Sequence[int]) -> Any: ...
-
-    async def create_series(self, fields: Mapping[str, Any]) -> dict[str, Any]: ...
-
-    async def update_series(self, series_id: int, fields: Mapping[str, Any]) -> dict[str, Any]: ...
-
-    async def list_series(self) -> list[dict[str, Any]]: ...
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from reconciler import __version__
 from reconciler.canonical import canonical, utc_day
@@ -31,16 +31,9 @@ from reconciler.plan import (
     now_utc,
     timestamp,
 )
+from reconciler.ports import SeriesReader
 from reconciler.problems import Severity
 from reconciler.state import Intent, State
-
-
-class SeriesReader(Protocol):
-    """What the planner needs of the client."""
-
-    async def get_series(self, ids: Sequence[int]) -> Any: ...
-
-    async def list_series(self) -> list[dict[str, Any]]: ...
 
 
 async def fetch_live(

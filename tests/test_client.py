@@ -30,7 +30,6 @@ from reconciler.client import (
     RateLimitWait,
     Retrying,
     SeriesApi,
-    SeriesLister,
     SeriesReader,
     TokenGenerated,
 )
@@ -198,8 +197,7 @@ def test_the_client_satisfies_the_engines_protocols() -> None:
     client = CouponClient(base_url=BASE, credentials=BASIC)
     api: SeriesApi = client  # statically: reconciler/client/protocols.py
     reader: SeriesReader = client
-    lister: SeriesLister = client
-    assert api is reader is lister
+    assert api is reader
 
 
 def test_repr_shows_url_and_auth_only() -> None:

@@ -38,7 +38,7 @@ from reconciler.client.events import (
     Retrying,
     TokenGenerated,
 )
-from reconciler.client.protocols import SeriesApi, SeriesLister, SeriesReader
+from reconciler.client.protocols import SeriesApi, SeriesReader
 from reconciler.client.session import USER_AGENT
 
 __all__ = [
@@ -57,7 +57,6 @@ __all__ = [
     "RateLimitWait",
     "Retrying",
     "SeriesApi",
-    "SeriesLister",
     "SeriesReader",
     "TokenGenerated",
 ]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+
+from reconciler.ports import FetchResult
 
 
 @dataclass(frozen=True)
@@ -61,15 +62,6 @@ class CallDone:
 ClientEvent = (
     Retrying | RateLimitWait | TokenGenerated | BatchSizeLearned | CallsPlanned | CallDone
 )
-
-
-@dataclass(frozen=True)
-class FetchResult:
-    """The series that came back, by id; the ids asked for that did not; the API's warnings."""
-
-    found: dict[int, dict[str, Any]]
-    missing: tuple[int, ...] = ()
-    warnings: tuple[Any, ...] = ()
 
 
 __all__ = [
