@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from reconciler import __version__
-from reconciler.canonical import parse_datetime
+from reconciler.canonical import now_utc, parse_datetime, timestamp
 from reconciler.catalogue import BY_NAME, FIELDS
 from reconciler.diff import FieldChange, diff_fields, live_digest
 from reconciler.errors import (
@@ -35,7 +35,7 @@ from reconciler.errors import (
 )
 from reconciler.identity import Absent, Known, Lookalike, OrgIndex, Verdict, identify
 from reconciler.loader import LoadResult
-from reconciler.plan import Action, Plan, Rails, SeriesPlan, now_utc, safety_violations, timestamp
+from reconciler.plan import Action, Plan, Rails, SeriesPlan, safety_violations
 from reconciler.planner import build_plan
 from reconciler.ports import SeriesApi
 from reconciler.result import ApplyResult, Outcome, SeriesOutcome

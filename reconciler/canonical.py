@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 
-from reconciler.catalogue import ABSENT, BY_NAME, Field, Kind, Storage
+from reconciler.catalogue import ABSENT, BY_NAME, Field, Kind, Storage, is_int
 
 _DATETIME = re.compile(
     r"^\s*(\d{4})-(\d{2})-(\d{2})"
@@ -139,7 +139,7 @@ def stored_value(spec: Field, value: Any) -> Any:
     if storage is Storage.UTC_DAY and isinstance(value, str):
         moment = parse_datetime(value, lenient=True)
         return utc_day(moment) if moment else value
-    if storage is Storage.INT32 and _is_int(value):
+    if storage is Storage.INT32 and is_int(value):
         return int32(int(value))
     if storage is Storage.FLOAT32 and _is_number(value):
         return float32(value)
@@ -185,7 +185,7 @@ def to_api(name: str, value: Any) -> Any:
     if kind is Kind.ID_LIST and isinstance(value, str):
         # JSON text is sent as the list form is: one spelling on the wire, ids as numbers.
         parsed = _json(value)
-        if isinstance(parsed, list) and all(_is_int(_id(v)) for v in parsed):
+        if isinstance(parsed, list) and all(is_int(_id(v)) for v in parsed):
             return json.dumps([_id(v) for v in parsed])
         return value
     if kind is Kind.REDEMPTION_RANGE and isinstance(value, str):
@@ -243,16 +243,8 @@ def to_friendly(name: str, value: Any) -> Any:
     return value
 
 
-def parse_json_string(value: Any) -> Any:
-    """The JSON inside a string field, or ``None`` when it does not parse."""
-    return _json(value) if isinstance(value, str) else value
-
-
 # --- helpers ---------------------------------------------------------------------------------
 
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _is_number(value: Any) -> bool:
@@ -411,3 +403,16 @@ def shortest_single(value: float) -> float | None:
         if _single(candidate) == value:
             return candidate
     return value
+
+
+# ---------------------------------------------------------------------------- clocks
+
+
+def now_utc() -> datetime:
+    """Now, in UTC, to the second (the resolution of every timestamp the tool writes)."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def timestamp(moment: datetime) -> str:
+    """The API's spelling of a moment, as its answers write it: ``2025-04-17T05:36:41Z``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

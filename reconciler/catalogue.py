@@ -823,7 +823,8 @@ class Rule:
     reads: tuple[str, ...] = ()
 
 
-def _is_int(value: Any) -> bool:
+def is_int(value: Any) -> bool:
+    """An integer, and not a bool (which Python counts as one)."""
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -833,7 +834,7 @@ def _is_number(value: Any) -> bool:
 
 def _limited(f: Fields) -> bool:
     limit = f.get("redemptionPerCouponMaxLimit")
-    return _is_int(limit) and limit != -1
+    return is_int(limit) and limit != -1
 
 
 def _generated_codes(name: str) -> Callable[[Fields], bool]:
@@ -931,7 +932,7 @@ RULES: Final[tuple[Rule, ...]] = (
         "series-expiry-value-one",
         "expiryStrategyValue",
         when=lambda f: (
-            f.get("expiryStrategyType") == "SERIES_EXPIRY" and _is_int(f.get("expiryStrategyValue"))
+            f.get("expiryStrategyType") == "SERIES_EXPIRY" and is_int(f.get("expiryStrategyValue"))
         ),
         holds=lambda f: f["expiryStrategyValue"] == 1,
         message="expiryStrategyValue must be 1 when expiryStrategyType is SERIES_EXPIRY "
@@ -971,8 +972,8 @@ RULES: Final[tuple[Rule, ...]] = (
         "minBillAmount",
         # -1, as everywhere in this API, means no maximum.
         when=lambda f: (
-            _is_int(f.get("minBillAmount"))
-            and _is_int(f.get("maxBillAmount"))
+            is_int(f.get("minBillAmount"))
+            and is_int(f.get("maxBillAmount"))
             and f["maxBillAmount"] != -1
         ),
         holds=lambda f: f["minBillAmount"] <= f["maxBillAmount"],

@@ -33,7 +33,6 @@ Plan file / JSON format (``format_version`` 1) — documented in the README::
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -55,10 +54,6 @@ class Action(str, Enum):
     CREATE = "create"
     UPDATE = "update"
     UNCHANGED = "unchanged"
-
-    @property
-    def symbol(self) -> str:
-        return {"create": "+", "update": "~", "unchanged": " "}[self.value]
 
 
 @dataclass(frozen=True)
@@ -321,10 +316,6 @@ class Plan:
         _check_plan_fields(plan)
         return plan
 
-    def digest(self) -> str:
-        blob = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), default=str)
-        return hashlib.sha256(blob.encode()).hexdigest()
-
 
 # Deeper than any plan this tool writes (a value of a series sits about 8 levels down), far
 # below the interpreter's recursion limit that the renderers and digests would reach.
@@ -490,9 +481,3 @@ def with_rails(plan: Plan, *, rails: Rails, now: datetime) -> Plan:
     return replace(plan, rails=safety_violations(plan, rails=rails, now=now))
 
 
-def now_utc() -> datetime:
-    return datetime.now(UTC)
-
-
-def timestamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

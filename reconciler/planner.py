@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from reconciler import __version__
-from reconciler.canonical import canonical, utc_day
+from reconciler.canonical import canonical, now_utc, timestamp, utc_day
 from reconciler.catalogue import ABSENT, BY_NAME
 from reconciler.desired import DesiredSeries, IgnoreRule
 from reconciler.diff import FieldChange, diff_fields, live_digest
@@ -28,8 +28,6 @@ from reconciler.plan import (
     Plan,
     PlanWarning,
     SeriesPlan,
-    now_utc,
-    timestamp,
 )
 from reconciler.ports import SeriesReader
 from reconciler.problems import Severity

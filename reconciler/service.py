@@ -15,9 +15,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reconciler.canonical import now_utc, timestamp
 from reconciler.errors import PlanError, ReconcilerError, ValidationFailed
 from reconciler.loader import LoadResult, load_settings, validate_directory
-from reconciler.plan import Plan, Rails, now_utc, timestamp, with_rails
+from reconciler.plan import Plan, Rails, with_rails
 from reconciler.state import State, replace_state, save_state
 from reconciler.workspace import Workspace
 

@@ -12,15 +12,17 @@ import re
 import secrets
 import string
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final
 
 from reconciler import catalogue
 from reconciler.canonical import (
     API_DATETIME,
     API_DATETIME_FORM,
+    now_utc,
     parse_datetime,
     stored_value,
+    timestamp,
     utc_day,
 )
 from reconciler.catalogue import (
@@ -30,13 +32,13 @@ from reconciler.catalogue import (
     Field,
     Kind,
     Storage,
+    is_int,
     required_on_create,
     required_on_update,
 )
 
 # --- error codes (docs: coupon-apis reference and the update page) ---------------------------
 CODE_INVALID_SERIES_ID: Final = 707  # "Coupon Series ID = {x} is invalid"
-CODE_EXPIRED: Final = 712
 CODE_INVALID_RANGE: Final = 729
 CODE_FIELDS: Final = 744  # "couldn't save series fields": the sandbox's code for field checks
 CODE_DUPLICATE_SERIES_CODE: Final = 751
@@ -94,15 +96,6 @@ def error_body(errors: tuple[tuple[int, str], ...]) -> dict[str, Any]:
         "errors": [{"status": False, "code": c, "message": m} for c, m in errors],
         "success": False,
     }
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
-
-
-def timestamp(moment: datetime) -> str:
-    """The answers' spelling of a moment: ``2025-04-17T05:36:41Z``."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def epoch_ms(day: str) -> int | None:
@@ -295,13 +288,13 @@ def _check_value(
     if kind is Kind.BOOLEAN:
         return None if isinstance(value, bool) else bad
     if kind is Kind.INTEGER:
-        if not _is_int(value):
+        if not is_int(value):
             return bad
         if spec.minimum is not None and value < spec.minimum:
             return bad
         return None
     if kind is Kind.NUMBER:
-        return None if _is_int(value) or isinstance(value, float) else bad
+        return None if is_int(value) or isinstance(value, float) else bad
     if kind is Kind.ENUM:
         if spec.storage is Storage.CONSTANT:
             return None if isinstance(value, str) else bad  # seeds/000: "string" was taken
@@ -395,12 +388,9 @@ def _valid_object_list(spec: Field, value: Any) -> bool:
     return True
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
 
 def _as_int(value: Any) -> int | None:
-    if _is_int(value):
+    if is_int(value):
         return int(value)
     if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
         return int(value)
