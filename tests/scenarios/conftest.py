@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from click.testing import CliRunner, Result
 from reconciler.cli import main
 from reconciler.credentials import SANDBOX_PASSWORD, SANDBOX_USERNAME, Credentials
 from reconciler.sandbox import Faults, Sandbox, create_app, running_server
+from tests import golden
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -114,29 +114,6 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     app.state.sandbox.close()
 
 
-_VOLATILE = [
-    (re.compile(r'"created_at": "[^"]+"'), '"created_at": "<now>"'),
-    (re.compile(r'"desired_digest": "[0-9a-f]+"'), '"desired_digest": "<digest>"'),
-    (re.compile(r'"live_digest": "[0-9a-f]+"'), '"live_digest": "<digest>"'),
-    (re.compile(r'"tool_version": "[^"]+"'), '"tool_version": "<version>"'),
-    (re.compile(r"http://127\.0\.0\.1:\d+"), "http://127.0.0.1:<port>"),
-    (re.compile(r"\b20\d\d-\d\d-\d\dT00:00:00Z \(today\)"), "<today>"),
-]
-
-
-def scrub(text: str) -> str:
-    for pattern, replacement in _VOLATILE:
-        text = pattern.sub(replacement, text)
-    return text
-
-
 def check_golden(name: str, text: str) -> None:
-    """Compare with ``golden/NAME``; ``UPDATE_GOLDEN=1`` writes it instead."""
-    path = GOLDEN / name
-    text = scrub(text)
-    if os.environ.get("UPDATE_GOLDEN") or not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        if not os.environ.get("UPDATE_GOLDEN"):
-            pytest.fail(f"golden file {path.name} was missing and has been written: check it")
-    assert text == path.read_text(encoding="utf-8")
+    """Compare with ``golden/NAME`` (the suite's one check, ``tests/golden.py``)."""
+    golden.check_golden(GOLDEN, name, golden.scrub(text))
