@@ -20,7 +20,7 @@ Exit codes, documented in the README and never reused for another meaning:
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
@@ -31,6 +31,7 @@ from reconciler.textsafe import printable
 if TYPE_CHECKING:
     from reconciler.cli.activity import Activity
     from reconciler.errors import ValidationFailed
+    from reconciler.problems import Problem
 
 T = TypeVar("T")
 
@@ -153,16 +154,24 @@ def fail(message: str, *, code: int = EXIT_ERROR) -> NoReturn:
     sys.exit(code)
 
 
-def report_problems(error: ValidationFailed, *, fmt: str = "text") -> None:
-    if fmt == "github":
-        from reconciler.render import render_problems
+def show_problems(problems: Sequence[Problem], *, fmt: str = "text") -> None:
+    """Validation problems through the renderers: annotations on stdout (github), else one
+    ``file:line:col: severity: message`` line each and the counts, on stderr."""
+    if not problems:
+        return
+    from reconciler.cli.options import use_color
+    from reconciler.render import render_problems
 
-        render_problems(error.problems, fmt="github", stream=sys.stdout)
+    if fmt == "github":
+        render_problems(problems, fmt="github", stream=sys.stdout)
     else:
-        for problem in sorted(error.problems):
-            click.echo(str(problem), err=True)
+        render_problems(problems, fmt="text", stream=sys.stderr, color=use_color(sys.stderr))
+
+
+def report_problems(error: ValidationFailed, *, fmt: str = "text") -> None:
+    show_problems(error.problems, fmt=fmt)
     errors = sum(1 for p in error.problems if p.is_error)
-    click.echo(f"{errors} error(s); nothing was sent to the API.", err=True)
+    click.echo(f"{errors} error(s) in the files: nothing was planned or sent to the API.", err=True)
 
 
 def run(call: Callable[[], T], *, problems_format: str = "text") -> T:

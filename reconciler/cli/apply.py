@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 
 import click
 
@@ -19,68 +18,7 @@ from reconciler.cli.options import (
 )
 
 if TYPE_CHECKING:
-    from reconciler.applier import Progress
-    from reconciler.cli.activity import Activity
     from reconciler.plan import Plan
-
-# By Outcome value (the enum is imported only when an apply runs: fast --help).
-_MARKS = {
-    "done": "✓",
-    "skipped": "↷",
-    "failed": "✗",
-    "not_started": "·",
-}
-
-
-class ProgressView:
-    """A progress bar on a terminal; one line per series elsewhere (CI logs).
-
-    ``activity`` (the rate-limit waits and retries) learns how far the apply is, for its ETA.
-    """
-
-    def __init__(self, *, stream: TextIO, bar: bool, activity: Activity | None = None) -> None:
-        self.stream = stream
-        self.bar = bar
-        self.started = time.monotonic()
-        self.open_line = False
-        self.activity = activity
-
-    def finish(self) -> None:
-        """End the bar's line, also when an interrupt left it unfinished."""
-        if self.open_line:
-            self.stream.write("\n")
-            self.stream.flush()
-        self.open_line = False
-
-    def message(self, text: str) -> None:
-        """A line about the run itself (a wait, a recovery), on its own line."""
-        self.finish()
-        self.stream.write(f"{text}\n")
-        self.stream.flush()
-
-    def __call__(self, event: Progress) -> None:
-        if event.outcome is None:
-            return
-        if self.activity is not None:
-            self.activity.progress(done=event.done, total=event.total)
-        if self.bar:
-            width = 30
-            filled = int(width * event.done / max(event.total, 1))
-            rate = event.done / max(time.monotonic() - self.started, 1e-6)
-            self.stream.write(
-                f"\r[{'#' * filled}{'.' * (width - filled)}] {event.done}/{event.total} "
-                f"{rate:.1f}/s "
-            )
-            self.open_line = True
-        else:
-            o = event.outcome
-            ident = f" (id {o.series_id})" if o.series_id else ""
-            self.stream.write(
-                f"{_MARKS[o.outcome.value]} {o.key}{ident}: {o.action.value} {o.outcome.value}"
-                f"{': ' + o.message if o.outcome.value != 'done' else ''}\n"
-            )
-        self.stream.flush()
-
 
 @main.command(
     "apply",
@@ -161,6 +99,8 @@ def apply_command(
         targets=targets,
         trusted_settings=trusted_settings,
     )
+    from reconciler.render.progress import ProgressView
+
     view = activity()
     progress = ProgressView(stream=sys.stderr, bar=sys.stderr.isatty(), activity=view)
     try:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from reconciler.cli import EXIT_ERROR, EXIT_OK, main, run
+from reconciler.cli import EXIT_ERROR, EXIT_OK, main, run, show_problems
 from reconciler.cli.options import directory_option
 
 if TYPE_CHECKING:
@@ -49,13 +49,7 @@ def validate_command(directory: Path, fmt: str) -> None:
     from reconciler.loader import validate_directory
 
     result = run(lambda: validate_directory(directory))
-    if fmt == "github":
-        from reconciler.render import render_problems
-
-        render_problems(result.problems, fmt="github", stream=sys.stdout)
-    else:
-        for problem in result.problems:
-            click.echo(str(problem), err=True)
+    show_problems(result.problems, fmt=fmt)
     _summary(result)
     sys.exit(EXIT_OK if result.ok else EXIT_ERROR)
 
