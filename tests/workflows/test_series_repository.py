@@ -57,8 +57,10 @@ def repository(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     shutil.copytree(ROOT / "series", repo / "series", ignore=shutil.ignore_patterns(".state"))
     (repo / ".gitignore").write_text("series/.state/\n", encoding="utf-8")
     # docs/ci.md step 5: the three workflows, `uses: ./` replaced by the pinned action.
-    replacement = _block_after("### 5. The workflows", "yaml").split("```yaml\n")[-1]
-    pinned = re.search(r"uses: (\S+)", DOCS[DOCS.index(replacement) :])
+    section = DOCS[DOCS.index("### 5. The workflows") :]
+    replace, by = re.findall(r"```yaml\n(.*?)```", section, re.S)[:2]
+    assert replace.strip() == "uses: ./"
+    pinned = re.search(r"uses: (\S+)", by)
     assert pinned is not None
     action = pinned.group(1).replace("OWNER", "acme").replace("<sha>", sha)
     (repo / ".github" / "workflows").mkdir(parents=True)
