@@ -210,8 +210,7 @@ def test_a_reset_is_never_adopted() -> None:
     fields, notes = adoptable(_series(FieldChange("maxCreate", 6, 5), reset))
     assert fields == ["maxCreate"]
     assert notes == [
-        "a/b: maxRedeem is not adopted: the apply resets it (no longer in the file: server "
-        "default)"
+        "a/b: maxRedeem is not adopted: the apply resets it (no longer in the file: server default)"
     ]
 
 
