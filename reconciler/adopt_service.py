@@ -42,7 +42,8 @@ def adoptable(series: SeriesPlan, *, only: Sequence[str] = ()) -> tuple[list[str
     """The fields of ``series`` to adopt, and notes on those left. Pure.
 
     Ignored fields never reach the plan's changes, so they are never adopted. A retired
-    series' validTillDate is the retirement itself, not drift.
+    series' validTillDate is the retirement itself, not drift; nor is a reset of a field the
+    file no longer declares (a change with a note): adopting it would undo the removal.
     """
     fields: list[str] = []
     notes: list[str] = []
@@ -50,6 +51,12 @@ def adoptable(series: SeriesPlan, *, only: Sequence[str] = ()) -> tuple[list[str
         return fields, notes
     for change in series.changes:
         if only and change.field not in only:
+            continue
+        if change.note:
+            # A reset (a removed line, a dependent field): the files' decision, not drift.
+            notes.append(
+                f"{series.key}: {change.field} is not adopted: the apply resets it ({change.note})"
+            )
             continue
         if series.retire and change.field == "validTillDate":
             notes.append(

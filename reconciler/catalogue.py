@@ -996,6 +996,80 @@ RULES: Final[tuple[Rule, ...]] = (
 )
 
 
+# --- fields whose value depends on others ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """A field whose allowed values depend on the values of other fields.
+
+    ``only`` gets the values a write will carry for ``on`` (API form, ``None`` when unset)
+    and returns the one value ``field`` may then hold (API form), or ``ABSENT`` when the
+    combination leaves it free. ``rules`` name the rules of ``RULES`` the dependency follows
+    from, so the two tables cannot drift apart unnoticed (tests/test_catalogue.py). The
+    planner resets a dependent field with its controlling fields (``reconciler.ownership``):
+    a PUT replaces the whole series, and must not carry a stale value the new combination
+    forbids.
+    """
+
+    field: str
+    on: tuple[str, ...]
+    only: Callable[[Fields], Any]
+    why: str
+    rules: tuple[str, ...] = ()
+
+
+def _expiry_value(f: Fields) -> Any:
+    return 1 if f.get("expiryStrategyType") == "SERIES_EXPIRY" else ABSENT
+
+
+def _per_coupon_limit(f: Fields) -> Any:
+    # No clientHandlingType (never in a valid write: it is required) restricts nothing, as in
+    # the rule "limit-generated-or-uploaded-codes".
+    applies = f.get("anyUser") is True and f.get("clientHandlingType") in (
+        "DISC_CODE",
+        "DISC_CODE_PIN",
+        None,
+    )
+    return ABSENT if applies else -1
+
+
+def _affix(f: Fields) -> Any:
+    return ABSENT if f.get("clientHandlingType") in ("DISC_CODE", None) else ""
+
+
+DEPENDENCIES: Final[tuple[Dependency, ...]] = (
+    Dependency(
+        "expiryStrategyValue",
+        ("expiryStrategyType",),
+        _expiry_value,
+        "coupons end with the series: 1 is the only value allowed",
+        rules=("series-expiry-value-one",),
+    ),
+    Dependency(
+        "redemptionPerCouponMaxLimit",
+        ("anyUser", "clientHandlingType"),
+        _per_coupon_limit,
+        "the limit applies only with anyUser true to DISC_CODE and DISC_CODE_PIN series",
+        rules=("limit-needs-any-user", "limit-generated-or-uploaded-codes"),
+    ),
+    Dependency(
+        "couponPrefix",
+        ("clientHandlingType",),
+        _affix,
+        "a prefix is for DISC_CODE only",
+        rules=("couponPrefix-disc-code-only",),
+    ),
+    Dependency(
+        "couponSuffix",
+        ("clientHandlingType",),
+        _affix,
+        "a suffix is for DISC_CODE only",
+        rules=("couponSuffix-disc-code-only",),
+    ),
+)
+
+
 def rules_for_server() -> tuple[Rule, ...]:
     """The rules the server enforces on a POST or PUT body (the sandbox applies these)."""
     return tuple(r for r in RULES if r.server_checks)
@@ -1052,6 +1126,7 @@ __all__ = [
     "ABSENT",
     "ANSWER_ORDER",
     "BY_NAME",
+    "DEPENDENCIES",
     "FIELDS",
     "INT32_MAX",
     "INT32_MIN",
@@ -1062,6 +1137,7 @@ __all__ = [
     "NOT_FIELDS",
     "RULES",
     "Access",
+    "Dependency",
     "Field",
     "Kind",
     "Rule",

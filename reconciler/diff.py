@@ -41,13 +41,17 @@ class NestedChange:
 class FieldChange:
     """A field whose live value differs from the desired one, both in canonical form.
 
-    ``None`` means "not set". ``nested`` explains changes inside objects and lists.
+    ``None`` means "not set". ``nested`` explains changes inside objects and lists. ``note``
+    says why a change the file does not spell out is planned: a field no longer in the file
+    reset to the server's default, a dependent field reset with the fields it depends on
+    (``reconciler.ownership``); empty for a value the file declares.
     """
 
     field: str
     before: Any
     after: Any
     nested: tuple[NestedChange, ...] = ()
+    note: str = ""
 
 
 def canonical_fields(series: Mapping[str, Any], names: Iterable[str]) -> dict[str, Any]:

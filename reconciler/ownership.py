@@ -13,6 +13,7 @@ last-applied-configuration:
 - a dependent field (``expiryStrategyValue`` of ``expiryStrategyType``) that the new
   combination of its controlling fields allows only one value for is reset with them, so a
   PUT (which replaces the whole series) never carries a stale value the combination forbids.
+  Which fields depend on which is the catalogue's ``DEPENDENCIES`` table.
 
 With no record of what was declared (a state written before this feature, a rebuilt state),
 nothing is reset: the tool never guesses that a field was its own.
@@ -21,70 +22,16 @@ nothing is reset: the tool never guesses that a field was its own.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from reconciler.canonical import canonical
-from reconciler.catalogue import ABSENT, BY_NAME
+from reconciler.catalogue import ABSENT, BY_NAME, DEPENDENCIES
 from reconciler.desired import DesiredSeries, IgnoreRule
 from reconciler.diff import FieldChange
 
 RESET_NOTE = "no longer in the file: server default"
-
-
-@dataclass(frozen=True)
-class Dependency:
-    """A field whose allowed values depend on the values of other fields.
-
-    ``only`` gets the values the PUT will carry for ``on`` (API form, ``None`` when unset) and
-    returns the one value the dependent field may then hold (API form), or ``ABSENT`` when the
-    combination leaves it free.
-    """
-
-    field: str
-    on: tuple[str, ...]
-    only: Callable[[Mapping[str, Any]], Any]
-    why: str
-
-
-def _expiry_value(values: Mapping[str, Any]) -> Any:
-    return 1 if values.get("expiryStrategyType") == "SERIES_EXPIRY" else ABSENT
-
-
-def _per_coupon_limit(values: Mapping[str, Any]) -> Any:
-    applies = values.get("anyUser") is True and values.get("clientHandlingType") in (
-        "DISC_CODE",
-        "DISC_CODE_PIN",
-    )
-    return ABSENT if applies else -1
-
-
-def _affix(values: Mapping[str, Any]) -> Any:
-    return ABSENT if values.get("clientHandlingType") in ("DISC_CODE", None) else ""
-
-
-# This table belongs in the catalogue (reconciler/catalogue.py, "the one place for field
-# rules"), next to the field docs it restates; it lives here until the catalogue has a place
-# for cross-field facts. The rules are the validator's own (validate.check_series) and the
-# API docs': expiryStrategyValue is 1 for SERIES_EXPIRY; redemptionPerCouponMaxLimit applies
-# only with anyUser true to DISC_CODE and DISC_CODE_PIN; prefix and suffix only to DISC_CODE.
-DEPENDENCIES: tuple[Dependency, ...] = (
-    Dependency(
-        "expiryStrategyValue",
-        ("expiryStrategyType",),
-        _expiry_value,
-        "expiryStrategyType SERIES_EXPIRY allows only 1",
-    ),
-    Dependency(
-        "redemptionPerCouponMaxLimit",
-        ("anyUser", "clientHandlingType"),
-        _per_coupon_limit,
-        "the limit applies only with anyUser true to DISC_CODE and DISC_CODE_PIN series",
-    ),
-    Dependency("couponPrefix", ("clientHandlingType",), _affix, "a prefix is for DISC_CODE only"),
-    Dependency("couponSuffix", ("clientHandlingType",), _affix, "a suffix is for DISC_CODE only"),
-)
 
 
 @dataclass(frozen=True)
@@ -204,7 +151,7 @@ def field_resets(
         after = canonical(name, value)
         if before == after and type(before) is type(after):
             continue  # already so: nothing to send
-        resets.append(Reset(name, value, FieldChange(name, before, after), note))
+        resets.append(Reset(name, value, FieldChange(name, before, after, note=note), note))
     return Resets(resets=tuple(resets), notes=tuple(notes))
 
 
@@ -246,9 +193,7 @@ def fields_to_record(series: DesiredSeries) -> frozenset[str]:
 
 
 __all__ = [
-    "DEPENDENCIES",
     "RESET_NOTE",
-    "Dependency",
     "Reset",
     "Resets",
     "field_resets",

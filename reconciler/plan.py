@@ -19,7 +19,8 @@ Plan file / JSON format (``format_version`` 1) — documented in the README::
       "series": [
         {"key": "summer/sale-10", "file": "series/summer/sale-10.yaml", "action": "update",
          "id": 751412, "live_digest": "<sha256>", "live_issued": 0, "retire": false,
-         "changes": [{"field": "discountValue", "before": 10, "after": 15, "nested": []}],
+         "changes": [{"field": "discountValue", "before": 10, "after": 15, "nested": [],
+                      "note": ""}],
          "desired": {<API-form values the apply sends for this series>},
          "ignored": [{"field": "maxRedeem", "reason": "...", "source": "...", "differs": true}],
          "notes": []}
@@ -29,6 +30,11 @@ Plan file / JSON format (``format_version`` 1) — documented in the README::
       "blocked": [{"key": "k", "file": "...", "reason": "..."}],
       "warnings": [{"message": "...", "key": "", "file": "", "line": 0}]
     }
+
+A change's ``note`` says why a field the file does not spell out changes (``"no longer in the
+file: server default"``: a removed line reset; a dependent field reset with the fields it
+depends on); it is empty for a declared value. Readers take it with a default (``""``): plan
+files written before it existed read the same.
 """
 
 from __future__ import annotations
@@ -371,6 +377,7 @@ def _series_to_dict(s: SeriesPlan) -> dict[str, Any]:
                 "nested": [
                     {"path": n.path, "before": n.before, "after": n.after} for n in c.nested
                 ],
+                "note": c.note,
             }
             for c in s.changes
         ],
@@ -407,6 +414,7 @@ def _series_from_dict(d: Mapping[str, Any]) -> SeriesPlan:
                 nested=tuple(
                     NestedChange(n["path"], n["before"], n["after"]) for n in c.get("nested", ())
                 ),
+                note=str(c.get("note") or ""),
             )
             for c in d.get("changes", ())
         ),

@@ -7,7 +7,7 @@ it reads the live series through the client, and nothing else. It never writes.
 from __future__ import annotations
 
 import shlex
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +19,7 @@ from reconciler.diff import FieldChange, diff_fields, live_digest
 from reconciler.errors import MissingId, MissingSeries, PlanError
 from reconciler.identity import How, Known, Lookalike, OrgIndex, identify, with_marker
 from reconciler.loader import LoadResult
+from reconciler.ownership import resets_for
 from reconciler.plan import (
     Action,
     Blocked,
@@ -94,8 +95,16 @@ def plan_series(
     rules: Mapping[str, IgnoreRule],
     intent_note: str = "",
     found_note: str = "",
+    last_declared: Collection[str] | None = None,
 ) -> SeriesPlan:
-    """The plan of one series: pure, given its desired and live forms."""
+    """The plan of one series: pure, given its desired and live forms.
+
+    ``last_declared``: the fields the series declared at its last successful apply (the
+    state's record; None when there is none). An existing series gets the resets of field
+    ownership on top of its declared changes (``ownership.resets_for``): a field declared
+    then and not now goes back to the server's default, a dependent field with the fields it
+    depends on. A create has nothing to reset.
+    """
     declared = set(series.declared)
     compared = declared - set(rules)
     if live is None:
@@ -118,7 +127,13 @@ def plan_series(
             retire=series.options.retire,
             notes=tuple(notes),
         )
-    changes = diff_fields(desired=series.fields, live=live, fields=compared)
+    declared_changes = diff_fields(desired=series.fields, live=live, fields=compared)
+    resets = resets_for(series, last_declared=last_declared, live=live, rules=rules)
+    changes = tuple(sorted((*declared_changes, *resets.changes), key=lambda c: c.field))
+    desired = {
+        c.field: series.fields[c.field] for c in declared_changes if c.field in series.fields
+    }
+    desired.update(resets.body)
     ignored = tuple(
         IgnoredField(
             field=rule.field,
@@ -138,12 +153,12 @@ def plan_series(
         action=Action.UPDATE if changes else Action.UNCHANGED,
         series_id=series_id,
         changes=changes,
-        desired={c.field: series.fields[c.field] for c in changes if c.field in series.fields},
+        desired=desired,
         live_digest=live_digest(live),
         live_issued=issued if isinstance(issued, int) else None,
         ignored=ignored,
         retire=series.options.retire,
-        notes=(found_note,) if found_note else (),
+        notes=((found_note,) if found_note else ()) + resets.notes,
     )
 
 
@@ -244,6 +259,7 @@ async def build_plan(
                     series_id=verdict.series_id,
                     rules=rules,
                     found_note=_found_note(verdict),
+                    last_declared=state.fields.get(key),
                 )
             )
             continue

@@ -393,6 +393,9 @@ def _import_one(
     except OSError as error:
         return Imported(series_id, chosen, None, f"cannot write {path}: {error.strerror}")
     store.record_id(chosen, series_id)
+    # What the written file declares (its fields and the settings' defaults, as the loader
+    # merges them): the file matches the CRM now, so a line deleted later is a reset.
+    store.record_fields(chosen, tuple(sorted({*fields, *loaded.settings.defaults})))
     return Imported(series_id, chosen, path, "written")
 
 

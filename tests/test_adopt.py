@@ -204,6 +204,16 @@ def test_adoptable_fields() -> None:
     assert adoptable(_series(*changes, action=Action.CREATE)) == ([], [])
 
 
+def test_a_reset_is_never_adopted() -> None:
+    # The line was removed from the file on purpose: adopting the live value would put it back.
+    reset = FieldChange("maxRedeem", 500, -1, note="no longer in the file: server default")
+    fields, notes = adoptable(_series(FieldChange("maxCreate", 6, 5), reset))
+    assert fields == ["maxCreate"]
+    assert notes == [
+        "a/b: maxRedeem is not adopted: the apply resets it (no longer in the file: server default)"
+    ]
+
+
 def test_a_failed_check_puts_every_file_back(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -130,3 +131,55 @@ def test_the_rules_the_sandbox_applies_are_the_tables() -> None:
         )
     else:
         raise AssertionError("the sandbox took a body that breaks the table's rules")
+
+
+def test_every_dependency_follows_from_rules_of_the_table() -> None:
+    from reconciler.catalogue import BY_NAME, DEPENDENCIES, RULES
+
+    by_rule = {r.name: r for r in RULES}
+    assert len({d.field for d in DEPENDENCIES}) == len(DEPENDENCIES)
+    for dep in DEPENDENCIES:
+        assert BY_NAME[dep.field].writable and all(BY_NAME[n].writable for n in dep.on)
+        assert dep.rules and dep.why, dep.field
+        for name in dep.rules:
+            assert by_rule[name].field == dep.field, (dep.field, name)
+
+
+def _combinations(names: tuple[str, ...]) -> list[dict[str, Any]]:
+    from itertools import product
+
+    from reconciler.catalogue import BY_NAME, Kind
+
+    def values(name: str) -> tuple[Any, ...]:
+        spec = BY_NAME[name]
+        if spec.kind is Kind.BOOLEAN:
+            return (True, False, None)
+        return (*spec.enum, None)
+
+    return [dict(zip(names, combo, strict=True)) for combo in product(*map(values, names))]
+
+
+# A value of each dependent field that is not its "nothing" value: what a person may have set.
+_SET_BY_A_PERSON = {
+    "expiryStrategyValue": 14,
+    "redemptionPerCouponMaxLimit": 3,
+    "couponPrefix": "SUM",
+    "couponSuffix": "X",
+}
+
+
+def test_a_dependency_pins_exactly_the_combinations_its_rules_forbid_values_in() -> None:
+    """For every combination of the controlling fields: where the rules would refuse a value a
+    person set, the dependency names the one value left, and that value breaks no rule; where
+    they would not, the field is left free."""
+    from reconciler.catalogue import ABSENT, DEPENDENCIES, RULES, broken_rules
+
+    for dep in DEPENDENCIES:
+        rules = tuple(r for r in RULES if r.name in dep.rules)
+        for combo in _combinations(dep.on):
+            person = {**combo, dep.field: _SET_BY_A_PERSON[dep.field]}
+            forbidden = bool(broken_rules(person, rules=rules))
+            only = dep.only(combo)
+            assert (only is not ABSENT) == forbidden, (dep.field, combo)
+            if only is not ABSENT:
+                assert not broken_rules({**combo, dep.field: only}, rules=rules), (dep.field, combo)

@@ -6,11 +6,10 @@ from typing import Any
 
 import pytest
 
-from reconciler.catalogue import ABSENT, BY_NAME, FIELDS
+from reconciler.catalogue import ABSENT, BY_NAME, DEPENDENCIES, FIELDS
 from reconciler.desired import DesiredSeries, IgnoreRule, SeriesOptions
 from reconciler.diff import FieldChange
 from reconciler.ownership import (
-    DEPENDENCIES,
     RESET_NOTE,
     field_resets,
     fields_to_record,
@@ -58,10 +57,10 @@ def test_a_removed_line_resets_its_field_to_the_server_default() -> None:
     (reset,) = result.resets
     assert reset.field == "maxRedeem"
     assert reset.value == -1
-    assert reset.change == FieldChange("maxRedeem", 500, -1)
+    assert reset.change == FieldChange("maxRedeem", 500, -1, note=RESET_NOTE)
     assert reset.note == RESET_NOTE == "no longer in the file: server default"
     assert result.body == {"maxRedeem": -1}
-    assert result.changes == (FieldChange("maxRedeem", 500, -1),)
+    assert result.changes == (FieldChange("maxRedeem", 500, -1, note=RESET_NOTE),)
     assert result.change_notes == {"maxRedeem": RESET_NOTE}
     assert result.notes == ()
 
@@ -112,7 +111,9 @@ def test_several_removed_lines_in_api_form() -> None:
     }
     assert [r.field for r in result.resets] == sorted(result.body)  # sorted by name
     by_field = {r.field: r.change for r in result.resets}
-    assert by_field["storeIdsJson"] == FieldChange("storeIdsJson", [101, 102], [-1])
+    assert by_field["storeIdsJson"] == FieldChange(
+        "storeIdsJson", [101, 102], [-1], note=RESET_NOTE
+    )
     assert by_field["couponPrefix"].after is None  # "" is the server's "no prefix"
 
 
@@ -147,7 +148,8 @@ def test_switch_to_series_expiry_and_drop_the_value_sends_1() -> None:
     )
     assert result.body == {"expiryStrategyValue": 1}
     (reset,) = result.resets
-    assert reset.change == FieldChange("expiryStrategyValue", 14, 1)
+    # The server default is the value SERIES_EXPIRY needs: one reset, told as the removal.
+    assert reset.change == FieldChange("expiryStrategyValue", 14, 1, note=RESET_NOTE)
 
 
 def test_switch_to_series_expiry_resets_a_value_the_tool_never_declared() -> None:
@@ -158,8 +160,8 @@ def test_switch_to_series_expiry_resets_a_value_the_tool_never_declared() -> Non
     (reset,) = result.resets
     assert reset.field == "expiryStrategyValue" and reset.value == 1
     assert reset.note == (
-        "reset with expiryStrategyType SERIES_EXPIRY: expiryStrategyType SERIES_EXPIRY allows "
-        "only 1"
+        "reset with expiryStrategyType SERIES_EXPIRY: coupons end with the series: 1 is the "
+        "only value allowed"
     )
 
 

@@ -266,3 +266,112 @@ def test_a_marker_on_a_series_of_another_discount_code_is_blocked_not_claimed(
     assert not plan.series
     [blocked] = plan.blocked
     assert "discountCode 'OTHER'" in blocked.reason
+
+
+# --- field ownership: what the files declared at the last apply ----------------------------
+
+DAYS = BASE.replace("expiryStrategyType: SERIES_EXPIRY", "expiryStrategyType: DAYS")
+
+
+def _declared(directory: Path, key: str) -> tuple[str, ...]:
+    (series,) = [s for s in load_series(directory).series if s.key == key]
+    return tuple(sorted(series.declared))
+
+
+def test_a_removed_line_is_planned_as_a_reset_with_its_note(tmp_path: Path) -> None:
+    write(tmp_path, "s", BASE.format(description="Same", code="S1") + "maxRedeem: 500\n")
+    then = _declared(tmp_path, "s")
+    write(tmp_path, "s", BASE.format(description="Same", code="S1"))
+    reader = FakeReader({10: live("Same", "S1", maxRedeem=500)})
+    plan = plan_for(tmp_path, State("prod", ids={"s": 10}, fields={"s": then}), reader)
+    (series,) = plan.series
+    assert series.action is Action.UPDATE
+    (change,) = series.changes
+    assert (change.field, change.before, change.after) == ("maxRedeem", 500, -1)
+    assert change.note == "no longer in the file: server default"
+    assert series.desired == {"maxRedeem": -1}  # the PUT sends the server's default
+
+
+def test_no_record_of_the_declared_fields_resets_nothing(tmp_path: Path) -> None:
+    write(tmp_path, "s", BASE.format(description="Same", code="S1"))
+    reader = FakeReader({10: live("Same", "S1", maxRedeem=500)})
+    plan = plan_for(tmp_path, State("prod", ids={"s": 10}), reader)
+    assert plan.series[0].action is Action.UNCHANGED
+
+
+def test_a_field_never_declared_is_not_reset(tmp_path: Path) -> None:
+    write(tmp_path, "s", BASE.format(description="Same", code="S1"))
+    then = _declared(tmp_path, "s")
+    reader = FakeReader({10: live("Same", "S1", maxRedeem=500, info="a person's")})
+    plan = plan_for(tmp_path, State("prod", ids={"s": 10}, fields={"s": then}), reader)
+    assert plan.series[0].action is Action.UNCHANGED
+
+
+def test_an_ignore_rule_wins_over_a_removed_line(tmp_path: Path) -> None:
+    write(tmp_path, "s", BASE.format(description="Same", code="S1") + "maxRedeem: 500\n")
+    then = _declared(tmp_path, "s")
+    ignore = "reconciler:\n  ignore:\n    - field: maxRedeem\n      reason: ops own it\n"
+    write(tmp_path, "s", BASE.format(description="Same", code="S1") + ignore)
+    reader = FakeReader({10: live("Same", "S1", maxRedeem=500)})
+    plan = plan_for(tmp_path, State("prod", ids={"s": 10}, fields={"s": then}), reader)
+    assert plan.series[0].action is Action.UNCHANGED
+
+
+def test_a_create_has_nothing_to_reset(tmp_path: Path) -> None:
+    # A record left for a key whose series is gone from the state: the create sends the file.
+    write(tmp_path, "s", BASE.format(description="New", code="N1"))
+    plan = plan_for(tmp_path, State("prod", fields={"s": ("maxRedeem",)}), FakeReader())
+    (series,) = plan.series
+    assert series.action is Action.CREATE
+    assert "maxRedeem" not in series.desired
+    assert not any(c.note for c in series.changes)
+
+
+def test_switching_to_series_expiry_resets_the_stale_value(tmp_path: Path) -> None:
+    write(tmp_path, "s", DAYS.format(description="Same", code="S1") + "expiryStrategyValue: 14\n")
+    then = _declared(tmp_path, "s")
+    write(tmp_path, "s", BASE.format(description="Same", code="S1"))
+    days = live("Same", "S1", expiryStrategyType="DAYS", expiryStrategyValue=14)
+    plan = plan_for(
+        tmp_path, State("prod", ids={"s": 10}, fields={"s": then}), FakeReader({10: days})
+    )
+    (series,) = plan.series
+    assert [(c.field, c.before, c.after) for c in series.changes] == [
+        ("expiryStrategyType", "DAYS", "SERIES_EXPIRY"),
+        ("expiryStrategyValue", 14, 1),
+    ]
+    assert series.desired == {"expiryStrategyType": "SERIES_EXPIRY", "expiryStrategyValue": 1}
+
+
+def test_a_dependent_value_set_by_a_person_is_reset_with_a_strategy_change(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, "s", DAYS.format(description="Same", code="S1"))
+    then = _declared(tmp_path, "s")
+    write(tmp_path, "s", BASE.format(description="Same", code="S1"))
+    days = live("Same", "S1", expiryStrategyType="DAYS", expiryStrategyValue=30)
+    plan = plan_for(
+        tmp_path, State("prod", ids={"s": 10}, fields={"s": then}), FakeReader({10: days})
+    )
+    change = plan.series[0].change("expiryStrategyValue")
+    assert change is not None and change.after == 1
+    assert change.note == (
+        "reset with expiryStrategyType SERIES_EXPIRY: coupons end with the series: 1 is the "
+        "only value allowed"
+    )
+
+
+def test_a_reset_round_trips_through_the_plan_file(tmp_path: Path) -> None:
+    from reconciler.plan import Plan
+
+    write(tmp_path, "s", BASE.format(description="Same", code="S1") + "maxRedeem: 500\n")
+    then = _declared(tmp_path, "s")
+    write(tmp_path, "s", BASE.format(description="Same", code="S1"))
+    reader = FakeReader({10: live("Same", "S1", maxRedeem=500)})
+    plan = plan_for(tmp_path, State("prod", ids={"s": 10}, fields={"s": then}), reader)
+    data = plan.to_dict()
+    assert data["series"][0]["changes"][0]["note"] == "no longer in the file: server default"
+    assert Plan.from_json(plan.to_json()) == plan
+    # A plan file written before notes existed reads with an empty note.
+    del data["series"][0]["changes"][0]["note"]
+    assert Plan.from_dict(data).series[0].changes[0].note == ""

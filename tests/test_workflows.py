@@ -184,7 +184,9 @@ def test_drift_workflow_is_scheduled_and_can_be_started_by_hand() -> None:
     (job,) = jobs(doc).values()
     assert job["strategy"]["matrix"]["environment"] == ["testing", "production"]
     text = (WORKFLOWS / "drift.yml").read_text(encoding="utf-8")
-    assert "reconciler adopt --help" in text, "the adopt pull request is guarded"
+    assert 'reconciler adopt --env "$ENVIRONMENT" --dir series' in text
+    assert "reconciler adopt --help" not in text, "adopt is part of the tool: no guard"
+    assert job["permissions"]["pull-requests"] == "write", "the adopt pull request"
     assert "<!-- reconciler-drift:${env} -->" in text
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import shlex
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from reconciler.canonical import shortest_single
 from reconciler.diff import FieldChange
@@ -18,7 +18,6 @@ from reconciler.plan import SeriesPlan
 from reconciler.textsafe import printable
 
 NOT_SET = "(not set)"
-
 
 
 def value_text(value: Any, *, limit: int = 80) -> str:
@@ -74,24 +73,35 @@ def _cut(text: str, limit: int) -> tuple[str, str]:
     return text[:head_len], text[-tail_len:]
 
 
-def change_rows(change: FieldChange) -> list[tuple[str, Any, Any]]:
-    """The (name, before, after) rows that show one field change.
+class Row(NamedTuple):
+    """One line of a series block: a field (or nested path), its live and desired values,
+    and why it changes when the file does not say so (``FieldChange.note``)."""
+
+    name: str
+    before: Any
+    after: Any
+    note: str = ""
+
+
+def change_rows(change: FieldChange) -> list[Row]:
+    """The rows that show one field change.
 
     A change explained by nested differences shows each nested path; any other shows the
-    field's whole value.
+    field's whole value. The change's note goes with its first row.
     """
     if change.nested:
         # Nested paths already read like the file (``productInfo[0].productIds[1]``).
-        return [(n.path, n.before, n.after) for n in change.nested]
-    return [(change.field, change.before, change.after)]
+        rows = [Row(n.path, n.before, n.after) for n in change.nested]
+        return [rows[0]._replace(note=change.note), *rows[1:]]
+    return [Row(change.field, change.before, change.after, change.note)]
 
 
-def series_rows(series: SeriesPlan) -> list[tuple[str, Any, Any]]:
+def series_rows(series: SeriesPlan) -> list[Row]:
     """The rows a series block shows: its changes, or (a create planned without changes)
     its declared values."""
     if series.changes:
         return [row for change in series.changes for row in change_rows(change)]
-    return [(name, None, series.desired[name]) for name in sorted(series.desired)]
+    return [Row(name, None, series.desired[name]) for name in sorted(series.desired)]
 
 
 def plural(count: int, one: str, many: str | None = None) -> str:

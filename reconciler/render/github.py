@@ -1,9 +1,10 @@
 """GitHub Actions: workflow-command annotations, then the plain text rendering. Pure.
 
-Annotations (``::error …::`` / ``::warning …::``) put problems, plan warnings, blocked series,
-likely renames and failed series on the pull request's "Files changed" view and the run
-summary. Data is escaped as GitHub's runner expects (``escapeData`` / ``escapeProperty``):
-in a message ``%`` ``\\r`` ``\\n``; in a property also ``:`` and ``,``.
+Annotations (``::error …::`` / ``::warning …::`` / ``::notice …::``) put problems, plan
+warnings, blocked series, likely renames, resets of fields no longer in a file and failed
+series on the pull request's "Files changed" view and the run summary. Data is escaped as
+GitHub's runner expects (``escapeData`` / ``escapeProperty``): in a message ``%`` ``\\r``
+``\\n``; in a property also ``:`` and ``,``.
 
 The text that follows is wrapped in ``::stop-commands::TOKEN`` … ``::TOKEN::`` so nothing in
 a series (a description that starts a line with ``::``) can be taken for a workflow command.
@@ -86,6 +87,19 @@ def plan_annotations(plan: Plan) -> list[str]:
     for w in plan.warnings:
         message = f"{w.key}: {w.message}" if w.key and not w.file else w.message
         out.append(annotation("warning", message, file=w.file, line=w.line))
+    # A reset writes a field the file no longer shows: say so where the file is reviewed.
+    for s in plan.series:
+        for c in s.changes:
+            if c.note:
+                out.append(
+                    annotation(
+                        "notice",
+                        f"{s.key}: {c.field} {value_text(c.before)} → {value_text(c.after)} "
+                        f"({c.note})",
+                        file=s.file,
+                        title=f"{TITLE}: reset",
+                    )
+                )
     return out
 
 

@@ -3,8 +3,9 @@
 Layout: a hidden marker line (so a bot can find and update its own comment), a title with
 the environment, the summary table and line (always kept), a note when targets limit the
 plan, then each changed series in a collapsible ``<details>`` section with a
-Field | Live | Desired table, then likely renames, blocked series, orphans, warnings and the
-ignore rules in effect.
+Field | Live | Desired table (a change the file does not spell out, such as a removed line
+reset to the server's default, says why after its desired value), then likely renames,
+blocked series, orphans, warnings and the ignore rules in effect.
 
 Safety: every text that came from the files or the live CRM goes through ``escape``: HTML
 specials become entities, table pipes, backticks, brackets and emphasis characters are
@@ -240,11 +241,16 @@ def _series_details(series: SeriesPlan) -> str:
     if series.action is Action.CREATE:
         # A new series has no live side: one column of the values it is created with.
         lines += ["| Field | Value |", "| --- | --- |"]
-        lines += [f"| {escape(n)} | {cell(a)} |" for n, _b, a in shown]
+        lines += [f"| {escape(r.name)} | {cell(r.after)} |" for r in shown]
         filler = "|"
     else:
         lines += ["| Field | Live | Desired |", "| --- | --- | --- |"]
-        lines += [f"| {escape(n)} | {cell(b)} | {cell(a)} |" for n, b, a in shown]
+        lines += [
+            f"| {escape(r.name)} | {cell(r.before)} | {cell(r.after)}"
+            + (f" _({escape(r.note)})_" if r.note else "")
+            + " |"
+            for r in shown
+        ]
         filler = "| |"
     if len(rows) > MAX_ROWS_PER_SERIES:
         lines.append(f"| … {len(rows) - MAX_ROWS_PER_SERIES:,} more changes not shown {filler}")

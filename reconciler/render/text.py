@@ -1,7 +1,9 @@
 """Plain text for a terminal or a log, Terraform style. Pure: writes only to its stream.
 
 A plan shows one block per series that changes (``+`` create with its declared values,
-``~`` update with only the changed fields as ``old → new``), then likely renames, blocked
+``~`` update with only the changed fields as ``old → new``, and why in brackets when the
+file does not spell the change out: ``maxRedeem: 500 → -1 (no longer in the file: server
+default)``), then likely renames, blocked
 series, orphans, warnings, ignore rules in effect, a note when targets limit the plan, and
 the summary line last. Colour (ANSI) only when the caller asks for it.
 """
@@ -83,15 +85,15 @@ def series_block(series: SeriesPlan, *, paint: _Paint) -> list[str]:
     if series.action is Action.CREATE:
         head = paint(f"+ {key}", _GREEN) + f" ({printable(series.file)})"
         rows = [
-            f"{INDENT}{printable(name)}: {value_text(after)}"
-            for name, _, after in series_rows(series)
+            f"{INDENT}{printable(row.name)}: {value_text(row.after)}" for row in series_rows(series)
         ]
     else:
         ident = f"id {series.series_id}" if series.series_id is not None else printable(series.file)
         head = paint(f"~ {key}", _YELLOW) + f" ({ident})"
         rows = [
-            f"{INDENT}{printable(name)}: {value_text(before)} → {value_text(after)}"
-            for name, before, after in series_rows(series)
+            f"{INDENT}{printable(row.name)}: {value_text(row.before)} → {value_text(row.after)}"
+            + (f" ({printable(row.note)})" if row.note else "")
+            for row in series_rows(series)
         ]
     if series.retire:
         head += paint("  (retires the series)", _RED)

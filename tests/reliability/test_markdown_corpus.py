@@ -117,6 +117,7 @@ def hostile_plan(text: str) -> str:
                         {text: text + "2"},
                         nested=(NestedChange(f"root['{text}']", text, text + "2"),),
                     ),
+                    FieldChange("maxRedeem", 500, -1, note=text),  # a reset's note
                 ),
             ],
             orphans=[Orphan(text, 1, text)],
@@ -134,7 +135,7 @@ def test_the_hostile_corpus_renders_inert() -> None:
         failures += [f"{text!r}: {v}" for v in violations(hostile_plan(text))]
         failures += [f"{text!r} (escape): {v}" for v in violations(escape(text))]
     figure("markdown", "hostile strings", len(CORPUS))
-    figure("markdown", "text fields of a plan each is put in", 24)
+    figure("markdown", "text fields of a plan each is put in", 25)
     figure("markdown", "clickable, HTML, mentions, references, code, math", len(failures))
     assert not failures, "\n".join(failures)
 

@@ -121,6 +121,35 @@ def scenarios() -> dict[str, Plan]:
                 *background(),
             ]
         ),
+        "resets": plan(
+            series=[
+                update(
+                    "docs/onam",
+                    520591,
+                    FieldChange("discountValue", 10, 15),
+                    FieldChange("maxRedeem", 500, -1, note="no longer in the file: server default"),
+                    FieldChange("expiryStrategyType", "DAYS", "SERIES_EXPIRY"),
+                    FieldChange(
+                        "expiryStrategyValue",
+                        14,
+                        1,
+                        note="reset with expiryStrategyType SERIES_EXPIRY: coupons end with "
+                        "the series: 1 is the only value allowed",
+                    ),
+                    FieldChange(
+                        "storeIdsJson",
+                        [101, 102],
+                        [-1],
+                        nested=(
+                            NestedChange("storeIdsJson[0]", 101, -1),
+                            NestedChange("storeIdsJson[1]", 102, None),
+                        ),
+                        note="no longer in the file: server default",
+                    ),
+                ),
+                *background(),
+            ]
+        ),
         "no_changes": plan(series=background(5)),
         "orphan": plan(
             series=background(),

@@ -79,6 +79,13 @@ const rest = {
       world.pulls.push(pr);
       return ok(pr);
     },
+    update: async (p) => {
+      record("pulls.update", p);
+      const pr = world.pulls.find((x) => x.number === Number(p.pull_number));
+      if (!pr) throw Object.assign(new Error(`no pull request #${p.pull_number}`), { status: 404 });
+      for (const key of ["body", "state", "title"]) if (p[key] !== undefined) pr[key] = p[key];
+      return ok(pr);
+    },
   },
 };
 

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from tests.workflows.conftest import GitHub, series_text
-from tests.workflows.harness import ROOT
+from tests.workflows.harness import ROOT, WorkflowRun, World
 from tests.workflows.test_flows import add_series, bootstrap, plan_comment
 
 
@@ -98,11 +97,8 @@ def test_drift_opens_one_stable_issue_offering_revert_and_adopt_then_closes_it(
     assert "| description | &quot;Edited in the CRM&quot; | &quot;Series 0&quot; |" in body
     head = body.split("\n\n---\n<sub>")[0]
     assert "/actions/runs/" not in head, "no run link in the compared part"
-    adopt = subprocess.run(
-        [sys.executable, "-m", "reconciler", "adopt", "--help"], capture_output=True
-    )
-    if adopt.returncode != 0:  # the command is not there yet: the step is skipped, said so
-        assert "change the files to the CRM's values" in body
+    (pr,) = adopt_pulls(world)
+    assert f'open pull request #{pr["number"]} "Adopt CRM changes (testing)"' in body
 
     calls = len(world.api()["calls"])
     drift()  # unchanged drift: the body is rewritten (new footer), no comment, no new issue
@@ -111,9 +107,94 @@ def test_drift_opens_one_stable_issue_offering_revert_and_adopt_then_closes_it(
     (same,) = [i for i in after["issues"] if i["state"] == "open"]
     assert same["number"] == issue["number"] and same["body"].split("\n\n---\n<sub>")[0] == head
 
+    # Reverted in the CRM (the other way out): the issue and the adopt pull request close.
     github.orgs["testing"].edit_series(series_id, {"description": "Series 0"})
     drift()
     assert [i["state"] for i in world.api()["issues"]] == ["closed"]
+    assert [p["state"] for p in adopt_pulls(world)] == ["closed"]
+    assert "nothing to adopt" in world.comments(pr["number"])[-1]
+
+
+def adopt_pulls(world: World) -> list[dict[str, Any]]:
+    return [p for p in world.api()["pulls"] if p["head"]["ref"] == "reconciler/adopt-testing"]
+
+
+def _drift(world: World) -> WorkflowRun:
+    run = world.run_workflow("drift.yml", "schedule", matrix={"environment": "testing"})
+    assert run.result("drift") == "success", run.job("drift").log
+    return run
+
+
+def test_drift_opens_the_adopt_pull_request_and_merging_it_ends_the_drift(
+    github: GitHub,
+) -> None:
+    world = github.world
+    bootstrap(github, 2)
+    live = github.by_code("testing")["BULK01"]
+    # A limit raised in the CRM on purpose (declared: drift), and a field no file declares.
+    github.orgs["testing"].edit_series(int(live["id"]), {"discountValue": 125, "maxCreate": 500})
+    run = _drift(world)
+    assert "bulk/s01: adopted discountValue" in run.job("drift").step("Adopt").log
+
+    (pr,) = adopt_pulls(world)
+    assert (pr["title"], pr["state"], pr["head"]["ref"], pr["base"]["ref"]) == (
+        "Adopt CRM changes (testing)",
+        "open",
+        "reconciler/adopt-testing",
+        "main",
+    )
+    assert "- bulk/s01: adopted discountValue → series/bulk/s01.yaml" in pr["body"]
+    (issue,) = [i for i in world.api()["issues"] if i["state"] == "open"]
+    assert f'open pull request #{pr["number"]} "Adopt CRM changes (testing)"' in issue["body"]
+
+    # The branch: main plus the adopted value, one line of one file; no state on it.
+    world.git("fetch", "-q", "origin")
+    branch = "origin/reconciler/adopt-testing"
+    assert world.git("diff", "--name-only", "origin/main", branch) == "series/bulk/s01.yaml"
+    diff = world.git("diff", "-U0", "origin/main", branch, "--", "series/bulk/s01.yaml")
+    changed = [line for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in "+++---"]
+    assert changed == ["-discountValue: 100", "+discountValue: 125"]
+    assert ".state" not in world.git("ls-tree", "-r", "--name-only", branch)
+    assert world.git("log", "-1", "--format=%s", branch) == "Adopt CRM changes (testing)"
+    tip = world.git("rev-parse", branch)
+
+    # The same drift the next day: the same pull request, the branch not pushed again.
+    calls = len(world.api()["calls"])
+    _drift(world)
+    assert [c["call"] for c in world.api()["calls"][calls:]] == ["issues.update"]
+    world.git("fetch", "-q", "origin")
+    assert world.git("rev-parse", branch) == tip
+
+    # The reviewer merges it: the files now say what the CRM says, and the drift is gone.
+    world.git("branch", "-f", "reconciler/adopt-testing", branch)
+    world.merge_pull_request(pr["number"])
+    _drift(world)
+    assert [i["state"] for i in world.api()["issues"]] == ["closed"]
+    assert [p["state"] for p in adopt_pulls(world)] == ["closed"]
+    after = github.by_code("testing")["BULK01"]
+    assert (after["discountValue"], after["maxCreate"]) == (125, 500)  # nothing written
+
+
+def test_a_failing_adopt_is_said_in_the_issue_which_still_opens(github: GitHub) -> None:
+    world = github.world
+    bootstrap(github, 1)
+    live = github.by_code("testing")["BULK00"]
+    github.orgs["testing"].edit_series(int(live["id"]), {"description": "Edited in the CRM"})
+    # An alias in the file: adopt refuses to patch it (it could change what the alias means).
+    world.git("checkout", "-q", "-B", "main", "origin/main")
+    text = (world.dev / "series/bulk/s00.yaml").read_text(encoding="utf-8")
+    world.write(
+        "series/bulk/s00.yaml",
+        text.replace("description: Series 0", "description: &d Series 0\ninfo: *d"),
+    )
+    world.commit("An alias")
+    world.git("push", "-q", "origin", "HEAD:refs/heads/main")
+    run = _drift(world)
+    (warning,) = run.job("drift").annotations("warning")
+    assert "reconciler adopt failed" in warning and "Traceback" not in run.job("drift").log
+    (issue,) = [i for i in world.api()["issues"] if i["state"] == "open"]
+    assert "could not write the files" in issue["body"]
+    assert adopt_pulls(world) == []
 
 
 def test_a_failing_plan_is_annotated_with_the_tools_own_error(github: GitHub) -> None:
