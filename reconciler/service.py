@@ -65,7 +65,8 @@ async def _prepare_sandbox(ws: Workspace, client: CouponClient, loaded: LoadResu
     """
     if not ws.sandbox_is_new:
         return
-    by_code = {str(s.fields.get("discountCode", "")): s.key for s in loaded.series}
+    here = loaded.for_environment(ws.name).series
+    by_code = {str(s.fields.get("discountCode", "")): s.key for s in here}
     state = State(environment=ws.name)
     for series in await client.list_series():
         key = by_code.get(str(series.get("discountCode", "")))
@@ -259,7 +260,7 @@ async def _org_rows(
     from reconciler.identity import OrgIndex, managing_keys
 
     org = OrgIndex.of(await client.list_series())
-    desired = {s.key: s.fields for s in loaded.series}
+    desired = {s.key: s.fields for s in loaded.for_environment(ws.name).series}
     owners = managing_keys(desired=desired, state=state, org=org)
     rows = []
     for s in sorted(org.series, key=lambda x: x.series_id):
@@ -445,7 +446,7 @@ def rebuild_state(
         blank = State(environment=ws.name, intents=old.intents)
         async with ws.client() as client:
             org = OrgIndex.of(await client.list_series())
-            desired = {s.key: s.fields for s in loaded.series}
+            desired = {s.key: s.fields for s in loaded.for_environment(ws.name).series}
             verdicts = identify(desired=desired, state=blank, org=org)
             state = blank
             found: list[tuple[str, int, str]] = []
