@@ -338,6 +338,7 @@ def import_series(
                 if not wanted:
                     return []
                 result = await client.get_series(wanted)
+                written: set[str] = set()
                 return [
                     _import_one(
                         ws=ws,
@@ -347,6 +348,7 @@ def import_series(
                         live=result.found.get(sid),
                         key=key,
                         all_fields=all_fields,
+                        written=written,
                     )
                     for sid in wanted
                 ]
@@ -363,6 +365,7 @@ def _import_one(
     live: dict[str, Any] | None,
     key: str | None,
     all_fields: bool,
+    written: set[str] | None = None,
 ) -> Imported:
     from reconciler.importer import choose_key, file_fields, render_file
 
@@ -382,7 +385,16 @@ def _import_one(
         # Adopting an existing series (an interrupted create's, or a look-alike) for a file.
         store.record_id(chosen, series_id)
         return Imported(series_id, chosen, None, "recorded for the existing file")
-    fields = file_fields(live=live, defaults=loaded.settings.defaults, all_fields=all_fields)
+    # Ids of series this folder manages are written as keys (the file then works in every
+    # environment); an id whose key has no file stays an id.
+    with_file = files | (written or set())
+    keys = {sid: k for k, sid in store.state.ids.items() if k in with_file}
+    fields = file_fields(
+        live=live,
+        defaults=loaded.settings.defaults_in(ws.name),
+        all_fields=all_fields,
+        keys=keys,
+    )
     header = (
         f"Imported from environment {ws.name!r}, series {series_id}, on "
         f"{timestamp(now_utc())} by `reconciler import`."
@@ -393,6 +405,8 @@ def _import_one(
     except OSError as error:
         return Imported(series_id, chosen, None, f"cannot write {path}: {error.strerror}")
     store.record_id(chosen, series_id)
+    if written is not None:
+        written.add(chosen)
     return Imported(series_id, chosen, path, "written")
 
 
