@@ -58,7 +58,9 @@ class CallDone:
     elapsed_seconds: float
 
 
-ClientEvent = Retrying | RateLimitWait | TokenGenerated | BatchSizeLearned | CallsPlanned | CallDone
+ClientEvent = (
+    Retrying | RateLimitWait | TokenGenerated | BatchSizeLearned | CallsPlanned | CallDone
+)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from reconciler.textsafe import printable
 NOT_SET = "(not set)"
 
 
+
 def value_text(value: Any, *, limit: int = 80) -> str:
     """A canonical value as one short line: ``(not set)``, ``10``, ``true``, ``"text"``.
 
