@@ -317,7 +317,7 @@ def _load_one(
                 overrides = _overrides(value.get("environments"), source, problems)
             continue
         fields[name] = value
-    base = _check_values(fields, source, problems, path=())
+    base = _check_values(fields, source, problems)
     template = _Template(
         key=key,
         file=file,
@@ -330,9 +330,7 @@ def _load_one(
     return template, problems
 
 
-def _check_values(
-    data: Mapping[Any, Any], source: Source, problems: list[Problem], *, path: DocPath
-) -> _Values:
+def _check_values(data: Mapping[Any, Any], source: Source, problems: list[Problem]) -> _Values:
     values: dict[str, Any] = {}
     lines: dict[str, int] = {}
     invalid: set[str] = set()
@@ -366,7 +364,9 @@ def _overrides(value: Any, source: Source, problems: list[Problem]) -> dict[str,
                 )
             )
         fields = {k: v for k, v in body.items() if k != RESERVED_KEY}
-        out[str(env)] = _check_values(fields, where, problems, path=())
+        found: list[Problem] = []
+        out[str(env)] = _check_values(fields, where, found)
+        problems.extend(_in_environment(p, str(env)) for p in found)
     return out
 
 
@@ -714,7 +714,10 @@ def _environment_defaults(
             source.problem((RESERVED_KEY,), f"{RESERVED_KEY}: belongs in a series file", key=True)
         )
     fields = {k: v for k, v in value.items() if k != RESERVED_KEY}
-    return _check_values(fields, source, problems, path=())
+    found: list[Problem] = []
+    checked = _check_values(fields, source, found)
+    problems.extend(_in_environment(p, str(where[-1])) for p in found)
+    return checked
 
 
 def _pydantic_message(env: str, loc: tuple[str, ...], item: Any, extra: bool) -> str:
