@@ -63,5 +63,3 @@ class DesiredSeries:
     # (ids and references). ``fields`` holds the field with every reference still unresolved
     # (``references.placeholder``) until the planner resolves it for one environment.
     references: Mapping[str, tuple[int | Reference, ...]] = field(default_factory=dict)
-    # The environment this series was resolved for ("" before per-environment resolution).
-    environment: str = ""

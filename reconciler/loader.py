@@ -385,7 +385,7 @@ def _check_names(
     if isinstance(blocks, dict):
         named.extend(((RESERVED_KEY, "environments", n), n, True) for n in blocks)
     for path, name, key in named:
-        if not isinstance(name, str) or name.strip() in environments:
+        if isinstance(name, str) and name.strip() in environments:
             continue
         close = suggest(name, environments)
         hint = f"did you mean {close}? " if close else ""
@@ -422,6 +422,23 @@ class _Context:
     folder_keys: frozenset[str]
     base_problems: frozenset[Problem]
     today: date | None
+    _cache: dict[tuple[str, str | None], tuple[DesiredSeries, list[Problem]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    def _resolved(
+        self, template: _Template, environment: str | None
+    ) -> tuple[DesiredSeries, list[Problem]]:
+        # A file with no value of its own for this environment, under settings with none
+        # either, resolves alike everywhere: checked once, however many environments.
+        specific = environment is not None and (
+            environment in template.overrides or environment in self.settings.environment_defaults
+        )
+        cache_key = (template.file, environment if specific else None)
+        if cache_key not in self._cache:
+            self._cache[cache_key] = _resolve(template, cache_key[1], self.settings, self.today)
+        series, found = self._cache[cache_key]
+        return series, list(found)
 
     def resolve(self, environment: str | None) -> _Resolution:
         """Each file's series in ``environment`` (None: the files as written) and the
@@ -434,7 +451,7 @@ class _Context:
             if environment is not None and only is not None and environment not in only:
                 left_out.add(template.key)
                 continue
-            series, found = _resolve(template, environment, self.settings, self.today)
+            series, found = self._resolved(template, environment)
             problems.extend(found)
             loaded.append((series, template.ok and not any(p.is_error for p in found)))
         chosen = [s for s, _ in loaded]
@@ -500,7 +517,6 @@ def _resolve(
         lines=lines,
         digest=template.digest,
         references=references,
-        environment=environment or "",
     )
     return series, problems
 
