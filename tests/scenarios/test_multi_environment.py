@@ -289,3 +289,22 @@ def test_a_problem_of_one_environment_names_it(orgs: Orgs) -> None:
     assert result.exit_code == 1
     assert "no environment 'prodution' in the settings: did you mean production?" in result.output
     assert "discountValue" in result.output
+
+
+def test_import_names_the_series_the_folder_manages_by_key(orgs: Orgs) -> None:
+    orgs.write("promo/base", series_text("Base", "BASE1"))
+    orgs.apply("testing")
+    base = orgs.ids("testing")["promo/base"]
+    made = orgs.sandboxes["testing"].create(
+        {
+            **_old(1),
+            "description": "Made by hand",
+            "discountCode": "HAND1",
+            "mutualExclusiveSeriesIds": f"[{base}]",
+        }
+    )
+    result = orgs.cli("import", str(made["id"]), "--env", "testing")
+    assert result.exit_code == 0, result.output
+    text = (orgs.series / "imported" / "made-by-hand.yaml").read_text()
+    assert "mutualExclusiveSeriesIds:\n- series: promo/base\n" in text
+    orgs.empty_plan("testing")
