@@ -244,3 +244,33 @@ def test_import_writes_keys_for_ids_the_folder_manages() -> None:
         keys={10: "summer/base"},
     )
     assert got["mutualExclusiveSeriesIds"] == [{"series": "summer/base"}, 99]
+
+
+def test_a_target_naming_a_series_not_made_yet_outside_the_target_is_blocked(
+    tmp_path: Path,
+) -> None:
+    from reconciler.planner import build_plan
+
+    write(tmp_path, "base", BASE.format(description="Base", code="B1"))
+    write(tmp_path, "ref", refs("ref", "base"))
+    loaded = load_series(tmp_path)
+    plan = asyncio.run(
+        build_plan(
+            loaded=loaded, state=State("prod"), client=FakeReader({}), targets=["ref"], now=NOW
+        )
+    )
+    [blocked] = plan.blocked
+    assert blocked.key == "ref" and "outside --target" in blocked.reason
+    # With the referenced series in the target too, both are planned, the id filled later.
+    plan = asyncio.run(
+        build_plan(
+            loaded=loaded,
+            state=State("prod"),
+            client=FakeReader({}),
+            targets=["ref", "base"],
+            now=NOW,
+        )
+    )
+    ref = next(s for s in plan.series if s.key == "ref")
+    assert ref.action is Action.CREATE
+    assert json.loads(ref.desired["mutualExclusiveSeriesIds"]) == ["series:base"]
