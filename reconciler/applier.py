@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,6 +38,7 @@ from reconciler.loader import LoadResult
 from reconciler.plan import Action, Plan, Rails, SeriesPlan, safety_violations
 from reconciler.planner import build_plan
 from reconciler.ports import SeriesApi
+from reconciler.references import dependencies, fill
 from reconciler.result import ApplyResult, Outcome, SeriesOutcome
 from reconciler.state import Intent, IntentStatus, StateStore
 
@@ -127,7 +128,8 @@ class Applier:
         command: Callable[[str], str] = _command,
     ) -> None:
         self.plan = plan
-        self.loaded = loaded
+        # The series of the plan's environment (its values, its only:).
+        self.loaded = loaded.for_environment(plan.environment)
         self.store = store
         self.client = client
         self.parallelism = max(1, parallelism)
@@ -172,16 +174,25 @@ class Applier:
             )
         semaphore = asyncio.Semaphore(self.parallelism)
         total = len(work)
+        order = CreateOrder.of(work)
 
         async def one(item: SeriesPlan) -> SeriesOutcome:
-            async with semaphore:
-                if self.stop.is_set():
-                    return SeriesOutcome(item.key, item.action, Outcome.NOT_STARTED, item.series_id)
-                self.on_progress(Progress(item.key, item.action, self._done, total))
-                outcome = await self._apply_one(item)
-                self._done += 1
-                self.on_progress(Progress(item.key, item.action, self._done, total, outcome))
-                return outcome
+            try:
+                # A series naming one this apply creates waits for it (outside the
+                # semaphore, so that the create it waits for can run).
+                await order.ready(item.key)
+                async with semaphore:
+                    if self.stop.is_set():
+                        return SeriesOutcome(
+                            item.key, item.action, Outcome.NOT_STARTED, item.series_id
+                        )
+                    self.on_progress(Progress(item.key, item.action, self._done, total))
+                    outcome = await self._apply_one(item)
+                    self._done += 1
+                    self.on_progress(Progress(item.key, item.action, self._done, total, outcome))
+                    return outcome
+            finally:
+                order.done(item.key)
 
         outcomes.extend(await asyncio.gather(*(one(item) for item in work)))
         self._record_fields(outcomes)
@@ -206,6 +217,20 @@ class Applier:
         )
 
     async def _apply_one(self, item: SeriesPlan) -> SeriesOutcome:
+        # References to series created by this apply: their ids are known now (or never).
+        desired, missing = fill(item.desired, self.store.state.ids)
+        if missing:
+            return SeriesOutcome(
+                item.key,
+                item.action,
+                Outcome.SKIPPED,
+                item.series_id,
+                message=(
+                    f"not sent: it names {', '.join(missing)}, whose series was not created "
+                    "(the API refuses an unknown id); apply again once it exists"
+                ),
+            )
+        item = replace(item, desired=desired)
         try:
             if item.action is Action.CREATE:
                 return await self._create(item)
@@ -440,6 +465,47 @@ class Applier:
             message="updated",
             mismatches=mismatches(sent=item.desired, answer=answer, fields=list(item.desired)),
         )
+
+
+class CreateOrder:
+    """Which series of a plan wait for a create of the same apply (they name it by key):
+    the referenced series is created first, its id filled in before the referring one is sent.
+    """
+
+    def __init__(self, waits: Mapping[str, tuple[str, ...]]) -> None:
+        self.waits = dict(waits)
+        self.finished = {k: asyncio.Event() for ks in waits.values() for k in ks}
+
+    @classmethod
+    def of(cls, work: Sequence[SeriesPlan]) -> CreateOrder:
+        creating = {s.key for s in work if s.action is Action.CREATE}
+        waits = {
+            key: tuple(k for k in keys if k in creating and k != key)
+            for key, keys in dependencies({s.key: s.desired for s in work}).items()
+        }
+        return cls({k: v for k, v in _acyclic(waits).items() if v})
+
+    async def ready(self, key: str) -> None:
+        for other in self.waits.get(key, ()):
+            await self.finished[other].wait()
+
+    def done(self, key: str) -> None:
+        if key in self.finished:
+            self.finished[key].set()
+
+
+def _acyclic(waits: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """``waits`` without the waits of a cycle (only a hand-edited plan file has one; files
+    with a reference cycle do not validate): those series are sent unfilled and fail."""
+    left = {k: set(v) for k, v in waits.items()}
+    changed = True
+    while changed:
+        changed = False
+        for key in list(left):
+            if not any(k in left for k in left[key]):
+                del left[key]
+                changed = True
+    return {k: v for k, v in waits.items() if k not in left}
 
 
 def _failed(item: SeriesPlan, error: ApiError, *, extra: str = "") -> SeriesOutcome:

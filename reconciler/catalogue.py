@@ -121,6 +121,9 @@ class Field:
     recomputed_on_write: bool = False
     # A regular expression the whole value must match (text fields).
     pattern: str | None = None
+    # An ID_LIST of other series of the org: a file may name them by key (``{series: KEY}``),
+    # resolved per environment from the ids the plan knows (``reconciler.references``).
+    series_ids: bool = False
     evidence: str = ""
 
     @property
@@ -318,6 +321,7 @@ FIELDS: Final[tuple[Field, ...]] = (
         Kind.ID_LIST,
         "Series ids whose holders cannot get a coupon of this series (a JSON array in a string).",
         default="[-1]",
+        series_ids=True,
         evidence=f'{_PAIR_UPDATE}: left out, answered "[-1]"; {_PAIR_CREATE}: "[]" kept',
     ),
     Field(
@@ -1112,6 +1116,11 @@ def identity_fields() -> tuple[str, ...]:
     return tuple(f.name for f in FIELDS if f.identity)
 
 
+def series_id_fields() -> tuple[str, ...]:
+    """The fields that hold ids of other series (a file may name those series by key)."""
+    return tuple(f.name for f in FIELDS if f.series_ids)
+
+
 def kept_on_update() -> tuple[str, ...]:
     """Server-owned fields set once, on create, and kept by every PUT."""
     return tuple(f.name for f in FIELDS if f.access is Access.SERVER and not f.recomputed_on_write)
@@ -1150,6 +1159,7 @@ __all__ = [
     "required_on_create",
     "required_on_update",
     "rules_for_server",
+    "series_id_fields",
     "server_defaults",
     "writable_fields",
 ]

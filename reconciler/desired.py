@@ -26,6 +26,20 @@ class SeriesOptions:
     ignore: tuple[IgnoreRule, ...] = ()
     # Plan validTillDate to the current UTC day: the reviewed way to end a series early.
     retire: bool = False
+    # The environments this series exists in (None: every one). A series left out of an
+    # environment is never planned there, nor reported as an orphan there.
+    only: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Another series of the folder named by key in a field that holds series ids
+    (``{series: summer/weekend-15}``), and where it was written."""
+
+    key: str
+    file: str = ""
+    line: int = 0
+    column: int = 0
 
 
 @dataclass(frozen=True)
@@ -45,3 +59,7 @@ class DesiredSeries:
     options: SeriesOptions = SeriesOptions()
     lines: Mapping[str, int] = field(default_factory=dict)
     digest: str = ""
+    # For each field holding series ids that names series by key: its items as written
+    # (ids and references). ``fields`` holds the field with every reference still unresolved
+    # (``references.placeholder``) until the planner resolves it for one environment.
+    references: Mapping[str, tuple[int | Reference, ...]] = field(default_factory=dict)

@@ -17,6 +17,7 @@ import yaml
 
 from reconciler.canonical import canonical, to_friendly
 from reconciler.catalogue import ABSENT, FIELDS
+from reconciler.references import FILE_FORM
 
 MAX_KEY_LENGTH = 60
 
@@ -45,9 +46,17 @@ def choose_key(*, live: Mapping[str, Any], taken: Collection[str], folder: str =
 
 
 def file_fields(
-    *, live: Mapping[str, Any], defaults: Mapping[str, Any], all_fields: bool = False
+    *,
+    live: Mapping[str, Any],
+    defaults: Mapping[str, Any],
+    all_fields: bool = False,
+    keys: Mapping[int, str] | None = None,
 ) -> dict[str, Any]:
-    """The fields an imported file declares, in friendly form, in catalogue order."""
+    """The fields an imported file declares, in friendly form, in catalogue order.
+
+    ``keys`` maps ids to the keys of the folder that manage them: a field holding series ids
+    names those series by key (``{series: KEY}``), so the file works in every environment.
+    """
     out: dict[str, Any] = {}
     for spec in FIELDS:
         if not spec.writable:
@@ -70,8 +79,21 @@ def file_fields(
         if not keep and spec.name in defaults:
             keep = mine != canonical(spec.name, defaults[spec.name])
         if keep:
-            out[spec.name] = to_friendly(spec.name, value)
+            friendly = to_friendly(spec.name, value)
+            if spec.series_ids and keys:
+                friendly = by_key(friendly, keys)
+            out[spec.name] = friendly
     return out
+
+
+def by_key(items: Any, keys: Mapping[int, str]) -> Any:
+    """``items`` (ids) with each id a key of the folder manages written as ``{series: KEY}``."""
+    if not isinstance(items, list):
+        return items
+    return [
+        {FILE_FORM: keys[item]} if isinstance(item, int) and item in keys else item
+        for item in items
+    ]
 
 
 def render_file(*, fields: Mapping[str, Any], header: str) -> str:

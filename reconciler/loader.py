@@ -22,8 +22,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -32,12 +32,20 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic import Field as PydanticField
 
-from reconciler.desired import DesiredSeries, IgnoreRule, SeriesOptions
+from reconciler.catalogue import series_id_fields
+from reconciler.desired import DesiredSeries, IgnoreRule, Reference, SeriesOptions
 from reconciler.errors import ConfigError
 from reconciler.hosts import is_loopback
 from reconciler.problems import Problem, Severity
+from reconciler.references import api_value, check_references
 from reconciler.safefile import UnsafeFile, read_regular
-from reconciler.settings import DEFAULT_ENVIRONMENT, SETTINGS_FILE, Environment, Settings
+from reconciler.settings import (
+    DEFAULT_ENVIRONMENT,
+    SANDBOX_ENVIRONMENT,
+    SETTINGS_FILE,
+    Environment,
+    Settings,
+)
 from reconciler.validate import (
     RESERVED_KEY,
     Source,
@@ -61,12 +69,22 @@ _PREFIX = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 @dataclass(frozen=True)
 class LoadResult:
-    """Every series file of a directory, loaded and validated."""
+    """Every series file of a directory, loaded and validated.
+
+    Validation covers every environment of the settings (each one's resolved series);
+    ``series`` are those of ``environment`` once ``for_environment`` chose one, else of the
+    only environment, else the files as written with the settings' defaults (no
+    per-environment values, no ``only:``).
+    """
 
     series: tuple[DesiredSeries, ...]
     problems: tuple[Problem, ...]
     settings: Settings
     digest: str
+    environment: str = ""
+    # Keys of files whose ``only:`` leaves them out of ``environment``: never planned there.
+    left_out: frozenset[str] = frozenset()
+    _context: _Context | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -79,6 +97,21 @@ class LoadResult:
     @property
     def warnings(self) -> int:
         return sum(1 for p in self.problems if not p.is_error)
+
+    def for_environment(self, name: str) -> LoadResult:
+        """The series of environment ``name``: its values, without the series its
+        ``only:`` leaves out, with the problems of that environment added."""
+        if self.environment == name or self._context is None:
+            return self
+        resolved = self._context.resolve(name)
+        problems = tuple(sorted(set(self.problems) | set(resolved.problems)))
+        return replace(
+            self,
+            series=resolved.series,
+            problems=problems,
+            environment=name,
+            left_out=resolved.left_out,
+        )
 
 
 def validate_directory(directory: Path, *, display_root: Path | None = None) -> LoadResult:
@@ -105,7 +138,8 @@ def load_series(
         key=lambda p: p.relative_to(directory).as_posix(),
     )
     by_key: dict[str, list[str]] = {}
-    loaded: list[tuple[DesiredSeries, bool]] = []
+    templates: list[_Template] = []
+    known_envs = _known_environments(settings_read.settings)
     for path in files:
         relative = path.relative_to(directory).as_posix()
         key = relative.rsplit(".", 1)[0]
@@ -117,10 +151,10 @@ def load_series(
             problems.append(Problem(shown, 0, 0, refused.message))
             continue
         _digest_file(hasher, relative, raw)
-        series, found = _load_one(raw, key=key, file=shown, settings=settings_read, today=today)
+        template, found = _load_one(raw, key=key, file=shown, environments=known_envs)
         problems.extend(found)
-        if series is not None:
-            loaded.append((series, not any(p.is_error for p in found)))
+        if template is not None:
+            templates.append(template)
 
     for key, shown_files in by_key.items():
         if len(shown_files) > 1:
@@ -135,18 +169,43 @@ def load_series(
                         "file per series",
                     )
                 )
-    across = check_across([s for s, _ in loaded])
-    problems.extend(across)
-    bad_files = {p.file for p in problems if p.is_error}
-    good = tuple(
-        sorted((s for s, ok in loaded if ok and s.file not in bad_files), key=lambda s: s.key)
+    context = _Context(
+        templates=tuple(templates),
+        settings=settings_read,
+        folder_keys=frozenset(by_key),
+        base_problems=frozenset(problems),
+        today=today,
     )
+    names = sorted(settings_read.settings.environments)
+    per_env = {name: context.resolve(name) for name in names}
+    problems.extend(_tagged(per_env))
+    chosen = per_env[names[0]] if len(names) == 1 else context.resolve(None)
     return LoadResult(
-        series=good,
+        series=chosen.series,
         problems=tuple(sorted(set(problems))),
         settings=settings_read.settings,
         digest=hasher.hexdigest(),
+        environment=names[0] if len(names) == 1 else "",
+        left_out=chosen.left_out,
+        _context=context,
     )
+
+
+def _tagged(per_env: Mapping[str, _Resolution]) -> list[Problem]:
+    """The problems of every environment: one found in all of them once, as it is; one
+    found in only some with the environment's name in front."""
+    if not per_env:
+        return []
+    sets = {name: set(r.problems) for name, r in per_env.items()}
+    everywhere = set.intersection(*sets.values())
+    out = list(everywhere)
+    for name, found in sorted(sets.items()):
+        out.extend(_in_environment(p, name) for p in sorted(found - everywhere))
+    return out
+
+
+def _in_environment(problem: Problem, name: str) -> Problem:
+    return replace(problem, message=f"in environment {name!r}: {problem.message}")
 
 
 def load_settings(directory: Path) -> tuple[Settings, list[Problem]]:
@@ -213,59 +272,251 @@ def _utf8(name: str) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class _Values:
+    """Checked field values of one place in a file (its top level, or one environment's
+    block), in API form; a series-id field naming keys holds its items (ids, references)."""
+
+    values: Mapping[str, Any]
+    lines: Mapping[str, int]
+    invalid: frozenset[str]
+    source: Source
+
+
+@dataclass(frozen=True)
+class _Template:
+    """A series file read once; ``resolve`` makes it one environment's series."""
+
+    key: str
+    file: str
+    digest: str
+    base: _Values
+    options: SeriesOptions
+    overrides: Mapping[str, _Values]
+    ok: bool
+
+
 def _load_one(
-    raw: bytes, *, key: str, file: str, settings: _SettingsRead, today: date | None
-) -> tuple[DesiredSeries | None, list[Problem]]:
+    raw: bytes, *, key: str, file: str, environments: Sequence[str]
+) -> tuple[_Template | None, list[Problem]]:
     loaded = load_yaml(raw, file=file, what="series")
     problems = list(loaded.problems)
     document = loaded.document
     if document is None:
         return None, problems
     source = Source(file, document)
-    values: dict[str, Any] = {}
-    origins: dict[str, Source] = {}
-    lines: dict[str, int] = {}
-    invalid: set[str] = set()
     options = SeriesOptions()
+    fields: dict[str, Any] = {}
+    overrides: dict[str, _Values] = {}
     for name, value in document.data.items():
         if name == RESERVED_KEY:
             options, found = check_options(value, source=source)
             problems.extend(found)
+            if isinstance(value, dict):
+                problems.extend(_check_names(value, source, environments))
+                overrides = _overrides(value.get("environments"), source, problems)
             continue
+        fields[name] = value
+    base = _check_values(fields, source, problems)
+    template = _Template(
+        key=key,
+        file=file,
+        digest=hashlib.sha256(raw).hexdigest(),
+        base=base,
+        options=options,
+        overrides=overrides,
+        ok=not any(p.is_error for p in problems),
+    )
+    return template, problems
+
+
+def _check_values(data: Mapping[Any, Any], source: Source, problems: list[Problem]) -> _Values:
+    values: dict[str, Any] = {}
+    lines: dict[str, int] = {}
+    invalid: set[str] = set()
+    for name, value in data.items():
         checked = check_field(name, value, source=source)
         problems.extend(checked.problems)
         if checked.ok:
             values[name] = checked.value
-            origins[name] = source
-            lines[name] = document.where((name,), key=True).line
+            lines[name] = source.document.where((*source.prefix, name), key=True).line
         else:
             invalid.add(name)
+    return _Values(values, lines, frozenset(invalid), source)
 
-    merged: dict[str, Any] = {}
-    for name, value in settings.defaults.items():
-        if name not in values and name not in invalid:
-            merged[name] = value
-            origins[name] = settings.defaults_source or source
-            lines[name] = 0
-    merged.update(values)
-    problems.extend(
-        check_series(
-            merged,
-            origins=origins,
-            file=file,
-            invalid=frozenset(invalid) | settings.invalid_defaults,
-            today=today,
+
+def _overrides(value: Any, source: Source, problems: list[Problem]) -> dict[str, _Values]:
+    """The fields of each environment's block under ``reconciler: environments:``."""
+    if not isinstance(value, dict):
+        return {}  # reported by check_options
+    out: dict[str, _Values] = {}
+    for env, body in value.items():
+        if not isinstance(body, dict):
+            continue
+        where = Source(source.file, source.document, (RESERVED_KEY, "environments", env))
+        if RESERVED_KEY in body:
+            problems.append(
+                where.problem(
+                    (RESERVED_KEY,),
+                    f"{RESERVED_KEY}: cannot be set per environment: write its settings once, "
+                    "at the top of the file",
+                    key=True,
+                )
+            )
+        fields = {k: v for k, v in body.items() if k != RESERVED_KEY}
+        found: list[Problem] = []
+        out[str(env)] = _check_values(fields, where, found)
+        problems.extend(_in_environment(p, str(env)) for p in found)
+    return out
+
+
+def _check_names(
+    options: Mapping[str, Any], source: Source, environments: Sequence[str]
+) -> list[Problem]:
+    """Environment names under ``only:`` and ``environments:`` that the settings lack."""
+    found: list[Problem] = []
+    only = options.get("only")
+    named: list[tuple[DocPath, Any, bool]] = []
+    if isinstance(only, list):
+        named.extend(((RESERVED_KEY, "only", i), n, False) for i, n in enumerate(only))
+    elif isinstance(only, str):
+        named.append(((RESERVED_KEY, "only"), only, False))
+    blocks = options.get("environments")
+    if isinstance(blocks, dict):
+        named.extend(((RESERVED_KEY, "environments", n), n, True) for n in blocks)
+    for path, name, key in named:
+        if isinstance(name, str) and name.strip() in environments:
+            continue
+        close = suggest(name, environments)
+        hint = f"did you mean {close}? " if close else ""
+        found.append(
+            source.problem(
+                path,
+                f"no environment {name!r} in the settings: {hint}The environments are "
+                f"{', '.join(environments)}",
+                key=key,
+                field=RESERVED_KEY,
+            )
         )
+    return found
+
+
+def _known_environments(settings: Settings) -> list[str]:
+    # The sandbox is always there (plan --sandbox), whatever the settings say.
+    return sorted({*settings.environments, SANDBOX_ENVIRONMENT})
+
+
+@dataclass(frozen=True)
+class _Resolution:
+    series: tuple[DesiredSeries, ...]
+    problems: tuple[Problem, ...]
+    left_out: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What ``LoadResult.for_environment`` needs to resolve another environment."""
+
+    templates: tuple[_Template, ...]
+    settings: _SettingsRead
+    folder_keys: frozenset[str]
+    base_problems: frozenset[Problem]
+    today: date | None
+    _cache: dict[tuple[str, str | None], tuple[DesiredSeries, list[Problem]]] = field(
+        default_factory=dict, repr=False, compare=False
     )
-    declared = frozenset(merged)
+
+    def _resolved(
+        self, template: _Template, environment: str | None
+    ) -> tuple[DesiredSeries, list[Problem]]:
+        # A file with no value of its own for this environment, under settings with none
+        # either, resolves alike everywhere: checked once, however many environments.
+        specific = environment is not None and (
+            environment in template.overrides or environment in self.settings.environment_defaults
+        )
+        cache_key = (template.file, environment if specific else None)
+        if cache_key not in self._cache:
+            self._cache[cache_key] = _resolve(template, cache_key[1], self.settings, self.today)
+        series, found = self._cache[cache_key]
+        return series, list(found)
+
+    def resolve(self, environment: str | None) -> _Resolution:
+        """Each file's series in ``environment`` (None: the files as written) and the
+        problems of that environment's series: their fields, across files, references."""
+        problems: list[Problem] = []
+        loaded: list[tuple[DesiredSeries, bool]] = []
+        left_out: set[str] = set()
+        for template in self.templates:
+            only = template.options.only
+            if environment is not None and only is not None and environment not in only:
+                left_out.add(template.key)
+                continue
+            series, found = self._resolved(template, environment)
+            problems.extend(found)
+            loaded.append((series, template.ok and not any(p.is_error for p in found)))
+        chosen = [s for s, _ in loaded]
+        problems.extend(check_across(chosen))
+        problems.extend(
+            check_references(
+                chosen,
+                folder_keys=self.folder_keys,
+                left_out=left_out,
+                environment=environment or "",
+            )
+        )
+        bad_files = {p.file for p in (*problems, *self.base_problems) if p.is_error}
+        good = tuple(
+            sorted((s for s, ok in loaded if ok and s.file not in bad_files), key=lambda s: s.key)
+        )
+        return _Resolution(good, tuple(problems), frozenset(left_out))
+
+
+def _resolve(
+    template: _Template, environment: str | None, settings: _SettingsRead, today: date | None
+) -> tuple[DesiredSeries, list[Problem]]:
+    """One file's series in ``environment``: the settings' defaults, then the environment's
+    defaults, then the file, then the file's block for the environment (the last wins)."""
+    layers: list[_Values] = []
+    if settings.defaults_source is not None:
+        layers.append(
+            _Values(settings.defaults, {}, settings.invalid_defaults, settings.defaults_source)
+        )
+    if environment is not None and environment in settings.environment_defaults:
+        layers.append(settings.environment_defaults[environment])
+    layers.append(template.base)
+    if environment is not None and environment in template.overrides:
+        layers.append(template.overrides[environment])
+    merged: dict[str, Any] = {}
+    origins: dict[str, Source] = {}
+    lines: dict[str, int] = {}
+    invalid: set[str] = set()
+    for layer in layers:
+        for name in layer.invalid:
+            merged.pop(name, None)
+            invalid.add(name)
+        for name, value in layer.values.items():
+            merged[name] = value
+            origins[name] = layer.source
+            lines[name] = layer.lines.get(name, 0) if layer.source.file == template.file else 0
+            invalid.discard(name)
+    references: dict[str, tuple[int | Reference, ...]] = {}
+    for name in series_id_fields():
+        value = merged.get(name)
+        if isinstance(value, tuple):  # items naming series by key (check_field)
+            references[name] = value
+            merged[name] = api_value(value, {})
+    problems = check_series(
+        merged, origins=origins, file=template.file, invalid=frozenset(invalid), today=today
+    )
     series = DesiredSeries(
-        key=key,
-        file=file,
+        key=template.key,
+        file=template.file,
         fields=merged,
-        declared=declared,
-        options=options,
+        declared=frozenset(merged),
+        options=template.options,
         lines=lines,
-        digest=hashlib.sha256(raw).hexdigest(),
+        digest=template.digest,
+        references=references,
     )
     return series, problems
 
@@ -299,6 +550,8 @@ class _SettingsRead:
     defaults_source: Source | None
     # Defaults with an error: reported once in the settings file, not again as missing.
     invalid_defaults: frozenset[str] = frozenset()
+    # Each environment's own defaults (environments.NAME.defaults), checked.
+    environment_defaults: Mapping[str, _Values] = field(default_factory=dict)
 
 
 def _fallback_environments() -> dict[str, Environment]:
@@ -383,20 +636,30 @@ def _read_settings(directory: Path, *, display_root: Path | None) -> _SettingsRe
         ignore, found = check_ignore_rules(data["ignore"], source=top, path=("ignore",))
         problems.extend(found)
 
-    environments = _environments(data.get("environments"), top, problems)
+    env_defaults: dict[str, _Values] = {}
+    environments = _environments(data.get("environments"), top, problems, env_defaults)
     settings = Settings(
         defaults=defaults,
         default_lines=default_lines,
         ignore=ignore,
         environments=environments or _fallback_environments(),
         file=shown,
+        environment_defaults={k: dict(v.values) for k, v in env_defaults.items()},
     )
     return _SettingsRead(
-        settings, tuple(problems), raw, defaults, defaults_source, frozenset(invalid_defaults)
+        settings,
+        tuple(problems),
+        raw,
+        defaults,
+        defaults_source,
+        frozenset(invalid_defaults),
+        env_defaults,
     )
 
 
-def _environments(value: Any, top: Source, problems: list[Problem]) -> dict[str, Environment]:
+def _environments(
+    value: Any, top: Source, problems: list[Problem], env_defaults: dict[str, _Values]
+) -> dict[str, Environment]:
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -418,7 +681,11 @@ def _environments(value: Any, top: Source, problems: list[Problem]) -> dict[str,
                 )
             )
             continue
-        secretless = {k: v for k, v in body.items() if not _SECRET.search(str(k))}
+        if "defaults" in body:
+            env_defaults[str(name)] = _environment_defaults(body["defaults"], top, where, problems)
+        secretless = {
+            k: v for k, v in body.items() if not _SECRET.search(str(k)) and k != "defaults"
+        }
         try:
             model = _EnvironmentModel.model_validate(secretless)
         except ValidationError as error:
@@ -443,6 +710,30 @@ def _environments(value: Any, top: Source, problems: list[Problem]) -> dict[str,
             continue
         out[name] = Environment(name=name, **model.model_dump())
     return out
+
+
+def _environment_defaults(
+    value: Any, top: Source, where: DocPath, problems: list[Problem]
+) -> _Values:
+    source = Source(top.file, top.document, (*where, "defaults"))
+    if not isinstance(value, dict):
+        problems.append(
+            top.problem(
+                (*where, "defaults"),
+                "defaults of an environment must be a mapping of API fields to the values "
+                "every series gets in that environment",
+            )
+        )
+        return _Values({}, {}, frozenset(), source)
+    if RESERVED_KEY in value:
+        problems.append(
+            source.problem((RESERVED_KEY,), f"{RESERVED_KEY}: belongs in a series file", key=True)
+        )
+    fields = {k: v for k, v in value.items() if k != RESERVED_KEY}
+    found: list[Problem] = []
+    checked = _check_values(fields, source, found)
+    problems.extend(_in_environment(p, str(where[-1])) for p in found)
+    return checked
 
 
 def _pydantic_message(env: str, loc: tuple[str, ...], item: Any, extra: bool) -> str:
@@ -513,7 +804,8 @@ def _secret_problems(data: Mapping[str, Any], top: Source) -> list[Problem]:
             here = value.get("env_prefix") if isinstance(value.get("env_prefix"), str) else None
             prefix = here or prefix
             for key, item in value.items():
-                if path == () and key == "defaults":
+                top_defaults = path == () or (len(path) == 2 and path[0] == "environments")
+                if top_defaults and key == "defaults":
                     continue
                 if key != "env_prefix" and _SECRET.search(str(key)):
                     found.append(

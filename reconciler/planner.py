@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -16,8 +17,16 @@ from reconciler.canonical import canonical, now_utc, timestamp, utc_day
 from reconciler.catalogue import ABSENT, BY_NAME
 from reconciler.desired import DesiredSeries, IgnoreRule
 from reconciler.diff import FieldChange, diff_fields, live_digest
-from reconciler.errors import MissingId, MissingSeries, PlanError
-from reconciler.identity import How, Known, Lookalike, OrgIndex, identify, with_marker
+from reconciler.errors import MissingId, MissingSeries, PlanError, ValidationFailed
+from reconciler.identity import (
+    Absent,
+    How,
+    Known,
+    Lookalike,
+    OrgIndex,
+    identify,
+    with_marker,
+)
 from reconciler.loader import LoadResult
 from reconciler.ownership import resets_for
 from reconciler.plan import (
@@ -32,6 +41,7 @@ from reconciler.plan import (
 )
 from reconciler.ports import SeriesReader
 from reconciler.problems import Severity
+from reconciler.references import referenced_keys, resolve
 from reconciler.state import Intent, State
 
 
@@ -226,18 +236,27 @@ async def build_plan(
     suggested command with the flags that reach this environment.
     """
     moment = now or now_utc()
+    loaded = environment_view(loaded, state.environment)
     desired = {s.key: s for s in loaded.series}
     target_set = set(targets)
+    left_out = sorted(target_set & loaded.left_out)
+    if left_out:
+        raise PlanError(
+            f"--target names keys that are not in environment {state.environment!r} (their "
+            f"files' only: leaves it out): {left_out}"
+        )
     unknown = sorted(target_set - set(desired) - set(state.ids))
     if unknown:
         raise PlanError(f"--target names keys that are neither files nor in the state: {unknown}")
-    in_scope = sorted(target_set) if target_set else sorted(set(desired) | set(state.ids))
+    everything = (set(desired) | set(state.ids)) - loaded.left_out
+    in_scope = sorted(target_set) if target_set else sorted(everything)
     org = OrgIndex.of(await client.list_series())
     wanted = {k: desired[k].fields for k in in_scope if k in desired}
     verdicts = identify(desired=wanted, state=state, org=org)
     ids = {k: v.series_id for k, v in verdicts.items() if isinstance(v, Known)}
     ids.update({k: state.ids[k] for k in in_scope if k not in desired and k in state.ids})
     live = await fetch_live(client=client, ids=ids, environment=state.environment)
+    links = _link(desired=desired, in_scope=in_scope, verdicts=verdicts, state=state, org=org)
 
     plans: list[SeriesPlan] = []
     creates: list[DesiredSeries] = []
@@ -246,22 +265,26 @@ async def build_plan(
         series = desired.get(key)
         if series is None:
             continue
-        series = retire_fields(series, now=moment, live=live.get(key))
+        resolved = resolve(series, links.ids)
+        stuck = [k for k in resolved.waiting if k not in links.creating]
+        if stuck:
+            blocked.append(_blocked_reference(series, stuck, links))
+            continue
+        series = retire_fields(resolved.series, now=moment, live=live.get(key))
         rules = ignore_rules(series, loaded.settings.ignore)
         verdict = verdicts[key]
         if isinstance(verdict, Known):
             if verdict.how is How.INTENT:
                 series = with_marker(series)  # the marker its create never got to set
-            plans.append(
-                plan_series(
-                    series,
-                    live=live[key],
-                    series_id=verdict.series_id,
-                    rules=rules,
-                    found_note=_found_note(verdict),
-                    last_declared=state.fields.get(key),
-                )
+            planned = plan_series(
+                series,
+                live=live[key],
+                series_id=verdict.series_id,
+                rules=rules,
+                found_note=_found_note(verdict),
+                last_declared=state.fields.get(key),
             )
+            plans.append(_with_notes(planned, resolved.notes))
             continue
         if isinstance(verdict, Lookalike):
             blocked.append(_blocked(series, verdict, command=command))
@@ -269,11 +292,10 @@ async def build_plan(
         note = _intent_note(verdict.intent) if verdict.intent is not None else ""
         if verdict.intent is None:
             creates.append(series)
-        plans.append(
-            plan_series(
-                with_marker(series), live=None, series_id=None, rules=rules, intent_note=note
-            )
+        planned = plan_series(
+            with_marker(series), live=None, series_id=None, rules=rules, intent_note=note
         )
+        plans.append(_with_notes(planned, resolved.notes))
 
     orphan_live = {k: live[k] for k in in_scope if k not in desired and k in live}
     moves = find_moves(creates=creates, orphans=orphan_live, state=state, command=command)
@@ -289,6 +311,7 @@ async def build_plan(
         for p in loaded.problems
         if p.severity is Severity.WARNING
     ]
+    warnings.extend(_left_out_warnings(loaded, state))
     return Plan(
         environment=state.environment,
         tool_version=__version__,
@@ -301,6 +324,80 @@ async def build_plan(
         warnings=tuple(warnings),
         targets=tuple(sorted(target_set)),
     )
+
+
+def environment_view(loaded: LoadResult, environment: str) -> LoadResult:
+    """``loaded`` resolved for ``environment`` (its values, its ``only:``); its problems
+    there refuse the plan like any invalid file."""
+    view = loaded.for_environment(environment)
+    if not view.ok:
+        raise ValidationFailed(view.problems)
+    return view
+
+
+@dataclass(frozen=True)
+class _Links:
+    """What references resolve against in one environment."""
+
+    ids: Mapping[str, int]  # every key whose series is known in the CRM
+    creating: frozenset[str]  # keys this plan creates (their ids are filled in by the apply)
+    blocked: frozenset[str]  # keys whose series nobody can tell (look-alikes)
+
+
+def _link(
+    *,
+    desired: Mapping[str, DesiredSeries],
+    in_scope: Sequence[str],
+    verdicts: Mapping[str, Any],
+    state: State,
+    org: OrgIndex,
+) -> _Links:
+    """The ids references resolve to: the verdicts of the keys in scope, and those of keys
+    outside a --target that a series in scope names."""
+    named = {k for key in in_scope if key in desired for k in referenced_keys(desired[key])}
+    outside = {k: desired[k].fields for k in sorted(named - set(verdicts)) if k in desired}
+    everything = dict(verdicts)
+    if outside:
+        everything.update(identify(desired=outside, state=state, org=org))
+    ids = {k: v.series_id for k, v in everything.items() if isinstance(v, Known)}
+    creating = frozenset(
+        k for k, v in verdicts.items() if isinstance(v, Absent) and k in set(in_scope)
+    )
+    blocked = frozenset(k for k, v in everything.items() if isinstance(v, Lookalike))
+    return _Links(ids=ids, creating=creating, blocked=blocked)
+
+
+def _blocked_reference(series: DesiredSeries, stuck: Sequence[str], links: _Links) -> Blocked:
+    why = []
+    for key in stuck:
+        if key in links.blocked:
+            why.append(f"{key} is blocked itself (see its entry)")
+        else:
+            why.append(f"{key} does not exist in the CRM yet and is outside --target: add it")
+    return Blocked(
+        key=series.key,
+        file=series.file,
+        reason="it names series whose id is not known: " + "; ".join(why),
+    )
+
+
+def _with_notes(planned: SeriesPlan, notes: Sequence[str]) -> SeriesPlan:
+    return replace(planned, notes=(*planned.notes, *notes)) if notes else planned
+
+
+def _left_out_warnings(loaded: LoadResult, state: State) -> list[PlanWarning]:
+    """A key left out of this environment that still has an id here: it is left alone."""
+    return [
+        PlanWarning(
+            message=(
+                f"{key} is not in environment {state.environment!r} (its file's only: leaves "
+                f"it out), but the state records id {state.ids[key]} here: it is neither "
+                f"planned nor reported as an orphan; `reconciler state rm {key}` forgets it"
+            ),
+            key=key,
+        )
+        for key in sorted(loaded.left_out & set(state.ids))
+    ]
 
 
 def _found_note(verdict: Known) -> str:

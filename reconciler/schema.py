@@ -28,6 +28,26 @@ _ID_LIST: Final[dict[str, Any]] = {
         {"type": "string", "description": "The API's form: a JSON array in a string."},
     ]
 }
+# A field holding series ids also takes {series: KEY}: another series of the folder, by key.
+_SERIES_ID_LIST: Final[dict[str, Any]] = {
+    "anyOf": [
+        {
+            "type": "array",
+            "items": {
+                "anyOf": [
+                    _ID,
+                    {
+                        "type": "object",
+                        "properties": {"series": {"type": "string", "minLength": 1}},
+                        "required": ["series"],
+                        "additionalProperties": False,
+                    },
+                ]
+            },
+        },
+        {"type": "string", "description": "The API's form: a JSON array in a string."},
+    ]
+}
 _DATETIME: Final[dict[str, Any]] = {
     "type": "string",
     "pattern": r"^\d{4}-\d{2}-\d{2}"
@@ -101,6 +121,8 @@ def _field_schema(spec: Field) -> dict[str, Any]:
         out["enum"] = list(spec.enum)
     elif kind is Kind.DATETIME:
         out.update(_DATETIME)
+    elif kind is Kind.ID_LIST and spec.series_ids:
+        out.update(_SERIES_ID_LIST)
     elif kind is Kind.ID_LIST:
         out.update(_ID_LIST)
     elif kind is Kind.REDEMPTION_RANGE:
@@ -144,6 +166,18 @@ def _options_schema() -> dict[str, Any]:
             "retire": {
                 "description": "Plan validTillDate to today: the reviewed way to end a series.",
                 "type": "boolean",
+            },
+            "only": {
+                "description": "The environments this series exists in (left out: all).",
+                "anyOf": [
+                    {"type": "string", "minLength": 1},
+                    {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
+                ],
+            },
+            "environments": {
+                "description": "Fields whose value differs in one environment, by its name.",
+                "type": "object",
+                "additionalProperties": {"type": "object"},
             },
         },
         "additionalProperties": False,

@@ -66,7 +66,8 @@ async def _prepare_sandbox(ws: Workspace, client: CouponClient, loaded: LoadResu
     """
     if not ws.sandbox_is_new:
         return
-    by_code = {str(s.fields.get("discountCode", "")): s.key for s in loaded.series}
+    here = loaded.for_environment(ws.name).series
+    by_code = {str(s.fields.get("discountCode", "")): s.key for s in here}
     state = State(environment=ws.name)
     for series in await client.list_series():
         key = by_code.get(str(series.get("discountCode", "")))
@@ -260,7 +261,7 @@ async def _org_rows(
     from reconciler.identity import OrgIndex, managing_keys
 
     org = OrgIndex.of(await client.list_series())
-    desired = {s.key: s.fields for s in loaded.series}
+    desired = {s.key: s.fields for s in loaded.for_environment(ws.name).series}
     owners = managing_keys(desired=desired, state=state, org=org)
     rows = []
     for s in sorted(org.series, key=lambda x: x.series_id):
@@ -338,6 +339,7 @@ def import_series(
                 if not wanted:
                     return []
                 result = await client.get_series(wanted)
+                written: set[str] = set()
                 return [
                     _import_one(
                         ws=ws,
@@ -347,6 +349,7 @@ def import_series(
                         live=result.found.get(sid),
                         key=key,
                         all_fields=all_fields,
+                        written=written,
                     )
                     for sid in wanted
                 ]
@@ -363,6 +366,7 @@ def _import_one(
     live: dict[str, Any] | None,
     key: str | None,
     all_fields: bool,
+    written: set[str] | None = None,
 ) -> Imported:
     from reconciler.importer import choose_key, file_fields, render_file
 
@@ -382,7 +386,16 @@ def _import_one(
         # Adopting an existing series (an interrupted create's, or a look-alike) for a file.
         store.record_id(chosen, series_id)
         return Imported(series_id, chosen, None, "recorded for the existing file")
-    fields = file_fields(live=live, defaults=loaded.settings.defaults, all_fields=all_fields)
+    # Ids of series this folder manages are written as keys (the file then works in every
+    # environment); an id whose key has no file stays an id.
+    with_file = files | (written or set())
+    keys = {sid: k for k, sid in store.state.ids.items() if k in with_file}
+    fields = file_fields(
+        live=live,
+        defaults=loaded.settings.defaults_in(ws.name),
+        all_fields=all_fields,
+        keys=keys,
+    )
     header = (
         f"Imported from environment {ws.name!r}, series {series_id}, on "
         f"{timestamp(now_utc())} by `reconciler import`."
@@ -395,7 +408,9 @@ def _import_one(
     store.record_id(chosen, series_id)
     # What the written file declares (its fields and the settings' defaults, as the loader
     # merges them): the file matches the CRM now, so a line deleted later is a reset.
-    store.record_fields(chosen, tuple(sorted({*fields, *loaded.settings.defaults})))
+    store.record_fields(chosen, tuple(sorted({*fields, *loaded.settings.defaults_in(ws.name)})))
+    if written is not None:
+        written.add(chosen)
     return Imported(series_id, chosen, path, "written")
 
 
@@ -449,7 +464,7 @@ def rebuild_state(
         blank = State(environment=ws.name, intents=old.intents)
         async with ws.client() as client:
             org = OrgIndex.of(await client.list_series())
-            desired = {s.key: s.fields for s in loaded.series}
+            desired = {s.key: s.fields for s in loaded.for_environment(ws.name).series}
             verdicts = identify(desired=desired, state=blank, org=org)
             state = blank
             found: list[tuple[str, int, str]] = []

@@ -1,7 +1,8 @@
 """The tool's settings: ``series/reconciler.yaml`` and the environment variables.
 
 The settings file is optional. It holds ``defaults`` (field values merged under every series,
-the series file winning), global ``ignore`` rules and the ``environments``. With no file, one
+the series file winning), global ``ignore`` rules and the ``environments`` (each may have its
+own ``defaults``, merged over the global ones in that environment). With no file, one
 environment named ``default`` is read from ``CAPILLARY_BASE_URL`` and the credential variables.
 Secrets never live in the file: only the prefix of the variables that hold them.
 """
@@ -17,6 +18,8 @@ from reconciler.errors import ConfigError
 
 SETTINGS_FILE = "reconciler.yaml"
 DEFAULT_ENVIRONMENT = "default"
+# The embedded sandbox's environment: always known, whatever the settings name.
+SANDBOX_ENVIRONMENT = "sandbox"
 
 AuthMethod = Literal["basic", "oauth"]
 # The settings that decide where credentials are sent: only the trusted side may set them.
@@ -53,6 +56,12 @@ class Settings:
     ignore: tuple[IgnoreRule, ...] = ()
     environments: Mapping[str, Environment] = field(default_factory=dict)
     file: str | None = None
+    # Field values merged over ``defaults`` in one environment (``environments.NAME.defaults``).
+    environment_defaults: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def defaults_in(self, environment: str) -> dict[str, Any]:
+        """The defaults every series gets in ``environment``."""
+        return {**self.defaults, **self.environment_defaults.get(environment, {})}
 
     def environment(self, name: str | None) -> Environment:
         """The environment called ``name``; with no name, the only one there is."""

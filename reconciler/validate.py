@@ -52,12 +52,12 @@ from reconciler.catalogue import (
     Storage,
     SubField,
 )
-from reconciler.desired import DesiredSeries, IgnoreRule, SeriesOptions
+from reconciler.desired import DesiredSeries, IgnoreRule, Reference, SeriesOptions
 from reconciler.problems import Problem, Severity
 from reconciler.yamlsafe import DocPath, Document
 
 RESERVED_KEY: Final = "reconciler"
-OPTION_KEYS: Final = ("ignore", "retire")
+OPTION_KEYS: Final = ("ignore", "retire", "only", "environments")
 IGNORE_KEYS: Final = ("field", "reason")
 
 _RANGE_LIMITS: Final = {"dom": (1, 31), "dow": (1, 7), "hours": (0, 23)}
@@ -135,10 +135,54 @@ def check_field(name: str, value: Any, *, source: Source) -> Checked:
             source.problem((name,), f"{name} has no value: write one, or remove the line")
         )
         return Checked(ABSENT, tuple(problems))
+    if spec.series_ids and isinstance(value, list) and any(isinstance(v, dict) for v in value):
+        return _check_references(spec, value, source, problems)
     errors = _check_value(spec, value, source, problems)
     if errors:
         return Checked(ABSENT, tuple(problems))
     return Checked(_api_form(spec, value), tuple(problems))
+
+
+def _check_references(
+    spec: Field, value: list[Any], source: Source, problems: list[Problem]
+) -> Checked:
+    """A list of series ids some of which name a series of the folder: ``{series: KEY}``.
+
+    The value is the list of items (ids and ``Reference``); the loader keeps it aside and
+    puts the unresolved API form in the fields (``references.api_value``).
+    """
+    from reconciler.references import FILE_FORM
+
+    name = spec.name
+    items: list[int | Reference] = []
+    errors = 0
+    for i, item in enumerate(value):
+        at: DocPath = (name, i)
+        if isinstance(item, dict):
+            key = item.get(FILE_FORM)
+            extra = [k for k in item if k != FILE_FORM]
+            if extra or not isinstance(key, str) or not key.strip():
+                problems.append(
+                    source.problem(
+                        at,
+                        f"an item of {name} is an id or {{{FILE_FORM}: KEY}}, naming another "
+                        "series of the folder by its key (such as {series: summer/weekend-15})",
+                    )
+                )
+                errors += 1
+                continue
+            mark = source.document.where((*source.prefix, *at, FILE_FORM))
+            items.append(Reference(key.strip(), source.file, mark.line, mark.column))
+            continue
+        message = _id_list_message([item])
+        if message:
+            problems.append(source.problem(at, f"{name}: {message}"))
+            errors += 1
+            continue
+        items.append(int(item))
+    if errors:
+        return Checked(ABSENT, tuple(problems))
+    return Checked(tuple(items), tuple(problems))
 
 
 def unknown_field_message(name: str) -> str:
@@ -567,7 +611,7 @@ def check_options(value: Any, *, source: Source) -> tuple[SeriesOptions, list[Pr
             source.problem(
                 path,
                 f"{RESERVED_KEY}: holds the tool's settings for this series, a mapping "
-                "with ignore: and retire:",
+                "with ignore:, retire:, only: and environments:",
                 field=RESERVED_KEY,
             )
         )
@@ -580,7 +624,7 @@ def check_options(value: Any, *, source: Source) -> tuple[SeriesOptions, list[Pr
                 source.problem(
                     (*path, key),
                     f"{RESERVED_KEY}: has no setting {key!r}: {hint}The settings "
-                    "are ignore and retire",
+                    f"are {', '.join(OPTION_KEYS)}",
                     key=True,
                     field=RESERVED_KEY,
                 )
@@ -597,7 +641,40 @@ def check_options(value: Any, *, source: Source) -> tuple[SeriesOptions, list[Pr
             )
         )
         retire = False
-    return SeriesOptions(ignore=rules, retire=retire), problems
+    only, more = _check_only(value.get("only"), source=source, path=(*path, "only"))
+    problems.extend(more)
+    overrides = value.get("environments")
+    if overrides is not None and not (
+        isinstance(overrides, dict) and all(isinstance(v, dict) for v in overrides.values())
+    ):
+        problems.append(
+            source.problem(
+                (*path, "environments"),
+                "environments: maps environment names to the fields that differ there, such "
+                "as {production: {storeIdsJson: [201, 202]}}",
+                field=RESERVED_KEY,
+            )
+        )
+    return SeriesOptions(ignore=rules, retire=retire, only=only), problems
+
+
+def _check_only(
+    value: Any, *, source: Source, path: DocPath
+) -> tuple[tuple[str, ...] | None, list[Problem]]:
+    if value is None:
+        return None, []
+    names = [value] if isinstance(value, str) else value
+    if (
+        not isinstance(names, list)
+        or not names
+        or not all(isinstance(n, str) and n.strip() for n in names)
+    ):
+        message = (
+            "only: lists the environments this series exists in, such as [testing]; "
+            "leave it out for every environment"
+        )
+        return None, [source.problem(path, message, field=RESERVED_KEY)]
+    return tuple(n.strip() for n in names), []
 
 
 def check_ignore_rules(

@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "reconciler"
 # In order, top to bottom of the dependency stack (the README lists the same rooms).
 ROOMS: dict[str, tuple[str, ...]] = {
     "base": ("reconciler", "errors", "problems", "textsafe", "hosts", "credentials", "safefile"),
-    "model": ("catalogue", "canonical", "desired", "settings", "ports"),
+    "model": ("catalogue", "canonical", "desired", "settings", "ports", "references"),
     "files": ("yamlsafe", "validate", "loader", "schema", "importer", "adopt"),
     "api": ("auth", "retry", "ratelimit", "client"),
     "sandbox": ("sandbox",),
