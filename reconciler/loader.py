@@ -26,16 +26,16 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Any, Final, Literal
-from urllib.parse import urlsplit
+from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic import Field as PydanticField
 
 from reconciler.catalogue import series_id_fields
+from reconciler.credentials import DEFAULT_PREFIX
 from reconciler.desired import DesiredSeries, IgnoreRule, Reference, SeriesOptions
 from reconciler.errors import ConfigError
-from reconciler.hosts import is_loopback
+from reconciler.hosts import base_url_problem
 from reconciler.problems import Problem, Severity
 from reconciler.references import api_value, check_references
 from reconciler.safefile import UnsafeFile, read_regular
@@ -43,6 +43,7 @@ from reconciler.settings import (
     DEFAULT_ENVIRONMENT,
     SANDBOX_ENVIRONMENT,
     SETTINGS_FILE,
+    AuthMethod,
     Environment,
     Settings,
 )
@@ -60,7 +61,6 @@ from reconciler.yamlsafe import MAX_BYTES, DocPath, load_yaml
 
 SUFFIXES: Final = (".yaml", ".yml")
 SETTINGS_KEYS: Final = ("defaults", "ignore", "environments")
-DEFAULT_PREFIX: Final = "CAPILLARY"
 _SECRET = re.compile(
     r"pass(word|wd)?$|secret|token|(^|_)key$|apikey|api_key|credential", re.IGNORECASE
 )
@@ -530,7 +530,7 @@ class _EnvironmentModel(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
     base_url: str | None = None
-    auth: Literal["basic", "oauth"] | None = None
+    auth: AuthMethod | None = None
     env_prefix: str = DEFAULT_PREFIX
     rate_limit_per_minute: int = PydanticField(default=100, gt=0)
     batch_size: int = PydanticField(default=20, gt=0)
@@ -695,7 +695,7 @@ def _environments(
                 message = _pydantic_message(name, loc, item, extra)
                 problems.append(top.problem((*where, *loc), message, key=extra))
             continue
-        url_problem = _base_url_problem(model.base_url)
+        url_problem = base_url_problem(model.base_url) if model.base_url is not None else ""
         if url_problem:
             problems.append(top.problem((*where, "base_url"), url_problem))
             continue
@@ -749,50 +749,6 @@ def _pydantic_message(env: str, loc: tuple[str, ...], item: Any, extra: bool) ->
     if loc and loc[0] == "base_url":  # an address may hold a secret: never quoted back
         return f"environment {env!r}, {where}: {item['msg']}"
     return f"environment {env!r}, {where}: {item['msg']} (found {item.get('input')!r})"
-
-
-def _base_url_problem(url: str | None) -> str:
-    """Why ``url`` cannot be a base URL ("" when it can). A URL that carries a secret (a
-    user or password before the host, a query or fragment) is never quoted back: the
-    message would put the secret in a CI log."""
-    if url is None:
-        return ""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
-    except ValueError:
-        return (
-            "base_url is not a valid address (it is not shown, in case it holds a "
-            "secret): write it as https://eu.api.capillarytech.com"
-        )
-    if "@" in parts.netloc:
-        return (
-            "base_url must not carry a user name or password before the host "
-            "(user:password@): the address is not shown here, since it holds a secret. "
-            "Remove them from the file, change that password, and set the credentials "
-            "in the environment instead"
-        )
-    if parts.query or parts.fragment or "?" in url or "#" in url:
-        return (
-            "base_url must not have a query (?...) or fragment (#...): the address is "
-            "not shown here, in case it holds a secret. Give only the scheme, host and "
-            "path, such as https://eu.api.capillarytech.com"
-        )
-    shown = _safe_url(parts.scheme, parts.netloc, parts.path)
-    if parts.scheme not in ("https", "http") or not host:
-        return f"base_url {shown!r} must be a full address such as https://eu.api.capillarytech.com"
-    if parts.scheme == "http" and not is_loopback(host):
-        return (
-            f"base_url {shown!r} must use https: credentials would cross the network in "
-            "clear text (http is only allowed for this machine: localhost, 127.0.0.1)"
-        )
-    return ""
-
-
-def _safe_url(scheme: str, netloc: str, path: str) -> str:
-    # Only the parts that can hold no secret once userinfo, query and fragment are refused.
-    return f"{scheme}://{netloc}{path}" if scheme else f"{netloc}{path}"
 
 
 def _secret_problems(data: Mapping[str, Any], top: Source) -> list[Problem]:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from reconciler.credentials import DEFAULT_PREFIX
 from reconciler.desired import IgnoreRule
 from reconciler.errors import ConfigError
 
@@ -34,7 +35,7 @@ class Environment:
     base_url: str | None = None
     # None: OAuth when its variables are set, else Basic.
     auth: AuthMethod | None = None
-    env_prefix: str = "CAPILLARY"
+    env_prefix: str = DEFAULT_PREFIX
     rate_limit_per_minute: int = 100
     batch_size: int = 20
     parallelism: int = 4

@@ -29,14 +29,13 @@ import yaml
 from reconciler.credentials import Credentials
 from reconciler.errors import ConfigError
 from reconciler.lock import environment_lock
-from reconciler.settings import CONNECTION_SETTINGS, Environment, Settings
+from reconciler.settings import CONNECTION_SETTINGS, SANDBOX_ENVIRONMENT, Environment, Settings
 from reconciler.state import StateStore, load_state, open_store, state_path
 
 if TYPE_CHECKING:
     from reconciler.client import ClientEvent, CouponClient
     from reconciler.state import State
 
-SANDBOX_ENVIRONMENT = "sandbox"
 SANDBOX_URL = "http://127.0.0.1"
 SANDBOX_DIR_VARIABLE = "RECONCILER_SANDBOX_DIR"
 TRUSTED_SETTINGS_VARIABLE = "RECONCILER_TRUSTED_SETTINGS"

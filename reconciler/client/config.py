@@ -2,65 +2,35 @@
 
 from __future__ import annotations
 
-import re
-from typing import Literal
-
 import httpx
 
 from reconciler.credentials import Credentials
 from reconciler.errors import ConfigError
-from reconciler.hosts import is_loopback
+from reconciler.hosts import base_url_problem, is_loopback
+from reconciler.settings import AuthMethod
 
-AuthKind = Literal["basic", "oauth"]
+AuthKind = AuthMethod  # the settings' one spelling of the choice
 
-_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*:)?//[^/?#]*@")
 
 
 def check_base_url(base_url: str | None, *, env_prefix: str) -> str:
     """The base URL without its trailing slash; ``ConfigError`` when it cannot be used.
 
-    A URL carrying credentials (``user:pw@``) or a query (``?key=...``) is refused without
-    being repeated: what it carries may be a secret, and the message goes to CI logs.
+    The rule is ``hosts.base_url_problem`` (shared with the settings file's check): a URL
+    that may carry a secret is refused without being repeated.
     """
     hint = f"set {env_prefix}_BASE_URL or the environment's `base_url` in the settings"
     if base_url is None or not base_url.strip():
         raise ConfigError(f"no base URL for the API: {hint}")
     text = base_url.strip()
-    if _USERINFO.match(text):
-        raise ConfigError(_credentials_in_url(env_prefix))
-    try:
-        url = httpx.URL(text)
-    except (httpx.InvalidURL, TypeError, ValueError):
-        raise ConfigError(f"the base URL {_shown(text)!r} is not a URL: {hint}") from None
-    if url.userinfo:
-        raise ConfigError(_credentials_in_url(env_prefix))
-    if url.query or url.fragment:
-        raise ConfigError(
-            "the base URL must not have a query or a fragment (not repeated here: it may hold "
-            f"a secret); give scheme://host[/path] only: {hint}"
+    problem = base_url_problem(text)
+    if problem:
+        credentials = (
+            f"credentials come from {env_prefix}_USERNAME / {env_prefix}_PASSWORD or "
+            f"{env_prefix}_OAUTH_KEY / {env_prefix}_OAUTH_SECRET"
         )
-    shown = _shown(text)
-    if url.scheme not in ("http", "https") or not url.host:
-        raise ConfigError(f"the base URL {shown!r} must be https://host[/path]: {hint}")
-    if url.scheme == "http" and not is_loopback(url.host):
-        raise ConfigError(
-            f"the base URL {shown!r} must use https (plain http only for a loopback host)"
-        )
+        raise ConfigError(f"{problem} ({hint}; {credentials})")
     return text.rstrip("/")
-
-
-def _credentials_in_url(env_prefix: str) -> str:
-    return (
-        "the base URL must not carry credentials (not repeated here): "
-        f"set {env_prefix}_USERNAME / {env_prefix}_PASSWORD or "
-        f"{env_prefix}_OAUTH_KEY / {env_prefix}_OAUTH_SECRET instead"
-    )
-
-
-def _shown(text: str) -> str:
-    """A URL for a message: without anything after ``?`` or ``#``, nor before an ``@``."""
-    cut = re.split(r"[?#]", text, maxsplit=1)[0]
-    return re.sub(r"//[^/]*@", "//", cut)
 
 
 def choose_auth(auth: AuthKind | None, credentials: Credentials, *, env_prefix: str) -> AuthKind:
