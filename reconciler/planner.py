@@ -17,7 +17,15 @@ from reconciler.catalogue import ABSENT, BY_NAME
 from reconciler.desired import DesiredSeries, IgnoreRule
 from reconciler.diff import FieldChange, diff_fields, live_digest
 from reconciler.errors import MissingId, MissingSeries, PlanError
-from reconciler.identity import How, Known, Lookalike, OrgIndex, identify, with_marker
+from reconciler.identity import (
+    How,
+    Known,
+    Lookalike,
+    OrgIndex,
+    identify,
+    strays,
+    with_marker,
+)
 from reconciler.loader import LoadResult
 from reconciler.plan import (
     Action,
@@ -282,6 +290,7 @@ async def build_plan(
         for p in loaded.problems
         if p.severity is Severity.WARNING
     ]
+    warnings += _stray_warnings(wanted, state=state, org=org, desired=desired, command=command)
     return Plan(
         environment=state.environment,
         tool_version=__version__,
@@ -294,6 +303,33 @@ async def build_plan(
         warnings=tuple(warnings),
         targets=tuple(sorted(target_set)),
     )
+
+
+def _stray_warnings(
+    wanted: Mapping[str, Mapping[str, Any]],
+    *,
+    state: State,
+    org: OrgIndex,
+    desired: Mapping[str, DesiredSeries],
+    command: Callable[[str], str],
+) -> list[PlanWarning]:
+    """Series beside a key's own with its discountCode that no key manages (``strays``)."""
+    found = strays(desired=wanted, state=state, org=org)
+    out = []
+    for key, ids in sorted(found.items()):
+        listed = ", ".join(str(i) for i in ids)
+        out.append(
+            PlanWarning(
+                message=(
+                    f"the CRM has another series with this discountCode that no file manages "
+                    f"(id {listed}): a create the server acted on after the settle time, or an "
+                    f"older series. Check it in the CRM (`{command('list --unmanaged')}`)"
+                ),
+                key=key,
+                file=desired[key].file,
+            )
+        )
+    return out
 
 
 def _found_note(verdict: Known) -> str:
