@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import json
 import random
+import subprocess
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
@@ -35,6 +36,8 @@ from reconciler.errors import StateError
 from reconciler.identity import marker_of
 from reconciler.sandbox import Faults, Sandbox, create_app, running_server
 from reconciler.state import load_state
+from tests.scenarios.conftest import series_text
+from tests.scenarios.processes import RECONCILER, child_env, run
 
 DOOR_MODES = ("429", "500_after")
 
@@ -142,6 +145,80 @@ def served(
     finally:
         sandbox.settle(timeout=60)
         sandbox.close()
+
+
+# ---------------------------------------------------------------------------- a checkout
+
+
+SETTINGS = """\
+defaults:
+  smsTemplate: "Hi {{{{first_name}}}}, your code is {{{{voucher}}}}"
+environments:
+  local:
+    base_url: {url}
+    auth: basic
+    rate_limit_per_minute: 60000
+    parallelism: 4
+    timeout_seconds: {timeout}
+    create_settle_seconds: {settle}
+"""
+
+
+class Project:
+    """One checkout: a folder with ``series/`` naming the environment ``local``."""
+
+    def __init__(self, root: Path, url: str, *, settle: float = 2, timeout: float = 10) -> None:
+        self.root = root
+        self.series = root / "series"
+        self.series.mkdir(parents=True, exist_ok=True)
+        (self.series / "reconciler.yaml").write_text(
+            SETTINGS.format(url=url, settle=settle, timeout=timeout), encoding="utf-8"
+        )
+        self.codes: dict[str, str] = {}
+
+    def tally(self, served: Served) -> Tally:
+        return tally(
+            series=served.sandbox.all_series(), declared=self.codes, state_file=self.state_file
+        )
+
+    def add(self, key: str, code: str, description: str = "") -> None:
+        path = self.series / f"{key}.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(series_text(description or f"series {code}", code), encoding="utf-8")
+        self.codes[key] = code
+
+    @property
+    def state_file(self) -> Path:
+        return self.series / ".state" / "local.json"
+
+    @property
+    def journal(self) -> Path:
+        return self.series / ".state" / "local.journal"
+
+    def lose_state(self) -> None:
+        self.state_file.unlink(missing_ok=True)
+        self.journal.unlink(missing_ok=True)
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return run([*args, "--env", "local"], cwd=self.root)
+
+    def apply(self, *extra: str) -> subprocess.CompletedProcess[str]:
+        return self.cli("apply", "--auto-approve", *extra)
+
+    def start_apply(self, *extra: str) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [*RECONCILER, "apply", "--env", "local", "--auto-approve", *extra],
+            cwd=self.root,
+            env=child_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def plan_json(self) -> dict[str, Any]:
+        done = self.cli("plan", "--format", "json")
+        assert done.returncode == 0, done.stdout + done.stderr
+        data: dict[str, Any] = json.loads(done.stdout)
+        return data
 
 
 # ---------------------------------------------------------------------------- accounting

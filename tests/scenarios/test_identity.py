@@ -28,74 +28,9 @@ from reconciler.loader import validate_directory
 from reconciler.sandbox import Faults
 from tests.scenarios.conftest import series_text
 from tests.scenarios.processes import RECONCILER, child_env, free_port, run
-from tests.scenarios.served import Served, served
+from tests.scenarios.served import SETTINGS, Project, Served, served
 
 TRIALS = int(os.environ.get("IDENTITY_TRIALS", "4"))
-
-SETTINGS = """\
-defaults:
-  smsTemplate: "Hi {{{{first_name}}}}, your code is {{{{voucher}}}}"
-environments:
-  local:
-    base_url: {url}
-    auth: basic
-    rate_limit_per_minute: 60000
-    parallelism: 4
-    timeout_seconds: {timeout}
-    create_settle_seconds: {settle}
-"""
-
-
-class Project:
-    """One checkout: a folder with ``series/`` naming the environment ``local``."""
-
-    def __init__(self, root: Path, url: str, *, settle: float = 2, timeout: float = 10) -> None:
-        self.root = root
-        self.series = root / "series"
-        self.series.mkdir(parents=True, exist_ok=True)
-        (self.series / "reconciler.yaml").write_text(
-            SETTINGS.format(url=url, settle=settle, timeout=timeout), encoding="utf-8"
-        )
-        self.codes: dict[str, str] = {}
-
-    def add(self, key: str, code: str, description: str = "") -> None:
-        path = self.series / f"{key}.yaml"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(series_text(description or f"series {code}", code), encoding="utf-8")
-        self.codes[key] = code
-
-    @property
-    def state_file(self) -> Path:
-        return self.series / ".state" / "local.json"
-
-    @property
-    def journal(self) -> Path:
-        return self.series / ".state" / "local.journal"
-
-    def lose_state(self) -> None:
-        self.state_file.unlink(missing_ok=True)
-        self.journal.unlink(missing_ok=True)
-
-    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return run([*args, "--env", "local"], cwd=self.root)
-
-    def apply(self, *extra: str) -> subprocess.CompletedProcess[str]:
-        return self.cli("apply", "--auto-approve", *extra)
-
-    def start_apply(self) -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
-            [*RECONCILER, "apply", "--env", "local", "--auto-approve"],
-            cwd=self.root,
-            env=child_env(),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-
-    def plan_json(self) -> dict[str, Any]:
-        done = self.cli("plan", "--format", "json")
-        assert done.returncode == 0, done.stdout + done.stderr
-        data: dict[str, Any] = json.loads(done.stdout)
-        return data
 
 
 def assert_once(server: Served, *projects: Project) -> None:
