@@ -36,7 +36,7 @@ MODES = len(SANDBOX_MODES) + len(DOOR_MODES)
 # that one call in five fails and the seven modes are drawn about as often.
 DOOR_RATE = RATE * len(DOOR_MODES) / MODES
 SANDBOX_RATE = (RATE - DOOR_RATE) / (1 - DOOR_RATE)
-PROJECTS = 8 if FULL else 2
+PROJECTS = 20 if FULL else 2
 SERIES = 6
 MAX_APPLIES = 12
 TIMEOUT = 1.0  # the client's; the sandbox hangs longer, so a timeout is a timeout

@@ -303,6 +303,7 @@ def test_killed_while_a_slow_server_acts_then_rerun_at_once_and_later(
             later = project.cli("plan", "--detailed-exitcode")
             assert later.returncode == 0, later.stdout + later.stderr
             assert_once(server, project)
+    print(f"slow-server kills: {TRIALS} trials, {pending} killed while the server acted")
     assert pending >= TRIALS // 2, "the kills landed while the server was acting"
 
 
