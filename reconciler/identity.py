@@ -261,3 +261,29 @@ def managing_keys(*, desired: Desired, state: State, org: OrgIndex) -> dict[int,
         if found is not None and found.series_id not in owners:
             owners[found.series_id] = key
     return owners
+
+
+def strays(*, desired: Desired, state: State, org: OrgIndex) -> dict[str, tuple[int, ...]]:
+    """For each key that has its series, the other series of its discountCode no key manages.
+
+    A create is sent again only after the settle time; a server slower than that still acts
+    on the first POST later, and its series (without a marker: the killed apply never set
+    it) then sits beside the key's own. Nothing claims it, so it would stay unnoticed: each
+    plan names it instead. An older series a team made by hand shows the same way.
+    """
+    verdicts = identify(desired=desired, state=state, org=org)
+    owned = set(managing_keys(desired=desired, state=state, org=org))
+    owned |= {v.series_id for v in verdicts.values() if isinstance(v, Known)}
+    found: dict[str, tuple[int, ...]] = {}
+    for key, verdict in verdicts.items():
+        if not isinstance(verdict, Known):
+            continue
+        fields = desired[key]
+        others = tuple(
+            s.series_id
+            for s in org.by_discount.get(_text(fields.get("discountCode")), ())
+            if s.series_id not in owned and _same_generic(fields, s)
+        )
+        if others:
+            found[key] = others
+    return found

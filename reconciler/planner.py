@@ -25,6 +25,7 @@ from reconciler.identity import (
     Lookalike,
     OrgIndex,
     identify,
+    strays,
     with_marker,
 )
 from reconciler.loader import LoadResult
@@ -312,6 +313,7 @@ async def build_plan(
         if p.severity is Severity.WARNING
     ]
     warnings.extend(_left_out_warnings(loaded, state))
+    warnings += _stray_warnings(wanted, state=state, org=org, desired=desired, command=command)
     return Plan(
         environment=state.environment,
         tool_version=__version__,
@@ -398,6 +400,33 @@ def _left_out_warnings(loaded: LoadResult, state: State) -> list[PlanWarning]:
         )
         for key in sorted(loaded.left_out & set(state.ids))
     ]
+
+
+def _stray_warnings(
+    wanted: Mapping[str, Mapping[str, Any]],
+    *,
+    state: State,
+    org: OrgIndex,
+    desired: Mapping[str, DesiredSeries],
+    command: Callable[[str], str],
+) -> list[PlanWarning]:
+    """Series beside a key's own with its discountCode that no key manages (``strays``)."""
+    found = strays(desired=wanted, state=state, org=org)
+    out = []
+    for key, ids in sorted(found.items()):
+        listed = ", ".join(str(i) for i in ids)
+        out.append(
+            PlanWarning(
+                message=(
+                    f"the CRM has another series with this discountCode that no file manages "
+                    f"(id {listed}): a create the server acted on after the settle time, or an "
+                    f"older series. Check it in the CRM (`{command('list --unmanaged')}`)"
+                ),
+                key=key,
+                file=desired[key].file,
+            )
+        )
+    return out
 
 
 def _found_note(verdict: Known) -> str:

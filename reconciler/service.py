@@ -338,6 +338,7 @@ def import_series(
                     wanted = [r.series_id for r in rows if not r.key]
                 if not wanted:
                     return []
+                claims = _file_claims(loaded, store.state, await client.list_series())
                 result = await client.get_series(wanted)
                 written: set[str] = set()
                 return [
@@ -350,11 +351,53 @@ def import_series(
                         key=key,
                         all_fields=all_fields,
                         written=written,
+                        claim=claims.get(sid),
                     )
                     for sid in wanted
                 ]
 
     return asyncio.run(run())
+
+
+@dataclass(frozen=True)
+class _Claim:
+    """The files without an id that declare a series' discountCode; ``decided`` when one
+    file declares it and no other series (so the series is that file's)."""
+
+    keys: tuple[str, ...]
+    decided: bool
+
+
+def _file_claims(
+    loaded: LoadResult, state: State, listed: Sequence[dict[str, Any]]
+) -> dict[int, _Claim]:
+    """Which files without an id declare each listed series, by identity's rules (a marker,
+    or a look-alike: the same discountCode and genericCode).
+
+    Importing such a series must record its id for that file, never write a second file
+    declaring the same discountCode (which the next plan would block, or a create repeat).
+    """
+    from reconciler.identity import How, Known, Lookalike, OrgIndex, identify
+
+    org = OrgIndex.of(listed)
+    desired = {s.key: s.fields for s in loaded.series if s.key not in state.ids}
+    claims: dict[int, list[str]] = {}
+    claimed: dict[str, int] = {}
+    for file_key, verdict in identify(desired=desired, state=state, org=org).items():
+        if isinstance(verdict, Known) and verdict.how is not How.STATE:
+            sids: tuple[int, ...] = (verdict.series_id,)
+        elif isinstance(verdict, Lookalike):
+            code = str(desired[file_key].get("discountCode") or "").strip()
+            sids = tuple(i for i in verdict.series_ids if org.by_id[i].discount_code == code)
+        else:
+            continue
+        claimed[file_key] = len(sids)
+        for sid in sids:
+            claims.setdefault(sid, []).append(file_key)
+    return {
+        sid: _Claim(keys=tuple(sorted(keys)), decided=len(keys) == 1 and claimed[keys[0]] == 1)
+        for sid, keys in claims.items()
+    }
 
 
 def _import_one(
@@ -367,6 +410,7 @@ def _import_one(
     key: str | None,
     all_fields: bool,
     written: set[str] | None = None,
+    claim: _Claim | None = None,
 ) -> Imported:
     from reconciler.importer import choose_key, file_fields, render_file
 
@@ -376,6 +420,8 @@ def _import_one(
     known = store.state.key_of(series_id)
     if known is not None:
         return Imported(series_id, known, None, f"already managed as {known}")
+    if key is None and claim is not None:
+        return _adopt_for_file(ws=ws, store=store, series_id=series_id, claim=claim)
     files = {s.key for s in loaded.series}
     taken = files | set(store.state.ids)
     chosen = key or choose_key(live=live, taken=taken)
@@ -412,6 +458,24 @@ def _import_one(
     if written is not None:
         written.add(chosen)
     return Imported(series_id, chosen, path, "written")
+
+
+def _adopt_for_file(*, ws: Workspace, store: StateStore, series_id: int, claim: _Claim) -> Imported:
+    """Record ``series_id`` for the one file that declares it, or say who must choose."""
+    owner = claim.keys[0]
+    if claim.decided and owner not in store.state.ids:
+        store.record_id(owner, series_id)
+        return Imported(
+            series_id, owner, None, "recorded for the existing file that declares its discountCode"
+        )
+    files = ", ".join(claim.keys)
+    return Imported(
+        series_id,
+        "",
+        None,
+        f"not imported: {files} declare(s) its discountCode, which other series share too; "
+        f"adopt the right one with `{ws.command(f'import ID --key {owner}')}`",
+    )
 
 
 # ---------------------------------------------------------------------------- state
