@@ -340,20 +340,36 @@ def import_series(
                     return []
                 claims = _file_claims(loaded, store.state, await client.list_series())
                 result = await client.get_series(wanted)
-                written: set[str] = set()
-                return [
-                    _import_one(
-                        ws=ws,
+                # Two passes: every key first, then the files, so that a series naming
+                # another one of this run names it by key whichever comes first.
+                chosen: dict[int, Imported | _Pending] = {}
+                taken = {s.key for s in loaded.series} | set(store.state.ids)
+                for sid in wanted:
+                    chosen[sid] = _import_key(
                         store=store,
                         loaded=loaded,
+                        directory=ws.directory,
                         series_id=sid,
                         live=result.found.get(sid),
                         key=key,
-                        all_fields=all_fields,
-                        written=written,
+                        taken=taken,
                         claim=claims.get(sid),
+                        ws=ws,
                     )
-                    for sid in wanted
+                pending = [p for p in chosen.values() if isinstance(p, _Pending)]
+                named = _names_by_key(loaded=loaded, state=store.state, pending=pending)
+                return [
+                    item
+                    if isinstance(item, Imported)
+                    else _import_one(
+                        ws=ws,
+                        store=store,
+                        loaded=loaded,
+                        pending=item,
+                        all_fields=all_fields,
+                        keys=named.get(item.key, {}),
+                    )
+                    for item in chosen.values()
                 ]
 
     return asyncio.run(run())
@@ -400,21 +416,78 @@ def _file_claims(
     }
 
 
-def _import_one(
+@dataclass(frozen=True)
+class _Pending:
+    """A series the import writes a file for: its key chosen, the file not written yet."""
+
+    series_id: int
+    key: str
+    path: Path
+    live: dict[str, Any]
+
+
+def _names_by_key(
+    *, loaded: LoadResult, state: State, pending: Sequence[_Pending]
+) -> dict[str, dict[int, str]]:
+    """For each file to write, the ids it names by key: those of the series the folder
+    manages and of every series this run imports, except its own and one that would close
+    a cycle (a cycle is refused; exclusion set on both sides stays an id on the second)."""
+    from reconciler.canonical import to_friendly
+    from reconciler.catalogue import FIELDS
+    from reconciler.references import referenced_keys
+
+    files = {s.key for s in loaded.series}
+    key_of = {sid: k for k, sid in state.ids.items() if k in files}
+    key_of.update({p.series_id: p.key for p in pending})
+    edges: dict[str, set[str]] = {s.key: set(referenced_keys(s)) for s in loaded.series}
+    out: dict[str, dict[int, str]] = {}
+    for item in pending:
+        edges[item.key] = set()
+        mine: dict[int, str] = {}
+        for spec in FIELDS:
+            listed = to_friendly(spec.name, item.live.get(spec.name)) if spec.series_ids else None
+            for sid in listed if isinstance(listed, list) else ():
+                key = key_of.get(sid) if isinstance(sid, int) else None
+                if key is None or key == item.key or _reaches(edges, key, item.key):
+                    continue
+                mine[sid] = key
+                edges[item.key].add(key)
+        out[item.key] = mine
+    return out
+
+
+def _reaches(edges: dict[str, set[str]], start: str, target: str) -> bool:
+    seen: set[str] = set()
+    stack = [start]
+    while stack:
+        key = stack.pop()
+        if key == target:
+            return True
+        if key not in seen:
+            seen.add(key)
+            stack.extend(edges.get(key, ()))
+    return False
+
+
+def _import_key(
     *,
-    ws: Workspace,
     store: StateStore,
     loaded: LoadResult,
+    directory: Path,
     series_id: int,
     live: dict[str, Any] | None,
     key: str | None,
-    all_fields: bool,
-    written: set[str] | None = None,
+    taken: set[str],
     claim: _Claim | None = None,
-) -> Imported:
-    from reconciler.importer import choose_key, file_fields, render_file
+    ws: Workspace,
+) -> Imported | _Pending:
+    """The first pass: the key of one series (added to ``taken``), or what stops its import.
 
-    directory = ws.directory
+    A series that a file already declares (its marker, or its discountCode) is recorded for
+    that file, never written as a second file declaring the same discountCode.
+    """
+    from reconciler.importer import choose_key
+
     if live is None:
         return Imported(series_id, "", None, "not returned by the API: skipped")
     known = store.state.key_of(series_id)
@@ -423,7 +496,6 @@ def _import_one(
     if key is None and claim is not None:
         return _adopt_for_file(ws=ws, store=store, series_id=series_id, claim=claim)
     files = {s.key for s in loaded.series}
-    taken = files | set(store.state.ids)
     chosen = key or choose_key(live=live, taken=taken)
     path = directory / f"{chosen}.yaml"
     if path.exists() or (directory / f"{chosen}.yml").exists():
@@ -432,12 +504,27 @@ def _import_one(
         # Adopting an existing series (an interrupted create's, or a look-alike) for a file.
         store.record_id(chosen, series_id)
         return Imported(series_id, chosen, None, "recorded for the existing file")
-    # Ids of series this folder manages are written as keys (the file then works in every
-    # environment); an id whose key has no file stays an id.
-    with_file = files | (written or set())
-    keys = {sid: k for k, sid in store.state.ids.items() if k in with_file}
+    taken.add(chosen)
+    return _Pending(series_id, chosen, path, live)
+
+
+def _import_one(
+    *,
+    ws: Workspace,
+    store: StateStore,
+    loaded: LoadResult,
+    pending: _Pending,
+    all_fields: bool,
+    keys: dict[int, str],
+) -> Imported:
+    """The second pass: write one file. ``keys`` maps ids to the keys its series-id fields
+    name them by (``_names_by_key``): the file then works in every environment; other ids
+    stay ids."""
+    from reconciler.importer import file_fields, render_file
+
+    series_id, chosen, path = pending.series_id, pending.key, pending.path
     fields = file_fields(
-        live=live,
+        live=pending.live,
         defaults=loaded.settings.defaults_in(ws.name),
         all_fields=all_fields,
         keys=keys,
@@ -455,8 +542,6 @@ def _import_one(
     # What the written file declares (its fields and the settings' defaults, as the loader
     # merges them): the file matches the CRM now, so a line deleted later is a reset.
     store.record_fields(chosen, tuple(sorted({*fields, *loaded.settings.defaults_in(ws.name)})))
-    if written is not None:
-        written.add(chosen)
     return Imported(series_id, chosen, path, "written")
 
 

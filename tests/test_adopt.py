@@ -9,11 +9,12 @@ import pytest
 import yaml
 
 from reconciler import adopt_service
-from reconciler.adopt import AdoptError, adopt_text, friendly_value
-from reconciler.adopt_service import adopt_plan, adoptable
+from reconciler.adopt import BLOCK, AdoptError, Scope, adopt_text, friendly_value, placement
+from reconciler.adopt_service import adopt_plan, adoptable, scope_of
 from reconciler.canonical import canonical, to_api
 from reconciler.diff import FieldChange
 from reconciler.plan import Action, Plan, SeriesPlan
+from reconciler.settings import Environment, Settings
 
 
 def reads_as(text: str, name: str) -> Any:
@@ -235,3 +236,117 @@ def test_a_failed_check_puts_every_file_back(
         adopt_plan(plan=plan, directory=tmp_path)
     assert path.read_bytes() == original
     assert not list(tmp_path.rglob("*.adopt-tmp"))
+
+
+# --- environments and references -----------------------------------------------------------
+
+PROD = Scope(name="production", others=("testing",))
+
+WITH_BLOCK = """\
+storeIdsJson: [101, 102]   # flagships
+maxCreate: 500
+reconciler:
+  retire: false            # not yet
+  environments:
+    production:
+      storeIdsJson: [201]  # production's
+"""
+
+
+def test_a_field_the_environments_block_sets_is_written_there() -> None:
+    new = adopt_text(text=WITH_BLOCK, live={"storeIdsJson": "[201, 202]"}, fields=["storeIdsJson"],
+                     scope=PROD)  # fmt: skip
+    assert new == WITH_BLOCK.replace("[201]  #", "[201, 202] #")
+
+
+def test_a_top_level_field_another_environment_reads_goes_into_the_block() -> None:
+    new = adopt_text(text=WITH_BLOCK, live={"maxCreate": 600, "info": "x"},
+                     fields=["maxCreate", "info"], scope=PROD)  # fmt: skip
+    assert new == WITH_BLOCK + "      info: x\n      maxCreate: 600\n"
+    assert placement(text=WITH_BLOCK, fields=["maxCreate"], scope=PROD) == {"maxCreate": BLOCK}
+
+
+@pytest.mark.parametrize(
+    ("text", "after"),
+    [
+        ("maxCreate: 5\n", "maxCreate: 5\nreconciler:\n  environments:\n    production:\n"
+         "      maxCreate: 6\n"),
+        ("maxCreate: 5\nreconciler:\n    retire: false # c\n# end\n",
+         "maxCreate: 5\nreconciler:\n    retire: false # c\n    environments:\n      production:\n"
+         "        maxCreate: 6\n# end\n"),
+        ("maxCreate: 5\nreconciler:\n  environments:\n    testing:\n      maxCreate: 4",
+         "maxCreate: 5\nreconciler:\n  environments:\n    testing:\n      maxCreate: 4\n"
+         "    production:\n      maxCreate: 6\n"),
+    ],
+)  # fmt: skip
+def test_the_block_is_made_as_far_as_it_is_missing(text: str, after: str) -> None:
+    other = Scope(name="production", others=("testing", "staging"))
+    assert adopt_text(text=text, live={"maxCreate": 6}, fields=["maxCreate"], scope=other) == after
+
+
+def test_top_level_when_no_other_environment_reads_it() -> None:
+    # testing sets its own in its block; staging is left out by only:.
+    text = (
+        "maxCreate: 5\nreconciler:\n  only: [production, testing]\n  environments:\n"
+        "    testing:\n      maxCreate: 4\n"
+    )
+    scope = Scope(name="production", others=("testing", "staging"))
+    new = adopt_text(text=text, live={"maxCreate": 6}, fields=["maxCreate"], scope=scope)
+    assert new == text.replace("maxCreate: 5", "maxCreate: 6")
+    # One environment only (or none named): the top level, as always.
+    assert adopt_text(text="maxCreate: 5\n", live={"maxCreate": 6}, fields=["maxCreate"],
+                      scope=Scope(name="production")) == "maxCreate: 6\n"  # fmt: skip
+
+
+def test_a_field_from_the_environments_own_defaults_goes_into_its_block() -> None:
+    scope = Scope(name="production", defaults=frozenset({"redeemAtStore"}))
+    new = adopt_text(text="a: 1\n", live={"redeemAtStore": "[900]", "smsTemplate": "Hi"},
+                     fields=["redeemAtStore", "smsTemplate"], scope=scope)  # fmt: skip
+    # The global default's field: top level (no other environment reads it).
+    assert new == (
+        "a: 1\nsmsTemplate: Hi\nreconciler:\n  environments:\n    production:\n"
+        "      redeemAtStore: [900]\n"
+    )
+
+
+def test_a_flow_block_is_refused_with_its_line() -> None:
+    text = "a: 1\nreconciler: {retire: false}\n"
+    with pytest.raises(AdoptError, match=r"f.yaml:2: reconciler: is not a block mapping"):
+        adopt_text(text=text, live={"a": 2}, fields=["maxCreate"], scope=PROD, file="f.yaml")
+
+
+KEYS = {5: "promo/base", 7: "promo/other"}
+
+
+def refs(text: str, live: str) -> str:
+    return adopt_text(text=text, live={"mutualExclusiveSeriesIds": live},
+                      fields=["mutualExclusiveSeriesIds"], keys=KEYS)  # fmt: skip
+
+
+def test_ids_of_the_folders_series_are_written_as_references() -> None:
+    text = "m: 1\nmutualExclusiveSeriesIds:\n  - series: promo/base   # why\n  - 698948  # old\n"
+    # A new id of a managed series: one line added, every other line kept.
+    assert refs(text, "[698948, 5, 7]") == text + "  - series: promo/other\n"
+    # One gone: its line goes.
+    assert refs(text, "[5]") == "m: 1\nmutualExclusiveSeriesIds:\n  - series: promo/base   # why\n"
+    # An id replaced by a reference, item for item.
+    assert refs(text, "[5, 7]") == text.replace("698948  # old", "series: promo/other # old")
+    # Other ids stay ids; a flow list stays flow; a JSON string becomes a flow list.
+    assert refs("mutualExclusiveSeriesIds: [5]\n", "[5, 9]") == (
+        "mutualExclusiveSeriesIds: [{series: promo/base}, 9]\n"
+    )
+    assert refs("mutualExclusiveSeriesIds: '[1]'\n", "[7]") == (
+        "mutualExclusiveSeriesIds: [{series: promo/other}]\n"
+    )
+    assert refs("a: 1\n", "[7]") == "a: 1\nmutualExclusiveSeriesIds:\n  - series: promo/other\n"
+
+
+def test_scope_of_the_settings() -> None:
+    settings = Settings(
+        environments={n: Environment(name=n) for n in ("testing", "production", "sandbox")},
+        environment_defaults={"production": {"redeemAtStore": "[1]"}},
+    )
+    assert scope_of("production", settings) == Scope(
+        name="production", others=("testing",), defaults=frozenset({"redeemAtStore"})
+    )
+    assert scope_of("x", None) == Scope(name="x")

@@ -34,7 +34,16 @@ def adopt_command(
     """Write the live values of drifted fields into the series files.
 
     The reverse of apply: keeps a change made in the CRM on purpose. Comments, key order and
-    formatting stay; ignored fields are never written. A plan right after is empty.
+    formatting stay; ignored fields are never written. A plan right after is empty, and
+    every other environment's plan is unchanged:
+
+    \b
+    - a field the file's `reconciler: environments: ENV:` block sets is written there;
+    - else at the top level, when no other environment of the settings reads the top-level
+      value (each sets its own in its block, or `only:` leaves it out);
+    - else in the ENV block (made if need be), as is a field from ENV's own defaults.
+
+    Ids of the folder's series in ENV are written as `{series: KEY}`, others as ids.
     """
     from reconciler import adopt_service
 
@@ -46,6 +55,9 @@ def adopt_command(
     )
     for item in result.adopted:
         click.echo(f"{item.key}: adopted {', '.join(item.fields)} → {item.file}")
+        if item.in_block:
+            block = f"reconciler: environments: {item.environment}:"
+            click.echo(f"  written in its {block} block: {', '.join(item.in_block)}")
     for note in result.notes:
         click.echo(f"Note: {note}")
     if not result.adopted:

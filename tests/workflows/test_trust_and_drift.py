@@ -153,7 +153,13 @@ def test_drift_opens_the_adopt_pull_request_and_merging_it_ends_the_drift(
     assert world.git("diff", "--name-only", "origin/main", branch) == "series/bulk/s01.yaml"
     diff = world.git("diff", "-U0", "origin/main", branch, "--", "series/bulk/s01.yaml")
     changed = [line for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in "+++---"]
-    assert changed == ["-discountValue: 100", "+discountValue: 125"]
+    # Production reads the file's top-level discountValue too: testing's goes in its block.
+    assert changed == [
+        "+reconciler:",
+        "+  environments:",
+        "+    testing:",
+        "+      discountValue: 125",
+    ]
     assert ".state" not in world.git("ls-tree", "-r", "--name-only", branch)
     assert world.git("log", "-1", "--format=%s", branch) == "Adopt CRM changes (testing)"
     tip = world.git("rev-parse", branch)
@@ -180,14 +186,12 @@ def test_a_failing_adopt_is_said_in_the_issue_which_still_opens(github: GitHub) 
     bootstrap(github, 1)
     live = github.by_code("testing")["BULK00"]
     github.orgs["testing"].edit_series(int(live["id"]), {"description": "Edited in the CRM"})
-    # An alias in the file: adopt refuses to patch it (it could change what the alias means).
+    # The tool's block in flow style: adopt cannot add testing's value to it (production
+    # reads the top-level description, so testing's goes in a block) and refuses.
     world.git("checkout", "-q", "-B", "main", "origin/main")
     text = (world.dev / "series/bulk/s00.yaml").read_text(encoding="utf-8")
-    world.write(
-        "series/bulk/s00.yaml",
-        text.replace("description: Series 0", "description: &d Series 0\ninfo: *d"),
-    )
-    world.commit("An alias")
+    world.write("series/bulk/s00.yaml", text + "reconciler: {retire: false}\n")
+    world.commit("A flow block")
     world.git("push", "-q", "origin", "HEAD:refs/heads/main")
     run = _drift(world)
     (warning,) = run.job("drift").annotations("warning")
