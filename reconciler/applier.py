@@ -253,6 +253,8 @@ class Applier:
         for series in self.loaded.series:
             if series.key in done and series.key in self.store.state.ids:
                 self.store.record_fields(series.key, tuple(series.declared))
+                # Converged with the marker in its desired fields: the series carries it.
+                self.store.record_marked(series.key)
 
     # --- identity before creates ---------------------------------------------------------
 
@@ -384,15 +386,18 @@ class Applier:
             self.store.clear_intent(item.key)
             raise error from None
         series_id = int(answer["id"])
-        self.store.record_id(item.key, series_id)
         late = {
             name: value
             for name, value in fields.items()
             if BY_NAME[name].set_on_update_only
             and diff_fields(desired=fields, live=answer, fields=[name])
         }
+        # The id at once; "unmarked" until the seriesCode PUT is answered, so a run killed in
+        # between sets the marker next time (a lost state can then still find the series).
+        self.store.record_id(item.key, series_id, unmarked="seriesCode" in late)
         if late:
             answer = await self.client.update_series(series_id, put_body(live=answer, changes=late))
+            self.store.record_marked(item.key)
         return SeriesOutcome(
             key=item.key,
             action=Action.CREATE,

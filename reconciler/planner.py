@@ -275,7 +275,7 @@ async def build_plan(
         rules = ignore_rules(series, loaded.settings.ignore)
         verdict = verdicts[key]
         if isinstance(verdict, Known):
-            if verdict.how is How.INTENT:
+            if verdict.how is How.INTENT or key in state.unmarked:
                 series = with_marker(series)  # the marker its create never got to set
             planned = plan_series(
                 series,

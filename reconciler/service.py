@@ -600,7 +600,7 @@ def rebuild_state(
     The old file is not read (it may be damaged or conflicted), except its journal and intents
     when they can be read: an intent is the only record of a create that may still land.
     """
-    from reconciler.identity import Known, Lookalike, OrgIndex, identify
+    from reconciler.identity import How, Known, Lookalike, OrgIndex, identify
 
     loaded = load_valid(directory)
     ws = Where(directory, env, sandbox).open(loaded)
@@ -621,9 +621,13 @@ def rebuild_state(
             for key, verdict in sorted(verdicts.items()):
                 if isinstance(verdict, Known):
                     state = state.with_id(key, verdict.series_id)
+                    # Found by an intent: its marker was never set; the next apply sets it.
+                    state = state.with_unmarked(key, unmarked=verdict.how is How.INTENT)
                     found.append((key, verdict.series_id, verdict.how.value))
                 elif isinstance(verdict, Lookalike) and len(verdict.series_ids) == 1:
                     sid = verdict.series_ids[0]
+                    # Adopted by its discountCode: its seriesCode may be used elsewhere, so it
+                    # gets no marker (a later lost state shows it blocked, never a create).
                     state = state.with_id(key, sid)
                     found.append((key, sid, "discountCode"))
                 elif isinstance(verdict, Lookalike):

@@ -68,6 +68,10 @@ class State:
     intents: Mapping[str, Intent] = field(default_factory=dict)
     # The fields each key's file declared at its last successful apply (field ownership).
     fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Keys whose series exists (its id is here) but may not carry its marker yet: a create
+    # killed between its answer and the seriesCode PUT, or a series adopted by discountCode.
+    # The next plan sets the marker, so a later loss of this file still finds the series.
+    unmarked: frozenset[str] = frozenset()
 
     def key_of(self, series_id: int) -> str | None:
         for key, value in self.ids.items():
@@ -95,7 +99,12 @@ class State:
             ids={k: v for k, v in self.ids.items() if k != key},
             intents={k: v for k, v in self.intents.items() if k != key},
             fields={k: v for k, v in self.fields.items() if k != key},
+            unmarked=self.unmarked - {key},
         )
+
+    def with_unmarked(self, key: str, *, unmarked: bool) -> State:
+        keys = self.unmarked | {key} if unmarked else self.unmarked - {key}
+        return replace(self, unmarked=frozenset(keys))
 
     def with_fields(self, key: str, names: tuple[str, ...]) -> State:
         fields = dict(self.fields)
@@ -106,6 +115,8 @@ class State:
         series_id = self.ids[old]
         declared = self.fields.get(old)
         state = self.without_key(old).with_id(new, series_id)
+        if old in self.unmarked:
+            state = state.with_unmarked(new, unmarked=True)
         return state.with_fields(new, declared) if declared is not None else state
 
     def to_dict(self) -> dict[str, Any]:
@@ -115,6 +126,7 @@ class State:
             "ids": dict(sorted(self.ids.items())),
             "intents": {key: _intent_dict(i) for key, i in sorted(self.intents.items())},
             "fields": {key: list(v) for key, v in sorted(self.fields.items())},
+            "unmarked": sorted(self.unmarked),
         }
 
 
@@ -228,7 +240,18 @@ def _state_from(data: Any, *, path: Path, environment: str, hint: str) -> State:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise damaged(f"the fields of {key!r} are not a list of names")
         fields[key] = tuple(value)
-    return State(environment=environment, ids=ids, intents=intents, fields=fields)
+    raw_unmarked = data.get("unmarked", [])
+    if not isinstance(raw_unmarked, list) or not all(
+        isinstance(k, str) and _KEY.match(k) for k in raw_unmarked
+    ):
+        raise damaged("'unmarked' must be a list of series keys")
+    return State(
+        environment=environment,
+        ids=ids,
+        intents=intents,
+        fields=fields,
+        unmarked=frozenset(raw_unmarked),
+    )
 
 
 def _is_series_id(value: Any) -> bool:
@@ -278,7 +301,10 @@ def _apply_entry(state: State, entry: Mapping[str, Any]) -> State:
         series_id = entry["id"]
         if not _is_series_id(series_id):
             raise ValueError(series_id)
-        return state.with_id(key, series_id)
+        state = state.with_id(key, series_id)
+        return state.with_unmarked(key, unmarked=True) if entry.get("unmarked") else state
+    if op == "marked":
+        return state.with_unmarked(key, unmarked=False)
     if op == "clear":
         return state.without_intent(key)
     if op == "rm":
@@ -357,7 +383,7 @@ class StateStore:
     def __exit__(self, *_exc: object) -> None:
         self.compact()
 
-    def _append(self, entry: Mapping[str, Any], state: State) -> None:
+    def _append(self, entry: Mapping[str, Any], state: State, *, durable: bool = True) -> None:
         line = json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n"
         try:
             if self._handle is None:
@@ -365,7 +391,8 @@ class StateStore:
                 self._handle = open(self.journal, "a", encoding="utf-8")  # noqa: SIM115
             self._handle.write(line)
             self._handle.flush()
-            os.fsync(self._handle.fileno())
+            if durable:
+                os.fsync(self._handle.fileno())
         except OSError as error:
             raise StateError(
                 f"cannot record a change in {self.journal}: {error.strerror}"
@@ -390,8 +417,24 @@ class StateStore:
         entry = {"op": "intent", "key": intent.key, **_intent_dict(intent)}
         self._append(entry, self.state.with_intent(intent))
 
-    def record_id(self, key: str, series_id: int) -> None:
-        self._append({"op": "id", "key": key, "id": series_id}, self.state.with_id(key, series_id))
+    def record_id(self, key: str, series_id: int, *, unmarked: bool = False) -> None:
+        """The id of ``key``; ``unmarked``: its marker is still to be set (a fresh create)."""
+        entry: dict[str, Any] = {"op": "id", "key": key, "id": series_id}
+        state = self.state.with_id(key, series_id)
+        if unmarked:
+            entry["unmarked"] = True
+            state = state.with_unmarked(key, unmarked=True)
+        self._append(entry, state)
+
+    def record_marked(self, key: str) -> None:
+        """``key``'s series carries its marker now. Not fsynced: if this line is lost, the
+        next plan only sets the marker once more."""
+        if key in self.state.unmarked:
+            self._append(
+                {"op": "marked", "key": key},
+                self.state.with_unmarked(key, unmarked=False),
+                durable=False,
+            )
 
     def record_fields(self, key: str, names: tuple[str, ...]) -> None:
         if self.state.fields.get(key) == tuple(sorted(set(names))):

@@ -375,3 +375,15 @@ def test_a_reset_round_trips_through_the_plan_file(tmp_path: Path) -> None:
     # A plan file written before notes existed reads with an empty note.
     del data["series"][0]["changes"][0]["note"]
     assert Plan.from_dict(data).series[0].changes[0].note == ""
+
+
+def test_an_unmarked_series_gets_its_marker_planned(tmp_path: Path) -> None:
+    """A create killed between its answer and the marker PUT: the next plan sets it."""
+    from reconciler.identity import derived_marker
+
+    write(tmp_path, "a", BASE.format(description="A", code="CA"))
+    state = State("prod", ids={"a": 5}, unmarked=frozenset({"a"}))
+    reader = FakeReader({5: live("A", "CA", id=5, seriesCode="SRVMADE")})
+    [only] = plan_for(tmp_path, state, reader).series
+    assert only.action is Action.UPDATE
+    assert [(c.field, c.after) for c in only.changes] == [("seriesCode", derived_marker("a"))]

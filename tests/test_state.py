@@ -189,3 +189,18 @@ def test_a_read_only_state_folder_is_a_clear_error(tmp_path: Path) -> None:
             StateStore(path=folder / "e.json", environment="e").record_id("a", 1)
     finally:
         folder.chmod(0o700)
+
+
+def test_a_create_is_unmarked_until_its_marker_put_is_answered(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    store = StateStore(path=path, environment="e")
+    store.record_id("k", 7, unmarked=True)
+    assert load_state(path, environment="e").unmarked == {"k"}  # a kill here: still known
+    store.record_marked("k")
+    store.compact()
+    reread = load_state(path, environment="e")
+    assert reread.ids == {"k": 7} and reread.unmarked == frozenset()
+    store = StateStore(path=path, environment="e")
+    store.record_id("n", 8, unmarked=True)
+    store.move("n", "m")
+    assert store.state.unmarked == {"m"}
