@@ -103,8 +103,13 @@ def plan_series(
     rules: Mapping[str, IgnoreRule],
     intent_note: str = "",
     found_note: str = "",
+    digest: bool = True,
 ) -> SeriesPlan:
-    """The plan of one series: pure, given its desired and live forms."""
+    """The plan of one series: pure, given its desired and live forms.
+
+    An update always carries the digest of the live series (the apply's check-and-set needs
+    it); an unchanged series only with ``digest`` (a saved plan's staleness check reads it).
+    """
     declared = set(series.declared)
     compared = declared - set(rules)
     if live is None:
@@ -141,14 +146,15 @@ def plan_series(
         if rule.field in declared
     )
     issued = live.get("numIssued")
+    action = Action.UPDATE if changes else Action.UNCHANGED
     return SeriesPlan(
         key=series.key,
         file=series.file,
-        action=Action.UPDATE if changes else Action.UNCHANGED,
+        action=action,
         series_id=series_id,
         changes=changes,
         desired={c.field: series.fields[c.field] for c in changes if c.field in series.fields},
-        live_digest=live_digest(live),
+        live_digest=live_digest(live) if digest or action is Action.UPDATE else None,
         live_issued=issued if isinstance(issued, int) else None,
         ignored=ignored,
         retire=series.options.retire,
@@ -212,12 +218,15 @@ async def build_plan(
     targets: Sequence[str] = (),
     now: datetime | None = None,
     command: Callable[[str], str] = _command,
+    digests: bool = True,
 ) -> Plan:
     """Compare the files with the live series of ``state``'s environment.
 
     Identity comes from the org (one list call, always: a plan that cannot reach the API fails
     instead of reading "nothing exists"); the state only saves lookups. ``command`` spells a
-    suggested command with the flags that reach this environment.
+    suggested command with the flags that reach this environment. Without ``digests`` only
+    the updates carry the digest of their live series: enough to apply the plan now, not to
+    save it (a saved plan is refused when any of its series changed since).
     """
     moment = now or now_utc()
     desired = {s.key: s for s in loaded.series}
@@ -253,6 +262,7 @@ async def build_plan(
                     series_id=verdict.series_id,
                     rules=rules,
                     found_note=_found_note(verdict),
+                    digest=digests,
                 )
             )
             continue
