@@ -58,7 +58,9 @@ async def fetch_live(
     missing = [MissingId(key, sid) for key, sid in sorted(ids.items()) if sid not in found]
     if missing:
         raise MissingSeries(missing, environment=environment)
-    return {key: dict(found[sid]) for key, sid in ids.items()}
+    # The answers themselves, not copies: nothing changes them, and a copy of 10,000 series
+    # was a sixth of a large plan's peak memory.
+    return {key: found[sid] for key, sid in ids.items()}
 
 
 def retire_fields(
