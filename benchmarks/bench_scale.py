@@ -101,6 +101,7 @@ class Run:
     code: int
     stdout: str
     stderr: list[tuple[float, str]] = field(default_factory=list)  # (seconds since start, line)
+    server_cpu: float = 0.0  # CPU seconds the sandbox server spent meanwhile
 
     def lines(self) -> list[str]:
         return [line for _, line in self.stderr]
@@ -123,8 +124,24 @@ def reconciler_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "reconciler"]
 
 
+# The sandbox server running now (its CPU time is read around each timed run).
+_SERVER: dict[str, int] = {}
+
+
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU seconds of a running process (Linux /proc; 0 elsewhere)."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run(command: Sequence[str], *, cwd: Path, check: bool = True) -> Run:
     """Run ``command`` to its end: wall seconds, peak RSS (its own), stdout, timed stderr."""
+    server_before = cpu_seconds(_SERVER.get("pid"))
     start = time.perf_counter()
     proc = subprocess.Popen(
         list(command),
@@ -156,6 +173,7 @@ def run(command: Sequence[str], *, cwd: Path, check: bool = True) -> Run:
         reader.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
     result = Run(seconds, usage.ru_maxrss / 1024, proc.returncode, "".join(out), err)
+    result.server_cpu = cpu_seconds(_SERVER.get("pid")) - server_before
     if check and result.code != 0:
         tail = "\n".join(result.lines()[-15:])
         raise SystemExit(f"{' '.join(command)} exited {result.code}:\n{result.stdout}\n{tail}")
@@ -195,9 +213,11 @@ def sandbox_server(db: Path, *, latency_ms: int, rate: int | None) -> Iterator[s
                 proc.kill()
                 raise SystemExit("the sandbox server did not start") from None
             time.sleep(0.1)
+    _SERVER["pid"] = proc.pid
     try:
         yield url
     finally:
+        _SERVER.pop("pid", None)
         proc.terminate()
         proc.wait(timeout=15)
 
@@ -351,14 +371,15 @@ def plan_figures(base: Path, args: argparse.Namespace, summary: dict[str, str]) 
             print(
                 f"   batch {fb} x {fc}: plan {plan.seconds:7.2f} s, floor {floor.seconds:6.2f} s "
                 f"({floor.stdout.strip()}): {plan.seconds / floor.seconds:.2f}x the floor; "
-                f"peak RSS {plan.rss_mb:.0f} MB (floor {floor.rss_mb:.0f} MB)"
+                f"peak RSS {plan.rss_mb:.0f} MB (floor {floor.rss_mb:.0f} MB); the server's "
+                f"CPU {plan.server_cpu:.1f} s (floor {floor.server_cpu:.1f} s)"
             )
         baseline = world.floor(url, batch=1, concurrency=10)
         plan_default = results["defaults"][0]
         print(
             f"   baseline (one GET per series, 10 at once): {baseline.seconds:.2f} s "
-            f"({baseline.stdout.strip()}); plan at defaults / baseline: "
-            f"{plan_default.seconds / baseline.seconds:.2f}x"
+            f"({baseline.stdout.strip()}, the server's CPU {baseline.server_cpu:.1f} s); plan "
+            f"at defaults / baseline: {plan_default.seconds / baseline.seconds:.2f}x"
         )
         summary["plan/floor"] = f"{plan_default.seconds / results['defaults'][1].seconds:.2f}"
         summary["plan/floor 100x32"] = (
