@@ -9,9 +9,10 @@ The rules (DESIGN.md decisions 3, 5, 7, 8):
   answered, stops and asks a person; a create that died before its answer, with no match,
   is made again.
 - Just before its PUT each series is read again; if it changed since the plan, it is skipped
-  (check-and-set). The updates go in small batches (``RECHECK_BATCH``): one GET re-reads a
-  batch, then its PUTs follow one after another, so an update costs about 1 + 1/8 calls and
-  the window between a series' re-read and its PUT is at most the batch's earlier PUTs. The
+  (check-and-set). The updates go in small batches (up to ``RECHECK_BATCH``, fewer when
+  there are too few updates to fill every slot): one GET re-reads a batch, then its PUTs
+  follow one after another, so an update costs about 1 + 1/8 calls and the window between a
+  series' re-read and its PUT is at most the batch's earlier PUTs. The
   PUT body is the live series' writable fields with the planned changes applied: PUT
   replaces the whole series, so nothing undeclared is reset.
 - Every answer is compared with what was sent; a field the server did not take is reported.
@@ -206,10 +207,10 @@ class Applier:
                 return await self._update_batch(items, total)
 
         updates = [s for s in work if s.action is Action.UPDATE]
+        # A few updates spread over every slot (each one re-read alone); many fill batches.
+        size = max(1, min(RECHECK_BATCH, -(-len(updates) // self.parallelism)))
         jobs = [one(item) for item in work if item.action is not Action.UPDATE]
-        jobs += [
-            batch(updates[i : i + RECHECK_BATCH]) for i in range(0, len(updates), RECHECK_BATCH)
-        ]
+        jobs += [batch(updates[i : i + size]) for i in range(0, len(updates), size)]
         for done in await asyncio.gather(*jobs):
             outcomes.extend(done)
         self._record_fields(outcomes)

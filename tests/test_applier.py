@@ -86,7 +86,7 @@ def live(i: int) -> dict[str, Any]:
 
 def world(tmp_path: Path, n: int) -> tuple[Path, FakeApi, Path]:
     series = tmp_path / "series"
-    series.mkdir()
+    series.mkdir(parents=True)
     for i in range(n):
         text = SERIES.format(description=f"Series {i} now", code=f"C{i}")
         (series / f"s{i:03d}.yaml").write_text(text)
@@ -115,16 +115,16 @@ def apply(series: Path, api: FakeApi, state_file: Path, parallelism: int = 4) ->
 
 
 def test_updates_are_re_read_in_batches_right_before_their_puts(tmp_path: Path) -> None:
-    n = 3 * RECHECK_BATCH + 3
+    n = 4 * RECHECK_BATCH
     series, api, state_file = world(tmp_path, n)
     result = apply(series, api, state_file)
     assert all(o.outcome is Outcome.DONE for o in result.outcomes)
     wave = api.log[: api.log.index(("LIST", ()))]  # the plan made after the apply follows
     gets = [ids for method, ids in wave if method == "GET"]
     puts = [ids[0] for method, ids in wave if method == "PUT"]
-    # One GET for every RECHECK_BATCH updates, instead of one per update.
+    # One GET for every batch of updates (RECHECK_BATCH, or fewer to fill the 4 slots).
     assert len(puts) == n and sorted(puts) == sorted(api.series)
-    assert len(gets) == -(-n // RECHECK_BATCH)
+    assert len(gets) == 4 and all(len(ids) <= RECHECK_BATCH for ids in gets)
     assert (len(gets) + len(puts)) / n <= 1.25
     # Every PUT follows the re-read of its series, and however many updates there are, the
     # calls between the two stay bounded: at most the earlier PUTs of its own batch and of
@@ -136,6 +136,16 @@ def test_updates_are_re_read_in_batches_right_before_their_puts(tmp_path: Path) 
         else:
             between = sum(1 for m, _ in wave[read_at[ids[0]] : position] if m == "PUT")
             assert between < 4 * RECHECK_BATCH
+
+
+def test_a_few_updates_use_every_slot_many_fill_batches(tmp_path: Path) -> None:
+    series, api, state_file = world(tmp_path, 3)
+    apply(series, api, state_file)
+    assert [m for m, _ in api.log[:6]].count("GET") == 3  # 3 updates, 4 slots: one each
+    series, api, state_file = world(tmp_path / "many", 12 * RECHECK_BATCH)
+    apply(series, api, state_file)
+    wave = api.log[: api.log.index(("LIST", ()))]
+    assert sum(1 for m, _ in wave if m == "GET") == 12
 
 
 def test_a_series_edited_before_its_batch_re_read_is_skipped_the_others_updated(
