@@ -312,13 +312,14 @@ def make_world(root: Path, n: int, *, live: bool, code: str = "B") -> World:
 # --- the figures ------------------------------------------------------------------------------
 
 
-def calls_of(r: Run) -> list[tuple[float, str, str, float]]:
-    """(arrival, method, target, elapsed) of each API call a ``-v`` run logged."""
+def calls_of(r: Run) -> list[tuple[float, str, str, float, str]]:
+    """(arrival, method, target, elapsed, status) of each API call a ``-v`` run logged
+    (each attempt: a call refused with 429 and sent again counts twice)."""
     found = []
     for at, line in r.stderr:
         m = _CALL.match(line)
         if m:
-            found.append((at, m.group(1), m.group(2), float(m.group(4))))
+            found.append((at, m.group(1), m.group(2), float(m.group(4)), m.group(3)))
     return found
 
 
@@ -327,7 +328,7 @@ def check_and_set_windows(r: Run) -> list[float]:
     of its PUT (arrival times of the ``-v`` lines, so within a few ms)."""
     last_read: dict[str, float] = {}
     windows = []
-    for at, method, target, elapsed in calls_of(r):
+    for at, method, target, elapsed, _status in calls_of(r):
         path, _, query = target.partition("?")
         if method == "GET" and path == "/v2/coupon/series":
             for sid in re.findall(r"ids=([0-9%C,]+)", query)[0].replace("%2C", ",").split(","):
@@ -439,7 +440,7 @@ def growth_figures(
 
 def create_apply(
     base: Path, args: argparse.Namespace, parallelism: int | None
-) -> tuple[Run, list[tuple[float, str, str, float]], list[float]]:
+) -> tuple[Run, list[tuple[float, str, str, float, str]], list[float]]:
     """A fresh org, ``args.creates`` new files, one apply: the run, its calls, block times."""
     n, block = args.creates, args.block
     world = make_world(base / f"creates-{parallelism or 'default'}", n, live=False, code="C")
@@ -447,7 +448,7 @@ def create_apply(
         world.settings(url, rate=args.apply_rate, batch=None, parallelism=parallelism)
         applied = world.reconciler("apply", "--auto-approve", verbose=True)
     calls = calls_of(applied)
-    posts = [c for c in calls if c[1] == "POST"]
+    posts = [c for c in calls if c[1] == "POST" and c[4].startswith("2")]
     done = [at for at, line in applied.stderr if (m := _PROGRESS.match(line)) and m.group(3)]
     if len(done) != n or len(posts) != n:
         raise SystemExit(f"{len(done)} creates reported, {len(posts)} POSTs, for {n} files")
@@ -469,7 +470,8 @@ def create_figures(base: Path, args: argparse.Namespace, summary: dict[str, str]
         floor = len(calls) / (args.apply_rate / 60)
         label = "defaults (parallelism 4)" if parallelism is None else f"parallelism {parallelism}"
         print(
-            f"   {label}: {applied.seconds:.1f} s; {len(calls):,} calls; each block of "
+            f"   {label}: {applied.seconds:.1f} s; {len(calls):,} calls "
+            f"({sum(1 for c in calls if c[4] == '429')} refused with 429); each block of "
             f"{args.block:,} creates: "
             + ", ".join(f"{b:.1f}" for b in blocks)
             + f" s; last / first {blocks[-1] / blocks[0]:.2f}"
