@@ -480,6 +480,11 @@ def create_figures(base: Path, args: argparse.Namespace, summary: dict[str, str]
             f"      rate-limit floor {floor:.1f} s ({len(calls):,} calls at "
             f"{args.apply_rate / 60:g}/s): apply / floor {applied.seconds / floor:.2f}; "
             f"peak RSS {applied.rss_mb:.0f} MB"
+            + (
+                " (fewer calls than a minute allows: the limit never binds, latency does)"
+                if len(calls) <= args.apply_rate
+                else ""
+            )
         )
         if parallelism is None:
             summary["create blocks last/first"] = f"{blocks[-1] / blocks[0]:.2f}"
