@@ -8,9 +8,13 @@ The rules (docs/design.md, decisions 1, 4, 9, 11, 12):
   once it may have reached the server; a lost or unclear answer leaves it *ambiguous*.
 - An unfinished create that the CRM does not show yet is sent again only after
   ``create_settle_seconds`` from its first attempt (the server may still be acting on it).
-- Just before a PUT the series is read again; if it changed since the plan, it is skipped
-  (check-and-set). The PUT body is the live series' writable fields with the planned changes
-  applied: PUT replaces the whole series, so nothing undeclared is reset.
+- Just before its PUT each series is read again; if it changed since the plan, it is skipped
+  (check-and-set). The updates go in small batches (up to ``RECHECK_BATCH``, fewer when
+  there are too few updates to fill every slot): one GET re-reads a batch, then its PUTs
+  follow one after another, so an update costs about 1 + 1/8 calls and the window between a
+  series' re-read and its PUT is at most the batch's earlier PUTs. The
+  PUT body is the live series' writable fields with the planned changes applied: PUT
+  replaces the whole series, so nothing undeclared is reset.
 - Every answer is compared with what was sent; a field the server did not take is reported.
 - Independent series go on when one fails; a stop request lets running calls finish.
 """
@@ -18,7 +22,7 @@ The rules (docs/design.md, decisions 1, 4, 9, 11, 12):
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,6 +48,11 @@ from reconciler.state import Intent, IntentStatus, StateStore
 
 # How often an apply waiting for an earlier create to settle looks at the CRM again.
 SETTLE_POLL_SECONDS = 5.0
+
+# Updates re-read by one GET right before their PUTs (check-and-set). Larger saves calls
+# (1 + 1/N per update) but widens the window between a series' re-read and its PUT, which
+# is at most N - 1 PUTs of the same batch (docs/performance.md has the measured window).
+RECHECK_BATCH = 8
 
 
 def _command(words: str) -> str:
@@ -176,25 +185,41 @@ class Applier:
         total = len(work)
         order = CreateOrder.of(work)
 
-        async def one(item: SeriesPlan) -> SeriesOutcome:
+        async def one(item: SeriesPlan) -> list[SeriesOutcome]:
             try:
                 # A series naming one this apply creates waits for it (outside the
                 # semaphore, so that the create it waits for can run).
                 await order.ready(item.key)
                 async with semaphore:
                     if self.stop.is_set():
-                        return SeriesOutcome(
-                            item.key, item.action, Outcome.NOT_STARTED, item.series_id
-                        )
-                    self.on_progress(Progress(item.key, item.action, self._done, total))
-                    outcome = await self._apply_one(item)
-                    self._done += 1
-                    self.on_progress(Progress(item.key, item.action, self._done, total, outcome))
-                    return outcome
+                        return [_not_started(item)]
+                    return [await self._tracked(item, total, self._apply_one(item))]
             finally:
                 order.done(item.key)
 
-        outcomes.extend(await asyncio.gather(*(one(item) for item in work)))
+        async def batch(items: list[SeriesPlan]) -> list[SeriesOutcome]:
+            try:
+                for item in items:  # updates naming a series this apply creates wait for it
+                    await order.ready(item.key)
+                # One slot for the batch: its re-read, then its PUTs one after another.
+                async with semaphore:
+                    if self.stop.is_set():
+                        return [_not_started(item) for item in items]
+                    filled = [self._filled(item) for item in items]
+                    stuck = [f for f in filled if isinstance(f, SeriesOutcome)]
+                    ready = [f for f in filled if isinstance(f, SeriesPlan)]
+                    return stuck + await self._update_batch(ready, total)
+            finally:
+                for item in items:
+                    order.done(item.key)
+
+        updates = [s for s in work if s.action is Action.UPDATE]
+        # A few updates spread over every slot (each one re-read alone); many fill batches.
+        size = max(1, min(RECHECK_BATCH, -(-len(updates) // self.parallelism)))
+        jobs = [one(item) for item in work if item.action is not Action.UPDATE]
+        jobs += [batch(updates[i : i + size]) for i in range(0, len(updates), size)]
+        for done in await asyncio.gather(*jobs):
+            outcomes.extend(done)
         self._record_fields(outcomes)
         interrupted = self.stop.is_set()
         after = None
@@ -216,8 +241,9 @@ class Applier:
             notes=tuple(self.notes),
         )
 
-    async def _apply_one(self, item: SeriesPlan) -> SeriesOutcome:
-        # References to series created by this apply: their ids are known now (or never).
+    def _filled(self, item: SeriesPlan) -> SeriesPlan | SeriesOutcome:
+        """``item`` with the ids of the series it names by key that this apply created (known
+        now, or never: then it is not sent, since the API refuses an unknown id)."""
         desired, missing = fill(item.desired, self.store.state.ids)
         if missing:
             return SeriesOutcome(
@@ -230,11 +256,26 @@ class Applier:
                     "(the API refuses an unknown id); apply again once it exists"
                 ),
             )
-        item = replace(item, desired=desired)
+        return replace(item, desired=desired)
+
+    async def _tracked(
+        self, item: SeriesPlan, total: int, work: Awaitable[SeriesOutcome]
+    ) -> SeriesOutcome:
+        """Run one series' ``work``, telling ``on_progress`` when it starts and ends."""
+        self.on_progress(Progress(item.key, item.action, self._done, total))
+        outcome = await work
+        self._done += 1
+        self.on_progress(Progress(item.key, item.action, self._done, total, outcome))
+        return outcome
+
+    async def _apply_one(self, item: SeriesPlan) -> SeriesOutcome:
+        """A create (updates go in batches: ``_update_batch``)."""
+        filled = self._filled(item)
+        if isinstance(filled, SeriesOutcome):
+            return filled
+        item = filled
         try:
-            if item.action is Action.CREATE:
-                return await self._create(item)
-            return await self._update(item)
+            return await self._create(item)
         except ApiError as error:
             return _failed(item, error)
 
@@ -436,10 +477,37 @@ class Applier:
 
     # --- updates -------------------------------------------------------------------------
 
-    async def _update(self, item: SeriesPlan) -> SeriesOutcome:
+    async def _update_batch(self, items: Sequence[SeriesPlan], total: int) -> list[SeriesOutcome]:
+        """Re-read ``items`` with one GET, then PUT each one still as the plan read it.
+
+        The re-read is right before the batch's PUTs (never before the earlier batches'), so
+        the window between a series' re-read and its PUT spans only this batch's earlier PUTs.
+        """
+        ids = [item.series_id for item in items if item.series_id is not None]
+        try:
+            found: Mapping[int, Any] = (await self.client.get_series(ids)).found
+        except ApiError as error:
+            return [await self._tracked(i, total, _done_now(_failed(i, error))) for i in items]
+        outcomes = []
+        for item in items:
+            if self.stop.is_set():
+                outcomes.append(_not_started(item))
+                continue
+            live = found.get(item.series_id) if item.series_id is not None else None
+            outcomes.append(await self._tracked(item, total, self._update_safely(item, live)))
+        return outcomes
+
+    async def _update_safely(
+        self, item: SeriesPlan, live: Mapping[str, Any] | None
+    ) -> SeriesOutcome:
+        try:
+            return await self._update(item, live)
+        except ApiError as error:
+            return _failed(item, error)
+
+    async def _update(self, item: SeriesPlan, live: Mapping[str, Any] | None) -> SeriesOutcome:
+        """PUT ``item`` over ``live`` (its re-read) unless it changed since the plan."""
         assert item.series_id is not None
-        result = await self.client.get_series([item.series_id])
-        live = result.found.get(item.series_id)
         if live is None:
             return SeriesOutcome(
                 item.key,
@@ -511,6 +579,14 @@ def _acyclic(waits: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]
                 del left[key]
                 changed = True
     return {k: v for k, v in waits.items() if k not in left}
+
+
+async def _done_now(outcome: SeriesOutcome) -> SeriesOutcome:
+    return outcome
+
+
+def _not_started(item: SeriesPlan) -> SeriesOutcome:
+    return SeriesOutcome(item.key, item.action, Outcome.NOT_STARTED, item.series_id)
 
 
 def _failed(item: SeriesPlan, error: ApiError, *, extra: str = "") -> SeriesOutcome:

@@ -140,10 +140,11 @@ def load_series(
     by_key: dict[str, list[str]] = {}
     templates: list[_Template] = []
     known_envs = _known_environments(settings_read.settings)
+    display = _Display(display_root)
     for path in files:
         relative = path.relative_to(directory).as_posix()
         key = relative.rsplit(".", 1)[0]
-        shown = _display(path, display_root)
+        shown = display(path)
         by_key.setdefault(key, []).append(shown)
         try:
             raw = read_regular(path, limit=MAX_BYTES, what="series")
@@ -810,6 +811,32 @@ def _display(path: Path, display_root: Path | None) -> str:
         except ValueError:
             continue
     return _shown(path.as_posix())
+
+
+class _Display:
+    """``_display`` for the many files of one load: each folder (and the working directory)
+    resolved once, not once per file (a path resolution is a system call per component)."""
+
+    def __init__(self, display_root: Path | None) -> None:
+        self._roots = [_resolved_folder(r) for r in (display_root, Path.cwd()) if r is not None]
+        self._folders: dict[Path, str | None] = {}
+
+    def __call__(self, path: Path) -> str:
+        folder = path.parent
+        if folder not in self._folders:
+            self._folders[folder] = self._relative(_resolved_folder(folder))
+        relative = self._folders[folder]
+        if relative is None:
+            return _shown(path.as_posix())
+        return _shown(f"{relative}/{path.name}" if relative != "." else path.name)
+
+    def _relative(self, folder: Path) -> str | None:
+        for root in self._roots:
+            try:
+                return folder.relative_to(root).as_posix()
+            except ValueError:
+                continue
+        return None
 
 
 def _resolved_folder(folder: Path) -> Path:

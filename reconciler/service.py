@@ -89,7 +89,9 @@ def make_plan(
     now: datetime | None = None,
     trusted_settings: Path | None = None,
     on_event: Callable[[ClientEvent], None] | None = None,
+    digests: bool = True,
 ) -> Plan:
+    """The plan of ``directory`` against an environment; ``digests``: see ``build_plan``."""
     from reconciler.planner import build_plan
 
     loaded = load_valid(directory)
@@ -105,6 +107,7 @@ def make_plan(
                 targets=targets,
                 now=now,
                 command=ws.command,
+                digests=digests,
             )
 
     plan = asyncio.run(run())
@@ -182,6 +185,7 @@ def apply(
                             client=client,
                             targets=request.targets,
                             command=ws.command,
+                            digests=False,  # applied now: only the updates' are checked
                         )
                         if plan.has_changes and not _ask(confirm, plan, loop=loop, stop=stop):
                             return None

@@ -133,7 +133,8 @@ def load_yaml(data: bytes, *, file: str, what: str = "series") -> Loaded:
     if not text.strip():
         return problem(f"the file is empty: a {what} file is a mapping of names to values")
     try:
-        _check_shape(text)
+        if not _within_limits_by_size(text):
+            _check_shape(text)
         root = yaml.compose(text, Loader=_LOADER)
     except _Refused as refused:
         return problem(refused.message, refused.mark.line, refused.mark.column)
@@ -172,6 +173,19 @@ def load_yaml(data: bytes, *, file: str, what: str = "series") -> Loaded:
     assert isinstance(value, dict)  # a MappingNode always builds a dict
     document = Document(value, builder.keys, builder.values)
     return Loaded(document, tuple(builder.problems))
+
+
+def _within_limits_by_size(text: str) -> bool:
+    """True when ``text`` is too small to break the limits, so it is parsed once, not twice.
+
+    Every level of nesting starts at an indicator of its own (``[``, ``{``, ``-``, ``:``,
+    ``?``), and every value takes at least a character or an indicator: counting them bounds
+    the depth and the number of values from above without a parse (an alias adds no level,
+    and the values it repeats are counted by the builder).
+    """
+    if 3 * len(text) > MAX_NODES:
+        return False
+    return sum(text.count(c) for c in "[{-:?") <= MAX_DEPTH
 
 
 def _check_shape(text: str) -> None:

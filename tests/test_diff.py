@@ -44,6 +44,38 @@ def test_live_digest_ignores_server_counters() -> None:
     assert live_digest(base) != live_digest({"description": "y"})
 
 
+def test_live_digest_sees_every_writable_change_and_no_reordering() -> None:
+    base = {
+        "description": "x",
+        "maxCreate": -1,
+        "validTillDate": "2030-09-29T00:00:00Z",
+        "storeIdsJson": "[1, 2]",
+        "productInfo": [
+            {"productType": "SKU", "productIds": [10, 20]},
+            {"productType": "BRAND", "productIds": [7]},
+        ],
+    }
+    reordered = {
+        **base,
+        "storeIdsJson": "[2,1]",
+        "productInfo": [
+            {"productIds": [7], "productType": "BRAND"},
+            {"productType": "SKU", "productIds": [20, 10]},
+        ],
+    }
+    # Sets and JSON in strings answered in another order are the same series.
+    assert live_digest(base) == live_digest(reordered)
+    # Any change of a stored value is seen, scalars included.
+    for name, value in (
+        ("maxCreate", 0),
+        ("validTillDate", "2030-09-30T00:00:00Z"),
+        ("storeIdsJson", "[1]"),
+        ("productInfo", [{"productType": "SKU", "productIds": [10]}]),
+        ("smsTemplate", "new"),
+    ):
+        assert live_digest(base) != live_digest({**base, name: value}), name
+
+
 def test_nested_paths_are_the_tools_own_form() -> None:
     """The JSON plan's ``nested[].path``: field, ``.key`` / ``["key"]``, ``[index]``."""
     before = [{"productType": "SKU", "productIds": [10, 20]}]

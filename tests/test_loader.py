@@ -342,3 +342,36 @@ def test_many_files_sharing_a_discount_code_are_reported_compactly(tmp_path: Pat
     assert len(shared) == 1_000
     assert max(len(p.message) for p in shared) < 300  # was 10 KB each: quadratic in all
     assert "and 996 other files" in shared[0].message
+
+
+def test_files_are_shown_as_display_does_with_each_folder_resolved_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reconciler import loader
+
+    (tmp_path / "series" / "a" / "b").mkdir(parents=True)
+    paths = [
+        tmp_path / "series" / "top.yaml",
+        tmp_path / "series" / "a" / "one.yaml",
+        tmp_path / "series" / "a" / "two.yaml",
+        tmp_path / "series" / "a" / "b" / "three.yaml",
+        tmp_path / "elsewhere" / "x.yaml",
+    ]
+    monkeypatch.chdir(tmp_path / "series" / "a")
+    expected = [loader._display(p, tmp_path / "series") for p in paths]
+    expected_cwd = [loader._display(p, None) for p in paths]
+    resolved: list[Path] = []
+    real = loader._resolved_folder
+
+    def counting(folder: Path) -> Path:
+        resolved.append(folder)
+        return real(folder)
+
+    monkeypatch.setattr(loader, "_resolved_folder", counting)
+    display = loader._Display(tmp_path / "series")
+    assert [display(p) for p in paths] == expected
+    in_cwd = loader._Display(None)
+    assert [in_cwd(p) for p in paths] == expected_cwd
+    assert expected[:2] == ["top.yaml", "a/one.yaml"] and expected_cwd[1] == "one.yaml"
+    # Two roots, four folders, the working directory once per load: not once per file.
+    assert len(resolved) == 2 + 4 + 1 + 4

@@ -387,3 +387,25 @@ def test_an_unmarked_series_gets_its_marker_planned(tmp_path: Path) -> None:
     [only] = plan_for(tmp_path, state, reader).series
     assert only.action is Action.UPDATE
     assert [(c.field, c.after) for c in only.changes] == [("seriesCode", derived_marker("a"))]
+
+
+def test_digests_of_unchanged_series_only_when_the_plan_is_kept(tmp_path: Path) -> None:
+    write(tmp_path, "b/same", BASE.format(description="Same", code="S1"))
+    write(tmp_path, "c/changed", BASE.format(description="Changed now", code="C1"))
+    reader = FakeReader({10: live("Same", "S1"), 11: live("Changed", "C1")})
+    state = State("prod", ids={"b/same": 10, "c/changed": 11})
+    loaded = load_series(tmp_path)
+
+    def digests(keep: bool) -> dict[str, str | None]:
+        plan = asyncio.run(
+            build_plan(loaded=loaded, state=state, client=reader, now=NOW, digests=keep)
+        )
+        return {s.key: s.live_digest for s in plan.series}
+
+    now_only = digests(False)
+    kept = digests(True)
+    # Applied now: the update's check-and-set needs its digest; nothing else is computed.
+    assert now_only["b/same"] is None
+    assert now_only["c/changed"] is not None and now_only["c/changed"] == kept["c/changed"]
+    # Kept (saved, JSON): every series read carries one, for the apply's staleness check.
+    assert kept["b/same"] is not None

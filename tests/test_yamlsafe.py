@@ -174,3 +174,23 @@ def test_the_node_count_is_bounded_before_composing() -> None:
     loaded = load_yaml(b"a: [" + b"1," * (MAX_NODES + 10) + b"]\n", file="f.yaml")
     assert loaded.document is None
     assert "more than 100,000 values" in loaded.problems[0].message
+
+
+def test_a_small_file_is_parsed_once_a_nested_one_checked_first(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from reconciler import yamlsafe
+
+    checked: list[str] = []
+    real = yamlsafe._check_shape
+    monkeypatch.setattr(yamlsafe, "_check_shape", lambda text: checked.append(text) or real(text))
+    series = b"description: x\ndiscountCode: A\nproductInfo:\n  - productType: SKU\n"
+    assert load_yaml(series, file="f.yaml").ok
+    assert checked == []  # too small to nest 64 levels or hold 100,000 values: one parse
+    # Past the bound (71 indicators): the event stream is checked before composing.
+    many = b"ids:\n" + b"  - 1\n" * 70
+    assert load_yaml(many, file="f.yaml").ok and len(checked) == 1
+    deep = b"a: " + b"[" * 65 + b"]" * 65 + b"\n"
+    loaded = load_yaml(deep, file="f.yaml")
+    assert loaded.document is None and "nested more than 64 levels" in loaded.problems[0].message
+    assert len(checked) == 2

@@ -78,6 +78,9 @@ def plan_command(
                 targets=targets,
                 trusted_settings=trusted_settings,
                 on_event=view.on_event,
+                # A plan that is kept (saved, or the JSON document) is checked for staleness
+                # by the apply: every series needs its digest then, not otherwise.
+                digests=out is not None or fmt == "json",
             ),
             problems_format="github" if fmt == "github" else "text",
         )

@@ -100,6 +100,23 @@ def test_saved_plan_is_applied_exactly_and_refused_when_stale(world: World) -> N
     assert plan_exit(world) == 0
 
 
+def test_a_saved_plan_is_refused_when_an_unchanged_series_changed_in_the_crm(
+    world: World,
+) -> None:
+    # The digest of an unchanged series is computed only when the plan is kept: a saved plan
+    # must still carry it, or a reviewed "no change" would be applied over a new edit.
+    world.write("a/one", series_text("One", "ONE"))
+    world.write("a/two", series_text("Two", "TWO"))
+    assert apply(world)[0] == 0
+    world.write("a/one", series_text("One", "ONE", value=200))
+    plan_file = world.root / "plan.json"
+    assert world.cli("plan", "--env", "local", "--out", str(plan_file)).exit_code == 0
+    world.sandbox.edit_series(world.state()["ids"]["a/two"], {"description": "edited"})
+    result = world.cli("apply", str(plan_file), "--env", "local")
+    assert result.exit_code == 1
+    assert "a/two" in result.stderr and "changed in the CRM since the plan" in result.stderr
+
+
 def test_check_and_set_skips_a_series_changed_between_plan_and_put(world: World) -> None:
     world.write("a/one", series_text("One", "ONE"))
     assert apply(world)[0] == 0
