@@ -246,7 +246,6 @@ def to_friendly(name: str, value: Any) -> Any:
 # --- helpers ---------------------------------------------------------------------------------
 
 
-
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 

@@ -487,5 +487,3 @@ def with_rails(plan: Plan, *, rails: Rails, now: datetime) -> Plan:
     reviewer reads in the plan, and what a JSON consumer gets under ``"rails"``.
     """
     return replace(plan, rails=safety_violations(plan, rails=rails, now=now))
-
-

@@ -24,8 +24,10 @@ def test_choose_key_falls_back_and_never_reuses() -> None:
     assert choose_key(live=live, taken=set()) == "imported/onam-10-off"
     taken = {"imported/onam-10-off", "imported/onam-10-off-2"}
     assert choose_key(live=live, taken=taken) == "imported/onam-10-off-3"
-    assert choose_key(live={"id": 7, "description": "中文", "discountCode": "Ab 1"},
-                      taken=set()) == "imported/ab-1"
+    assert (
+        choose_key(live={"id": 7, "description": "中文", "discountCode": "Ab 1"}, taken=set())
+        == "imported/ab-1"
+    )
     assert choose_key(live={"id": 7}, taken=set(), folder="") == "series-7"
 
 
@@ -58,9 +60,11 @@ def test_file_fields_states_no_value_where_a_default_would_set_one() -> None:
     # The answer has no customPropertyMap; a default would give it one unless the file says {}.
     live: dict[str, Any] = dict(CREATE_RESPONSE)
     assert "customPropertyMap" not in live
-    defaults = {"customPropertyMap": {"standard_terms_and_conditions": "T&C"},
-                "genericCode": "SAVE", "productInfo": [{"productType": "SKU",
-                                                         "productIds": [1]}]}
+    defaults = {
+        "customPropertyMap": {"standard_terms_and_conditions": "T&C"},
+        "genericCode": "SAVE",
+        "productInfo": [{"productType": "SKU", "productIds": [1]}],
+    }
     fields = file_fields(live=live, defaults=defaults)
     assert fields["customPropertyMap"] == {}
     assert fields["genericCode"] == ""

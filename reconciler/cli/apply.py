@@ -20,6 +20,7 @@ from reconciler.cli.options import (
 if TYPE_CHECKING:
     from reconciler.plan import Plan
 
+
 @main.command(
     "apply",
     epilog="""\b

@@ -12,7 +12,6 @@ from reconciler.settings import AuthMethod
 AuthKind = AuthMethod  # the settings' one spelling of the choice
 
 
-
 def check_base_url(base_url: str | None, *, env_prefix: str) -> str:
     """The base URL without its trailing slash; ``ConfigError`` when it cannot be used.
 

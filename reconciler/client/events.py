@@ -59,9 +59,7 @@ class CallDone:
     elapsed_seconds: float
 
 
-ClientEvent = (
-    Retrying | RateLimitWait | TokenGenerated | BatchSizeLearned | CallsPlanned | CallDone
-)
+ClientEvent = Retrying | RateLimitWait | TokenGenerated | BatchSizeLearned | CallsPlanned | CallDone
 
 
 __all__ = [

@@ -388,7 +388,6 @@ def _valid_object_list(spec: Field, value: Any) -> bool:
     return True
 
 
-
 def _as_int(value: Any) -> int | None:
     if is_int(value):
         return int(value)

@@ -16,7 +16,6 @@ from reconciler.hosts import is_loopback
 LOOPBACK = "127.0.0.1"
 
 
-
 def _config(app: ASGIApp, *, host: str, port: int, log_level: str) -> uvicorn.Config:
     if not is_loopback(host):
         raise ValueError(f"the sandbox serves on a loopback address only, not {host!r}")

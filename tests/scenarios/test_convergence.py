@@ -177,7 +177,9 @@ def test_import_never_overwrites_an_existing_file(world: World) -> None:
     assert (world.series / "imported/onam-10-off.yaml").read_text() == mine
     assert world.state()["ids"]["imported/onam-10-off"] == 698948
     assert sorted(p.name for p in (world.series / "imported").iterdir()) == [
-        "onam-10-off-2.yaml", "onam-10-off.yaml"]
+        "onam-10-off-2.yaml",
+        "onam-10-off.yaml",
+    ]
 
 
 def test_import_of_an_id_already_in_the_state_says_so(world: World) -> None:
@@ -207,8 +209,9 @@ _TEXT = st.text(
     min_size=0,
     max_size=24,
 )
-_WORDS = st.text(alphabet=string.ascii_letters + string.digits + " -_é€中", min_size=1,
-                 max_size=20).filter(lambda s: s.strip() == s and s != "")
+_WORDS = st.text(
+    alphabet=string.ascii_letters + string.digits + " -_é€中", min_size=1, max_size=20
+).filter(lambda s: s.strip() == s and s != "")
 _INT32 = st.integers(INT32_MIN, INT32_MAX)
 
 
@@ -221,8 +224,11 @@ def moments(draw: st.DrawFn, *, first_year: int, last_year: int) -> str:
     day = draw(st.integers(1, 28))
     if draw(st.integers(0, 5)) == 0:
         return f"{year:04d}-{month:02d}-{day:02d}"
-    hour, minute, second = draw(st.integers(0, 23)), draw(st.integers(0, 59)), draw(
-        st.integers(0, 59))
+    hour, minute, second = (
+        draw(st.integers(0, 23)),
+        draw(st.integers(0, 59)),
+        draw(st.integers(0, 59)),
+    )
     offset = draw(st.integers(-12 * 4, 14 * 4)) * 15
     sign = "-" if offset < 0 else "+"
     hours, minutes = abs(offset) // 60, abs(offset) % 60
@@ -234,8 +240,9 @@ def moments(draw: st.DrawFn, *, first_year: int, last_year: int) -> str:
     zone = draw(st.sampled_from(spellings))
     fraction = draw(st.sampled_from(["", ".5", ".123456"]))
     sep = draw(st.sampled_from(["T", " "]))
-    return (f"{year:04d}-{month:02d}-{day:02d}{sep}{hour:02d}:{minute:02d}:{second:02d}"
-            f"{fraction}{zone}")
+    return (
+        f"{year:04d}-{month:02d}-{day:02d}{sep}{hour:02d}:{minute:02d}:{second:02d}{fraction}{zone}"
+    )
 
 
 def _ids(draw: Any, pool: st.SearchStrategy[int], *, as_json_maybe: bool = True) -> Any:
@@ -311,23 +318,31 @@ def series_bodies(draw: st.DrawFn) -> dict[str, Any]:
         elif spec.kind is Kind.ENUM:
             optional[spec.name] = draw(st.sampled_from(spec.enum))
         elif spec.kind is Kind.ID_LIST:
-            pool = st.sampled_from([-1, *_SEED_IDS]) if spec.name == (
-                "mutualExclusiveSeriesIds") else st.integers(-1, 10**9)
+            pool = (
+                st.sampled_from([-1, *_SEED_IDS])
+                if spec.name == ("mutualExclusiveSeriesIds")
+                else st.integers(-1, 10**9)
+            )
             optional[spec.name] = _ids(draw, pool)
         elif spec.kind is Kind.REDEMPTION_RANGE:
             optional[spec.name] = draw(redemption_ranges())
         elif spec.kind is Kind.OBJECT_LIST and spec.name == "productInfo":
             items = [
-                {"productType": draw(st.sampled_from(spec.subfield("productType").enum)),  # type: ignore[union-attr]
-                 "productIds": _ids(draw, st.integers(1, 10**6), as_json_maybe=False)}
+                {
+                    "productType": draw(st.sampled_from(spec.subfield("productType").enum)),  # type: ignore[union-attr]
+                    "productIds": _ids(draw, st.integers(1, 10**6), as_json_maybe=False),
+                }
                 for _ in range(draw(st.integers(0, 3)))
             ]
             optional[spec.name] = items
         elif spec.kind is Kind.OBJECT_LIST:
             optional[spec.name] = [
-                {"redemptionOrgEntityType": draw(st.sampled_from(["CONCEPT", "TILL", "ZONE",
-                                                                  "STORE"])),
-                 "orgEntityId": draw(st.integers(1, 10**6))}
+                {
+                    "redemptionOrgEntityType": draw(
+                        st.sampled_from(["CONCEPT", "TILL", "ZONE", "STORE"])
+                    ),
+                    "orgEntityId": draw(st.integers(1, 10**6)),
+                }
                 for _ in range(draw(st.integers(0, 3)))
             ]
         elif spec.kind is Kind.OBJECT:
@@ -335,9 +350,13 @@ def series_bodies(draw: st.DrawFn) -> dict[str, Any]:
                 sub.name: draw(_INT32) for sub in spec.subfields if draw(st.booleans())
             }
         elif spec.kind is Kind.STRING_MAP:
-            optional[spec.name] = draw(st.dictionaries(
-                st.sampled_from(["standard_terms_and_conditions", "key1", "ключ", "k 2"]),
-                _TEXT, max_size=3))
+            optional[spec.name] = draw(
+                st.dictionaries(
+                    st.sampled_from(["standard_terms_and_conditions", "key1", "ключ", "k 2"]),
+                    _TEXT,
+                    max_size=3,
+                )
+            )
         elif spec.kind is Kind.DATETIME:
             optional[spec.name] = draw(moments(first_year=2020, last_year=2030))
 
@@ -397,8 +416,11 @@ def _api_form(folder: Path) -> dict[str, Any]:
 SETTINGS_HEALTH = settings(
     max_examples=25,
     deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                           HealthCheck.data_too_large],
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+    ],
     derandomize=True,
 )
 
@@ -431,15 +453,23 @@ def test_random_series_plan_empty_after_a_direct_create(
     assume(_valid(folder))
     try:
         made = post_series(world, _api_form(folder))
-        code, out = cli_in(world, folder, "import", str(made["id"]), "--env", "local",
-                           "--key", folder.name)
+        code, out = cli_in(
+            world, folder, "import", str(made["id"]), "--env", "local", "--key", folder.name
+        )
         assert code == 0 and "recorded for the existing file" in out, out
         code, out = cli_in(world, folder, "plan", "--env", "local", "--detailed-exitcode")
         assert code == 0, f"{out}\n--- file ---\n{(folder / f'{folder.name}.yaml').read_text()}"
         # And the import of that series, into a folder of its own, plans empty too.
         other = new_folder(world)
-        code, out = cli_in(world, other, "import", str(made["id"]), "--env", "local",
-                           *(["--all-fields"] if all_fields else []))
+        code, out = cli_in(
+            world,
+            other,
+            "import",
+            str(made["id"]),
+            "--env",
+            "local",
+            *(["--all-fields"] if all_fields else []),
+        )
         assert code == 0, out
         code, out = cli_in(world, other, "plan", "--env", "local", "--detailed-exitcode")
         written = "\n".join(p.read_text() for p in other.rglob("*.yaml"))
@@ -459,7 +489,7 @@ def test_drift_in_a_declared_field_shows_alone_and_an_apply_removes_it(world: Wo
     world.sandbox.edit_series(sid, {"maxRedeem": 41})
     result = world.cli("plan", "--env", "local", "--detailed-exitcode", "--format", "json")
     assert result.exit_code == 2, result.output
-    data = json.loads(result.output[result.output.index("{"):])
+    data = json.loads(result.output[result.output.index("{") :])
     (series,) = data["series"]
     assert series["action"] == "update"
     assert [c["field"] for c in series["changes"]] == ["maxRedeem"]
@@ -486,7 +516,7 @@ def test_drift_in_an_undeclared_field_never_shows_and_survives_the_next_apply(
     }
     world.sandbox.edit_series(sid, crm)
     result = world.cli("plan", "--env", "local", "--detailed-exitcode", "--format", "json")
-    data = json.loads(result.output[result.output.index("{"):])
+    data = json.loads(result.output[result.output.index("{") :])
     (series,) = data["series"]
     assert [c["field"] for c in series["changes"]] == ["validTillDate"]
     # A declared change forces a PUT: the undeclared CRM edits survive it.
