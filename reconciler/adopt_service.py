@@ -27,7 +27,7 @@ from reconciler.errors import ValidationFailed
 from reconciler.loader import LoadResult
 from reconciler.plan import Action, Plan, SeriesPlan
 from reconciler.ports import FetchResult, SeriesReader
-from reconciler.references import referenced_keys, resolve
+from reconciler.references import reaches, referenced_keys, resolve
 from reconciler.service import Where, _prepare_sandbox, load_valid
 from reconciler.settings import SANDBOX_ENVIRONMENT, Settings
 from reconciler.workspace import Workspace
@@ -260,25 +260,12 @@ def _reference_keys(
                 continue
             for sid in change.before:
                 key = key_of.get(sid) if isinstance(sid, int) else None
-                if key is None or key == series.key or _reaches(edges, key, series.key):
+                if key is None or key == series.key or reaches(edges, key, series.key):
                     continue
                 mine[sid] = key
                 edges[series.key].add(key)
         out[series.key] = mine
     return out
-
-
-def _reaches(edges: Mapping[str, set[str]], start: str, target: str) -> bool:
-    seen: set[str] = set()
-    stack = [start]
-    while stack:
-        key = stack.pop()
-        if key == target:
-            return True
-        if key not in seen:
-            seen.add(key)
-            stack.extend(edges.get(key, ()))
-    return False
 
 
 def _environment_series(loaded: LoadResult, environment: str) -> dict[str, DesiredSeries]:

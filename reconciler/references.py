@@ -293,3 +293,18 @@ __all__ = [
     "resolve",
     "waiting_on",
 ]
+
+
+def reaches(edges: Mapping[str, Collection[str]], start: str, target: str) -> bool:
+    """True when ``target`` can be reached from ``start`` along ``edges`` (key → keys it
+    names): adding ``target → start`` would then close a cycle."""
+    seen: set[str] = set()
+    stack = [start]
+    while stack:
+        key = stack.pop()
+        if key == target:
+            return True
+        if key not in seen:
+            seen.add(key)
+            stack.extend(edges.get(key, ()))
+    return False

@@ -438,7 +438,7 @@ def _names_by_key(
     a cycle (a cycle is refused; exclusion set on both sides stays an id on the second)."""
     from reconciler.canonical import to_friendly
     from reconciler.catalogue import FIELDS
-    from reconciler.references import referenced_keys
+    from reconciler.references import reaches, referenced_keys
 
     files = {s.key for s in loaded.series}
     key_of = {sid: k for k, sid in state.ids.items() if k in files}
@@ -452,25 +452,12 @@ def _names_by_key(
             listed = to_friendly(spec.name, item.live.get(spec.name)) if spec.series_ids else None
             for sid in listed if isinstance(listed, list) else ():
                 key = key_of.get(sid) if isinstance(sid, int) else None
-                if key is None or key == item.key or _reaches(edges, key, item.key):
+                if key is None or key == item.key or reaches(edges, key, item.key):
                     continue
                 mine[sid] = key
                 edges[item.key].add(key)
         out[item.key] = mine
     return out
-
-
-def _reaches(edges: dict[str, set[str]], start: str, target: str) -> bool:
-    seen: set[str] = set()
-    stack = [start]
-    while stack:
-        key = stack.pop()
-        if key == target:
-            return True
-        if key not in seen:
-            seen.add(key)
-            stack.extend(edges.get(key, ()))
-    return False
 
 
 def _import_key(
