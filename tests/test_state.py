@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -179,16 +178,14 @@ def test_replace_state_drops_the_journal(tmp_path: Path) -> None:
     assert load_state(path, environment="e").ids == {"b": 2}
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes read-only folders")
-def test_a_read_only_state_folder_is_a_clear_error(tmp_path: Path) -> None:
-    folder = tmp_path / ".state"
-    folder.mkdir()
-    folder.chmod(0o500)
-    try:
-        with pytest.raises(StateError, match="cannot"):
-            StateStore(path=folder / "e.json", environment="e").record_id("a", 1)
-    finally:
-        folder.chmod(0o700)
+def test_a_state_folder_that_cannot_be_written_is_a_clear_error(tmp_path: Path) -> None:
+    """No traceback when the folder cannot take the state (read-only, or not a folder: the
+    second fails for root too, so the test runs everywhere)."""
+    (tmp_path / ".state").write_text("a file where the folder should be")
+    with pytest.raises(StateError, match="cannot read"):
+        StateStore(path=tmp_path / ".state" / "e.json", environment="e")
+    with pytest.raises(StateError, match="cannot write"):
+        save_state(tmp_path / ".state" / "e.json", State(environment="e", ids={"a": 1}))
 
 
 def test_a_create_is_unmarked_until_its_marker_put_is_answered(tmp_path: Path) -> None:

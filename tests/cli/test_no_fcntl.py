@@ -6,12 +6,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
-
-import pytest
 
 from .conftest import ROOT, clean_env
 
@@ -79,17 +76,13 @@ _UNIT_TESTS = [
     "tests/test_loader.py",
     "tests/test_diff.py",
     "tests/test_plan.py",
+    "tests/test_state.py",
 ]
 _PYTEST_WITHOUT_FCNTL = (
     'import sys; sys.modules["fcntl"] = None; import pytest; sys.exit(pytest.main(sys.argv[1:]))'
 )
 
 
-@pytest.mark.xfail(
-    importlib.util.find_spec("filelock") is None,
-    reason="reconciler/state.py imports fcntl until the apply lock uses filelock",
-    strict=True,
-)
 def test_unit_tests_pass_without_fcntl() -> None:
     done = subprocess.run(
         [
