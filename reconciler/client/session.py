@@ -334,8 +334,11 @@ class Session:
             )
         if certificate_refused(exc):
             reason = f"the server's TLS certificate did not verify ({reason}); not retried"
+        base = self._http.base_url
+        port = f":{base.port}" if base.port else ""
+        host = f"{base.scheme}://{base.host}{port}"  # no user or query: the URL rules refuse them
         return TransportError(
-            self.redact(f"{where} failed{_tries(exchange.attempt)}: {reason}"),
+            self.redact(f"{where} on {host} failed{_tries(exchange.attempt)}: {reason}"),
             method=call.method,
             url=url,
         )

@@ -226,12 +226,14 @@ def test_wrong_password_or_unreachable_url_fails_the_plan_of_an_empty_state(
     assert "401" in wrong.stderr and "to create" not in wrong.stdout
     assert "Traceback" not in wrong.stderr
 
-    nowhere = Project(tmp_path / "nowhere", f"http://127.0.0.1:{free_port()}", timeout=2)
+    port = free_port()
+    nowhere = Project(tmp_path / "nowhere", f"http://127.0.0.1:{port}", timeout=2)
     nowhere.add("promo/p0", "IDP00")
     done = nowhere.cli("plan", "--detailed-exitcode")
     assert done.returncode == 1, done.stdout + done.stderr
     assert "to create" not in done.stdout and "Traceback" not in done.stderr
     assert "All connection attempts failed" in done.stderr
+    assert f"on http://127.0.0.1:{port} failed" in done.stderr  # says which host it tried
     assert server.door.writes == 0
     assert server.per_code() == {}
 
