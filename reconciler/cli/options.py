@@ -69,3 +69,15 @@ def trusted_settings_option(func: F) -> F:
             "base_url, auth and env_prefix must match it, or nothing is sent."
         ),
     )(func)
+
+
+def plan_format_option(func: F) -> F:
+    """``--format`` of the commands that render a plan (``plan``, ``show``)."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(PLAN_FORMATS),
+        default="text",
+        show_default=True,
+        help=PLAN_FORMAT_HELP,
+    )(func)

@@ -9,10 +9,9 @@ import click
 
 from reconciler.cli import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, activity, main, run
 from reconciler.cli.options import (
-    PLAN_FORMAT_HELP,
-    PLAN_FORMATS,
     check_target,
     directory_option,
+    plan_format_option,
     target_options,
     trusted_settings_option,
     use_color,
@@ -34,14 +33,7 @@ Exit codes: 0 done (no changes, with --detailed-exitcode), 1 error,
 )
 @directory_option
 @target_options
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(PLAN_FORMATS),
-    default="text",
-    show_default=True,
-    help=PLAN_FORMAT_HELP,
-)
+@plan_format_option
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Save the plan here.")
 @click.option(
     "--detailed-exitcode",
@@ -102,14 +94,7 @@ Example:
   reconciler show plan.json --format markdown""",
 )
 @click.argument("plan_file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(PLAN_FORMATS),
-    default="text",
-    show_default=True,
-    help=PLAN_FORMAT_HELP,
-)
+@plan_format_option
 def show_command(plan_file: Path, fmt: str) -> None:
     """Render a plan saved with `plan --out`."""
     from reconciler import service

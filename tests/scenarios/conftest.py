@@ -53,6 +53,22 @@ discountType: ABS
 """
 
 
+def series_body(description: str, code: str, **extra: Any) -> dict[str, Any]:
+    """A minimal valid API body, for series made directly on a sandbox (outside the tool)."""
+    return {
+        "description": description,
+        "discountCode": code,
+        "discountType": "ABS",
+        "discountValue": 5,
+        "anyUser": True,
+        "smsTemplate": "x",
+        "clientHandlingType": "DISC_CODE",
+        "expiryStrategyType": "SERIES_EXPIRY",
+        "validTillDate": "2030-01-01T00:00:00Z",
+        **extra,
+    }
+
+
 def series_text(description: str, code: str, value: int = 100, extra: str = "") -> str:
     return SERIES.format(description=description, code=code, value=value) + extra
 

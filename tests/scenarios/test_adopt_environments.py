@@ -11,7 +11,7 @@ import difflib
 import json
 from typing import Any
 
-from tests.scenarios.conftest import check_golden, series_text
+from tests.scenarios.conftest import check_golden, series_body, series_text
 from tests.scenarios.test_multi_environment import ENVIRONMENTS, Orgs, orgs
 
 __all__ = ["orgs"]  # the two-org fixture, shared with test_multi_environment
@@ -78,7 +78,7 @@ def test_adopt_from_one_org_writes_references_and_its_block_and_leaves_the_other
     testing = orgs.ids("testing")
     assert prod["promo/other"] != testing["promo/other"]  # the key, not the id, travels
     # A series no file manages: it stays an id.
-    foreign = orgs.sandboxes["production"].create(_series("Hand made", "HAND1"))["id"]
+    foreign = orgs.sandboxes["production"].create(series_body("Hand made", "HAND1"))["id"]
 
     # Drift in production: a reference field read from the top level by testing too, a
     # field of production's block, one from production's defaults, one from the global
@@ -130,17 +130,3 @@ def test_adopt_from_one_org_writes_references_and_its_block_and_leaves_the_other
 
     again = orgs.cli("adopt", "--env", "production")
     assert again.exit_code == 0 and "Nothing to adopt" in again.output
-
-
-def _series(description: str, code: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "discountCode": code,
-        "discountType": "ABS",
-        "discountValue": 5,
-        "anyUser": True,
-        "smsTemplate": "x",
-        "clientHandlingType": "DISC_CODE",
-        "expiryStrategyType": "SERIES_EXPIRY",
-        "validTillDate": "2030-01-01T00:00:00Z",
-    }

@@ -12,24 +12,10 @@ from typing import Any
 
 import yaml
 
+from tests.scenarios.conftest import series_body
 from tests.scenarios.test_multi_environment import Orgs, orgs
 
 __all__ = ["orgs"]  # the two-org fixture, shared with test_multi_environment
-
-
-def _series(description: str, code: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "description": description,
-        "discountCode": code,
-        "discountType": "ABS",
-        "discountValue": 5,
-        "anyUser": True,
-        "smsTemplate": "x",
-        "clientHandlingType": "DISC_CODE",
-        "expiryStrategyType": "SERIES_EXPIRY",
-        "validTillDate": "2030-01-01T00:00:00Z",
-        **extra,
-    }
 
 
 def _names(orgs: Orgs, key: str) -> list[Any]:
@@ -41,12 +27,12 @@ def _names(orgs: Orgs, key: str) -> list[Any]:
 def test_all_unmanaged_names_every_series_of_the_run_by_key(orgs: Orgs) -> None:
     sandbox = orgs.sandboxes["testing"]
     # Listed first (lower id), naming a series listed after it.
-    early = sandbox.create(_series("Early", "EARLY1"))["id"]
-    late = sandbox.create(_series("Late", "LATE1"))["id"]
+    early = sandbox.create(series_body("Early", "EARLY1"))["id"]
+    late = sandbox.create(series_body("Late", "LATE1"))["id"]
     sandbox.edit_series(early, {"mutualExclusiveSeriesIds": json.dumps([late, 424242])})
     # Exclusion set on both sides.
-    left = sandbox.create(_series("Left", "LEFT1"))["id"]
-    right = sandbox.create(_series("Right", "RIGHT1"))["id"]
+    left = sandbox.create(series_body("Left", "LEFT1"))["id"]
+    right = sandbox.create(series_body("Right", "RIGHT1"))["id"]
     sandbox.edit_series(left, {"mutualExclusiveSeriesIds": json.dumps([right])})
     sandbox.edit_series(right, {"mutualExclusiveSeriesIds": json.dumps([left])})
 
