@@ -37,9 +37,9 @@ if str(ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
 
 from reconciler.client import CouponClient  # noqa: E402
-from reconciler.credentials import Credentials  # noqa: E402
-from reconciler.diff import canonical_fields, diff_fields  # noqa: E402
-from reconciler.loader import load_series  # noqa: E402
+from reconciler.client.credentials import Credentials  # noqa: E402
+from reconciler.engine.diff import canonical_fields, diff_fields  # noqa: E402
+from reconciler.files.loader import load_series  # noqa: E402
 from reconciler.sandbox import Faults, create_app, rules  # noqa: E402
 from reconciler.sandbox.transport import inprocess_transport  # noqa: E402
 

@@ -54,7 +54,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
 
-from reconciler.credentials import SANDBOX_PASSWORD, SANDBOX_USERNAME  # noqa: E402
+from reconciler.client.credentials import SANDBOX_PASSWORD, SANDBOX_USERNAME  # noqa: E402
 
 ENV = "bench"
 FLOOR = Path(__file__).resolve().parent / "floor.py"
@@ -279,7 +279,7 @@ def write_series(series: Path, i: int, key: str, *, edited: bool = False, code: 
 
 def make_world(root: Path, n: int, *, live: bool, code: str = "B") -> World:
     """N series files; with ``live``, the same series stored in a sandbox and in the state."""
-    from reconciler.loader import load_series
+    from reconciler.files.loader import load_series
     from reconciler.sandbox import create_app
 
     root.mkdir(parents=True)

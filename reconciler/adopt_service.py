@@ -1,6 +1,6 @@
 """`reconciler adopt`: keep the drift, by writing the live values into the series files.
 
-The I/O around ``reconciler.adopt.adopt_text``: a plan says which fields drifted (each
+The I/O around ``reconciler.files.adopt.adopt_text``: a plan says which fields drifted (each
 change's ``before`` is the live value, canonical), the files are patched, loaded again and
 checked to declare exactly the live values in the environment adopted from, and to leave
 every other environment's values as they were; only then are they left written. Any
@@ -19,17 +19,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reconciler.adopt import BLOCK, AdoptError, Scope, adopt_text, placement
-from reconciler.catalogue import BY_NAME
-from reconciler.desired import DesiredSeries, Reference
-from reconciler.diff import diff_fields
+from reconciler.engine.diff import diff_fields
+from reconciler.engine.plan import Action, Plan, SeriesPlan
 from reconciler.errors import ValidationFailed
-from reconciler.loader import LoadResult
-from reconciler.plan import Action, Plan, SeriesPlan
-from reconciler.ports import FetchResult, SeriesReader
-from reconciler.references import reaches, referenced_keys, resolve
+from reconciler.files.adopt import BLOCK, AdoptError, Scope, adopt_text, placement
+from reconciler.files.loader import LoadResult
+from reconciler.model.catalogue import BY_NAME
+from reconciler.model.desired import DesiredSeries, Reference
+from reconciler.model.ports import FetchResult, Listing, SeriesReader
+from reconciler.model.references import reaches, referenced_keys, resolve
+from reconciler.model.settings import SANDBOX_ENVIRONMENT, Settings
 from reconciler.service import Where, _prepare_sandbox, load_valid
-from reconciler.settings import SANDBOX_ENVIRONMENT, Settings
 from reconciler.workspace import Workspace
 
 
@@ -122,12 +122,12 @@ class _OneListing:
 
     def __init__(self, client: SeriesReader) -> None:
         self._client = client
-        self._listed: list[dict[str, Any]] | None = None
+        self._listed: Listing | None = None
 
     async def get_series(self, ids: Sequence[int]) -> FetchResult:
         return await self._client.get_series(ids)
 
-    async def list_series(self) -> list[dict[str, Any]]:
+    async def list_series(self) -> Listing:
         if self._listed is None:
             self._listed = await self._client.list_series()
         return self._listed
@@ -138,8 +138,8 @@ async def _plan_and_ids(
 ) -> tuple[Plan, dict[str, int]]:
     """The plan of ``targets``, and the id of every key of the folder known in the
     environment (the state's, a marker's: what the planner resolves references with)."""
-    from reconciler.identity import Known, OrgIndex, identify
-    from reconciler.planner import build_plan
+    from reconciler.engine.identity import Known, OrgIndex, identify
+    from reconciler.engine.planner import build_plan
 
     async with ws.client() as client:
         await _prepare_sandbox(ws, client, loaded)

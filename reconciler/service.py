@@ -15,18 +15,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reconciler.canonical import now_utc, timestamp
+from reconciler.engine.plan import Plan, Rails, with_rails
+from reconciler.engine.state import State, replace_state, save_state
 from reconciler.errors import PlanError, ReconcilerError, ValidationFailed
-from reconciler.loader import LoadResult, load_settings, validate_directory
-from reconciler.plan import Plan, Rails, with_rails
-from reconciler.state import State, replace_state, save_state
+from reconciler.files.loader import LoadResult, load_settings, validate_directory
+from reconciler.model.canonical import now_utc, timestamp
 from reconciler.workspace import Workspace
 
 if TYPE_CHECKING:
-    from reconciler.applier import Progress
     from reconciler.client import ClientEvent, CouponClient
-    from reconciler.result import ApplyResult
-    from reconciler.state import StateStore
+    from reconciler.engine.applier import Progress
+    from reconciler.engine.result import ApplyResult
+    from reconciler.engine.state import StateStore
+    from reconciler.model.ports import Listing
 
 
 def load_valid(directory: Path) -> LoadResult:
@@ -69,11 +70,10 @@ async def _prepare_sandbox(ws: Workspace, client: CouponClient, loaded: LoadResu
     here = loaded.for_environment(ws.name).series
     by_code = {str(s.fields.get("discountCode", "")): s.key for s in here}
     state = State(environment=ws.name)
-    for series in await client.list_series():
-        key = by_code.get(str(series.get("discountCode", "")))
-        sid = series.get("id")
-        if key and isinstance(sid, int) and key not in state.ids:
-            state = state.with_id(key, sid)
+    for series in (await client.list_series()).series:
+        key = by_code.get(series.discount_code)
+        if key and key not in state.ids:
+            state = state.with_id(key, series.series_id)
     save_state(ws.state_file, state)
 
 
@@ -92,7 +92,7 @@ def make_plan(
     digests: bool = True,
 ) -> Plan:
     """The plan of ``directory`` against an environment; ``digests``: see ``build_plan``."""
-    from reconciler.planner import build_plan
+    from reconciler.engine.planner import build_plan
 
     loaded = load_valid(directory)
     ws = Where(directory, env, sandbox, trusted_settings).open(loaded)
@@ -153,8 +153,8 @@ def apply(
     on_event: Callable[[ClientEvent], None] | None = None,
 ) -> ApplyResult | None:
     """Apply a saved plan, or plan and (once ``confirm`` agrees) apply. None: declined."""
-    from reconciler.applier import Applier, refuse_stale
-    from reconciler.planner import build_plan
+    from reconciler.engine.applier import Applier, refuse_stale
+    from reconciler.engine.planner import build_plan
 
     loaded = load_valid(request.directory)
     where = Where(request.directory, request.env, request.sandbox, request.trusted_settings)
@@ -262,7 +262,7 @@ class OrgSeries:
 async def _org_rows(
     ws: Workspace, client: CouponClient, loaded: LoadResult, state: State
 ) -> list[OrgSeries]:
-    from reconciler.identity import OrgIndex, managing_keys
+    from reconciler.engine.identity import OrgIndex, managing_keys
 
     org = OrgIndex.of(await client.list_series())
     desired = {s.key: s.fields for s in loaded.for_environment(ws.name).series}
@@ -277,7 +277,7 @@ async def _org_rows(
                 series_code=s.series_code,
                 discount_code=s.discount_code,
                 description=s.description,
-                valid_till=str(s.raw.get("validTillDate") or ""),
+                valid_till=s.valid_till,
                 key=key,
                 how=how,
             )
@@ -388,16 +388,14 @@ class _Claim:
     decided: bool
 
 
-def _file_claims(
-    loaded: LoadResult, state: State, listed: Sequence[dict[str, Any]]
-) -> dict[int, _Claim]:
+def _file_claims(loaded: LoadResult, state: State, listed: Listing) -> dict[int, _Claim]:
     """Which files without an id declare each listed series, by identity's rules (a marker,
     or a look-alike: the same discountCode and genericCode).
 
     Importing such a series must record its id for that file, never write a second file
     declaring the same discountCode (which the next plan would block, or a create repeat).
     """
-    from reconciler.identity import How, Known, Lookalike, OrgIndex, identify
+    from reconciler.engine.identity import How, Known, Lookalike, OrgIndex, identify
 
     org = OrgIndex.of(listed)
     desired = {s.key: s.fields for s in loaded.series if s.key not in state.ids}
@@ -436,9 +434,9 @@ def _names_by_key(
     """For each file to write, the ids it names by key: those of the series the folder
     manages and of every series this run imports, except its own and one that would close
     a cycle (a cycle is refused; exclusion set on both sides stays an id on the second)."""
-    from reconciler.canonical import to_friendly
-    from reconciler.catalogue import FIELDS
-    from reconciler.references import reaches, referenced_keys
+    from reconciler.model.canonical import to_friendly
+    from reconciler.model.catalogue import FIELDS
+    from reconciler.model.references import reaches, referenced_keys
 
     files = {s.key for s in loaded.series}
     key_of = {sid: k for k, sid in state.ids.items() if k in files}
@@ -477,7 +475,7 @@ def _import_key(
     A series that a file already declares (its marker, or its discountCode) is recorded for
     that file, never written as a second file declaring the same discountCode.
     """
-    from reconciler.importer import choose_key
+    from reconciler.files.importer import choose_key
 
     if live is None:
         return Imported(series_id, "", None, "not returned by the API: skipped")
@@ -511,7 +509,7 @@ def _import_one(
     """The second pass: write one file. ``keys`` maps ids to the keys its series-id fields
     name them by (``_names_by_key``): the file then works in every environment; other ids
     stay ids."""
-    from reconciler.importer import file_fields, render_file
+    from reconciler.files.importer import file_fields, render_file
 
     series_id, chosen, path = pending.series_id, pending.key, pending.path
     fields = file_fields(
@@ -591,7 +589,7 @@ def rebuild_state(
     The old file is not read (it may be damaged or conflicted), except its journal and intents
     when they can be read: an intent is the only record of a create that may still land.
     """
-    from reconciler.identity import How, Known, Lookalike, OrgIndex, identify
+    from reconciler.engine.identity import How, Known, Lookalike, OrgIndex, identify
 
     loaded = load_valid(directory)
     ws = Where(directory, env, sandbox).open(loaded)

@@ -26,15 +26,20 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from reconciler.credentials import Credentials
+from reconciler.client.credentials import Credentials
+from reconciler.engine.lock import environment_lock
+from reconciler.engine.state import StateStore, load_state, open_store, state_path
 from reconciler.errors import ConfigError
-from reconciler.lock import environment_lock
-from reconciler.settings import CONNECTION_SETTINGS, SANDBOX_ENVIRONMENT, Environment, Settings
-from reconciler.state import StateStore, load_state, open_store, state_path
+from reconciler.model.settings import (
+    CONNECTION_SETTINGS,
+    SANDBOX_ENVIRONMENT,
+    Environment,
+    Settings,
+)
 
 if TYPE_CHECKING:
     from reconciler.client import ClientEvent, CouponClient
-    from reconciler.state import State
+    from reconciler.engine.state import State
 
 SANDBOX_URL = "http://127.0.0.1"
 SANDBOX_DIR_VARIABLE = "RECONCILER_SANDBOX_DIR"

@@ -9,12 +9,12 @@ import pytest
 import yaml
 
 from reconciler import adopt_service
-from reconciler.adopt import BLOCK, AdoptError, Scope, adopt_text, friendly_value, placement
 from reconciler.adopt_service import adopt_plan, adoptable, scope_of
-from reconciler.canonical import canonical, to_api
-from reconciler.diff import FieldChange
-from reconciler.plan import Action, Plan, SeriesPlan
-from reconciler.settings import Environment, Settings
+from reconciler.engine.diff import FieldChange
+from reconciler.engine.plan import Action, Plan, SeriesPlan
+from reconciler.files.adopt import BLOCK, AdoptError, Scope, adopt_text, friendly_value, placement
+from reconciler.model.canonical import canonical, to_api
+from reconciler.model.settings import Environment, Settings
 
 
 def reads_as(text: str, name: str) -> Any:

@@ -9,12 +9,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from reconciler.applier import RECHECK_BATCH, Applier
-from reconciler.loader import load_series
-from reconciler.plan import Action, Rails
-from reconciler.planner import build_plan
-from reconciler.result import Outcome
-from reconciler.state import State, StateStore, save_state
+from reconciler.engine.applier import RECHECK_BATCH, Applier
+from reconciler.engine.plan import Action, Rails
+from reconciler.engine.planner import build_plan
+from reconciler.engine.result import Outcome
+from reconciler.engine.state import State, StateStore, save_state
+from reconciler.files.loader import load_series
+from reconciler.model.ports import Listing
+from tests.listing import listing
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -56,9 +58,9 @@ class FakeApi:
                 self.series[sid].update(self.edit_on_get.pop(sid, {}))
         return Found({i: dict(self.series[i]) for i in ids if i in self.series})
 
-    async def list_series(self) -> list[dict[str, Any]]:
+    async def list_series(self) -> Listing:
         self.log.append(("LIST", ()))
-        return [{**v, "id": k} for k, v in self.series.items()]
+        return listing({**v, "id": k} for k, v in self.series.items())
 
     async def create_series(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         raise AssertionError("no create expected")

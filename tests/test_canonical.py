@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.canonical import (
+from reconciler.model.canonical import (
     API_DATETIME,
     api_datetime,
     canonical,
@@ -17,7 +17,7 @@ from reconciler.canonical import (
     to_api,
     to_friendly,
 )
-from reconciler.catalogue import ABSENT, field
+from reconciler.model.catalogue import ABSENT, field
 
 
 @pytest.mark.parametrize(

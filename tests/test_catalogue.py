@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from reconciler import catalogue
-from reconciler.canonical import RANGE_KEYS
+from reconciler.model import catalogue
+from reconciler.model.canonical import RANGE_KEYS
 
 NAMES = Path(__file__).resolve().parent / "data" / "vendor_field_names.json"
 
@@ -78,13 +78,13 @@ def test_server_owned_fields_carry_a_reason_or_are_counters() -> None:
 
 
 def test_identity_fields_are_flagged() -> None:
-    from reconciler.catalogue import identity_fields
+    from reconciler.model.catalogue import identity_fields
 
     assert identity_fields() == ("discountCode", "seriesCode", "genericCode")
 
 
 def test_every_rule_names_known_fields_and_its_evidence() -> None:
-    from reconciler.catalogue import BY_NAME, RULES
+    from reconciler.model.catalogue import BY_NAME, RULES
 
     assert len({r.name for r in RULES}) == len(RULES)
     for rule in RULES:
@@ -94,7 +94,7 @@ def test_every_rule_names_known_fields_and_its_evidence() -> None:
 
 
 def test_the_rules_the_sandbox_applies_are_the_tables() -> None:
-    from reconciler.catalogue import broken_rules, rules_for_server
+    from reconciler.model.catalogue import broken_rules, rules_for_server
     from reconciler.sandbox.rules import ApiFailure, build_created
 
     body = {
@@ -134,7 +134,7 @@ def test_the_rules_the_sandbox_applies_are_the_tables() -> None:
 
 
 def test_every_dependency_follows_from_rules_of_the_table() -> None:
-    from reconciler.catalogue import BY_NAME, DEPENDENCIES, RULES
+    from reconciler.model.catalogue import BY_NAME, DEPENDENCIES, RULES
 
     by_rule = {r.name: r for r in RULES}
     assert len({d.field for d in DEPENDENCIES}) == len(DEPENDENCIES)
@@ -148,7 +148,7 @@ def test_every_dependency_follows_from_rules_of_the_table() -> None:
 def _combinations(names: tuple[str, ...]) -> list[dict[str, Any]]:
     from itertools import product
 
-    from reconciler.catalogue import BY_NAME, Kind
+    from reconciler.model.catalogue import BY_NAME, Kind
 
     def values(name: str) -> tuple[Any, ...]:
         spec = BY_NAME[name]
@@ -172,7 +172,7 @@ def test_a_dependency_pins_exactly_the_combinations_its_rules_forbid_values_in()
     """For every combination of the controlling fields: where the rules would refuse a value a
     person set, the dependency names the one value left, and that value breaks no rule; where
     they would not, the field is left free."""
-    from reconciler.catalogue import ABSENT, DEPENDENCIES, RULES, broken_rules
+    from reconciler.model.catalogue import ABSENT, DEPENDENCIES, RULES, broken_rules
 
     for dep in DEPENDENCIES:
         rules = tuple(r for r in RULES if r.name in dep.rules)

@@ -33,7 +33,7 @@ from reconciler.client import (
     SeriesReader,
     TokenGenerated,
 )
-from reconciler.credentials import Credentials
+from reconciler.client.credentials import Credentials
 from reconciler.errors import (
     AmbiguousCreate,
     ApiError,
@@ -44,7 +44,8 @@ from reconciler.errors import (
     RateLimited,
     TransportError,
 )
-from reconciler.settings import Environment
+from reconciler.model.ports import ListedSeries, Listing
+from reconciler.model.settings import Environment
 
 pytestmark = pytest.mark.anyio
 
@@ -515,7 +516,7 @@ async def test_get_bad_response(body: Any) -> None:
     assert len(str(caught.value)) < 500
 
 
-async def test_list_series_camel_cases_keys() -> None:
+async def test_list_series_reads_the_fields_identity_needs() -> None:
     body = {
         "response": {
             "status": {"success": True, "code": 200, "message": "SUCCESS"},
@@ -538,10 +539,12 @@ async def test_list_series_camel_cases_keys() -> None:
     async with client_for(handler) as client:
         items = await client.list_series()
     assert seen == [f"{BASE}/v1.1/coupon/series?format=json"]
-    assert items == [
-        {"id": 11, "discountCode": "A", "validTillDate": "2026-01-01"},
-        {"id": 12, "discountCode": "B", "description": "b"},
-    ]
+    assert items == Listing(
+        series=(
+            ListedSeries(series_id=11, discount_code="A", valid_till="2026-01-01"),
+            ListedSeries(series_id=12, discount_code="B", description="b"),
+        )
+    )
 
 
 async def test_list_series_single_item_and_bad_shape() -> None:
@@ -557,8 +560,8 @@ async def test_list_series_single_item_and_bad_shape() -> None:
         return httpx.Response(200, json=next(answers))
 
     async with client_for(handler) as client:
-        assert await client.list_series() == [{"id": 3, "seriesCode": "X"}]
-        assert await client.list_series() == []
+        assert await client.list_series() == Listing((ListedSeries(3, series_code="X"),))
+        assert await client.list_series() == Listing()
         with pytest.raises(BadResponse, match=r"response\.series\.items"):
             await client.list_series()
 
@@ -587,16 +590,15 @@ async def test_list_series_is_one_call_with_a_long_read_timeout() -> None:
     assert len(seen) == 1
     assert seen[0].extensions["timeout"]["read"] == LIST_READ_TIMEOUT_SECONDS
     assert seen[0].extensions["timeout"]["connect"] == 5
-    assert len(listed) == 5000
-    assert listed[1] == {
-        "id": 800_001,
-        "seriesCode": "team/s1",
-        "discountCode": "D1",
-        "description": "d1",
-        "createdOn": "2025-01-01T00:00:00Z",
-        "validTillDate": "2030-01-01T00:00:00Z",
-        "genericCode": "G",
-    }
+    assert len(listed.series) == 5000
+    assert listed.series[1] == ListedSeries(
+        series_id=800_001,
+        series_code="team/s1",
+        discount_code="D1",
+        description="d1",
+        created="2025-01-01T00:00:00Z",
+        valid_till="2030-01-01T00:00:00Z",
+    )
 
 
 @pytest.mark.parametrize("item", [{"series_code": "X"}, {"id": "x1"}, {"id": None}, {"id": 1.5}])

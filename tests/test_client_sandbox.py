@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from reconciler.client import BatchSizeLearned, ClientEvent, CouponClient, Retrying
-from reconciler.credentials import Credentials
+from reconciler.client.credentials import Credentials
 from reconciler.errors import AmbiguousCreate, AuthError
 from reconciler.sandbox import Sandbox, create_app, inprocess_transport, running_server
 
@@ -133,9 +133,9 @@ async def test_create_update_and_list(target: Target) -> None:
         read = await client.get_series([new_id])
     assert updated["id"] == new_id
     assert read.found[new_id]["description"] == "changed"
-    by_id = {item["id"]: item for item in listed}
+    by_id = {item.series_id: item for item in listed.series}
     assert set(by_id) == {*SEEDED, new_id}
-    assert by_id[new_id]["discountCode"] == "DIWALI10"
+    assert by_id[new_id].discount_code == "DIWALI10"
 
 
 @pytest.mark.parametrize("mode", ["503", "reset"])
@@ -162,7 +162,7 @@ async def test_post_timeout_after_is_ambiguous_and_creates_exactly_one(target: T
     assert target.sandbox.count_series() == before + 1
     async with target.client() as client:
         listed = await client.list_series()
-    assert [s["discountCode"] for s in listed].count("DIWALI10") == 1
+    assert [s.discount_code for s in listed.series].count("DIWALI10") == 1
 
 
 async def test_post_reset_is_ambiguous_and_not_retried(target: Target) -> None:
@@ -186,7 +186,7 @@ async def test_post_503_is_ambiguous_and_never_resent(target: Target, mode: str)
     assert caught.value.status == 503 and not caught.value.answer_lost
     made = 1 if mode == "503_after" else 0
     assert target.sandbox.count_series() == before + made
-    assert [s["discountCode"] for s in listed].count("DIWALI10") == made
+    assert [s.discount_code for s in listed.series].count("DIWALI10") == made
     assert target.sleeps == []
 
 

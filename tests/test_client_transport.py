@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from reconciler.client import CouponClient
-from reconciler.credentials import Credentials
+from reconciler.client.credentials import Credentials
 from reconciler.errors import AmbiguousCreate, TransportError
 from reconciler.sandbox import create_app, running_server
 

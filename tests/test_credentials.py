@@ -9,8 +9,8 @@ from urllib.parse import quote
 
 import pytest
 
-from reconciler.auth import basic_authorization
-from reconciler.credentials import REDACTED, Credentials, redact
+from reconciler.client.auth import basic_authorization
+from reconciler.client.credentials import REDACTED, Credentials, redact
 
 USER = "till.user@example"
 PASSWORD = "Marker-Pässwörd/+="

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from reconciler.diff import NestedChange, diff_fields, key_step, live_digest, nested_changes
+from reconciler.engine.diff import NestedChange, diff_fields, key_step, live_digest, nested_changes
 
 
 def test_no_change_when_only_the_form_differs() -> None:

@@ -6,9 +6,9 @@ from typing import Any
 
 import yaml
 
-from reconciler.canonical import canonical
-from reconciler.catalogue import FIELDS, required_on_create
-from reconciler.importer import MAX_KEY_LENGTH, choose_key, file_fields, render_file, slug
+from reconciler.files.importer import MAX_KEY_LENGTH, choose_key, file_fields, render_file, slug
+from reconciler.model.canonical import canonical
+from reconciler.model.catalogue import FIELDS, required_on_create
 from tests.sandbox.docs_pairs import CREATE_RESPONSE, UPDATE_RESPONSE
 
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from reconciler.loader import load_series, load_settings
-from reconciler.settings import Environment
+from reconciler.files.loader import load_series, load_settings
+from reconciler.model.settings import Environment
 
 BASE = """\
 description: Test series
@@ -347,7 +347,7 @@ def test_many_files_sharing_a_discount_code_are_reported_compactly(tmp_path: Pat
 def test_files_are_shown_as_display_does_with_each_folder_resolved_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from reconciler import loader
+    from reconciler.files import loader
 
     (tmp_path / "series" / "a" / "b").mkdir(parents=True)
     paths = [

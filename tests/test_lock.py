@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.engine.lock import environment_lock, lock_directory
 from reconciler.errors import StateLocked
-from reconciler.lock import environment_lock, lock_directory
 
 
 @pytest.fixture(autouse=True)
@@ -33,7 +33,7 @@ def test_lock_is_exclusive_per_identity_and_released() -> None:
 def test_a_lock_held_by_another_process_is_refused(tmp_path: Path) -> None:
     script = (
         "import sys, time\n"
-        "from reconciler.lock import environment_lock\n"
+        "from reconciler.engine.lock import environment_lock\n"
         "with environment_lock(identity='org', describe='x'):\n"
         "    print('held', flush=True); time.sleep(30)\n"
     )

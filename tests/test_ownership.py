@@ -6,16 +6,16 @@ from typing import Any
 
 import pytest
 
-from reconciler.catalogue import ABSENT, BY_NAME, DEPENDENCIES, FIELDS
-from reconciler.desired import DesiredSeries, IgnoreRule, SeriesOptions
-from reconciler.diff import FieldChange
-from reconciler.ownership import (
+from reconciler.engine.diff import FieldChange
+from reconciler.engine.ownership import (
     RESET_NOTE,
     field_resets,
     fields_to_record,
     resets_for,
     server_default,
 )
+from reconciler.model.catalogue import ABSENT, BY_NAME, DEPENDENCIES, FIELDS
+from reconciler.model.desired import DesiredSeries, IgnoreRule, SeriesOptions
 
 CORE: dict[str, Any] = {
     "description": "Summer weekends",

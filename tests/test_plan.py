@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from reconciler.diff import FieldChange
+from reconciler.engine.diff import FieldChange
+from reconciler.engine.plan import Action, Plan, Rails, SeriesPlan, safety_violations
 from reconciler.errors import PlanError
-from reconciler.plan import Action, Plan, Rails, SeriesPlan, safety_violations
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 

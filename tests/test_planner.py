@@ -11,11 +11,13 @@ from typing import Any
 
 import pytest
 
+from reconciler.engine.plan import Action
+from reconciler.engine.planner import build_plan
+from reconciler.engine.state import Intent, IntentStatus, State
 from reconciler.errors import MissingSeries, PlanError
-from reconciler.loader import load_series
-from reconciler.plan import Action
-from reconciler.planner import build_plan
-from reconciler.state import Intent, IntentStatus, State
+from reconciler.files.loader import load_series
+from reconciler.model.ports import Listing
+from tests.listing import listing
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -50,9 +52,9 @@ class FakeReader:
         self.calls.append(list(ids))
         return FakeResult({i: self.series[i] for i in ids if i in self.series})
 
-    async def list_series(self) -> list[dict[str, Any]]:
+    async def list_series(self) -> Listing:
         self.listed += 1
-        return [{**v, "id": k} for k, v in self.series.items()]
+        return listing({**v, "id": k} for k, v in self.series.items())
 
 
 def live(description: str, code: str, **extra: Any) -> dict[str, Any]:
@@ -179,7 +181,7 @@ def test_retire_plans_validtilldate_to_today(tmp_path: Path) -> None:
 
 
 def test_plan_round_trips_through_json(tmp_path: Path) -> None:
-    from reconciler.plan import Plan
+    from reconciler.engine.plan import Plan
 
     write(tmp_path, "a", BASE.format(description="A", code="A1"))
     write(tmp_path, "s", BASE.format(description="Now", code="S1"))
@@ -203,7 +205,7 @@ def test_a_retired_series_stays_ended_on_later_days(tmp_path: Path) -> None:
 
 def test_an_empty_state_still_lists_the_org_and_finds_nothing_to_create(tmp_path: Path) -> None:
     """A lost state: the series the tool made is found by its seriesCode marker."""
-    from reconciler.identity import derived_marker
+    from reconciler.engine.identity import derived_marker
 
     write(tmp_path, "a", BASE.format(description="A", code="CA"))
     reader = FakeReader({42: live("A", "CA", id=42, seriesCode=derived_marker("a"))})
@@ -226,7 +228,7 @@ def test_a_series_with_the_same_discount_code_is_blocked_never_created(tmp_path:
 
 
 def test_an_empty_org_plans_creates_with_a_marker(tmp_path: Path) -> None:
-    from reconciler.identity import derived_marker
+    from reconciler.engine.identity import derived_marker
 
     write(tmp_path, "a", BASE.format(description="A", code="CA"))
     reader = FakeReader({})
@@ -258,7 +260,7 @@ def test_a_marker_on_a_series_of_another_discount_code_is_blocked_not_claimed(
     tmp_path: Path,
 ) -> None:
     """Another folder with the same key in the same org: its series is never rewritten."""
-    from reconciler.identity import derived_marker
+    from reconciler.engine.identity import derived_marker
 
     write(tmp_path, "a", BASE.format(description="A", code="CA"))
     reader = FakeReader({9: live("Theirs", "OTHER", id=9, seriesCode=derived_marker("a"))})
@@ -362,7 +364,7 @@ def test_a_dependent_value_set_by_a_person_is_reset_with_a_strategy_change(
 
 
 def test_a_reset_round_trips_through_the_plan_file(tmp_path: Path) -> None:
-    from reconciler.plan import Plan
+    from reconciler.engine.plan import Plan
 
     write(tmp_path, "s", BASE.format(description="Same", code="S1") + "maxRedeem: 500\n")
     then = _declared(tmp_path, "s")
@@ -379,7 +381,7 @@ def test_a_reset_round_trips_through_the_plan_file(tmp_path: Path) -> None:
 
 def test_an_unmarked_series_gets_its_marker_planned(tmp_path: Path) -> None:
     """A create killed between its answer and the marker PUT: the next plan sets it."""
-    from reconciler.identity import derived_marker
+    from reconciler.engine.identity import derived_marker
 
     write(tmp_path, "a", BASE.format(description="A", code="CA"))
     state = State("prod", ids={"a": 5}, unmarked=frozenset({"a"}))

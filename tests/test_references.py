@@ -7,12 +7,13 @@ import asyncio
 import json
 from pathlib import Path
 
-from reconciler.applier import CreateOrder
-from reconciler.desired import DesiredSeries, Reference
-from reconciler.importer import file_fields
-from reconciler.loader import load_series
-from reconciler.plan import Action, SeriesPlan
-from reconciler.references import (
+from reconciler.engine.applier import CreateOrder
+from reconciler.engine.plan import Action, SeriesPlan
+from reconciler.engine.state import State
+from reconciler.files.importer import file_fields
+from reconciler.files.loader import load_series
+from reconciler.model.desired import DesiredSeries, Reference
+from reconciler.model.references import (
     check_references,
     dependencies,
     fill,
@@ -20,7 +21,6 @@ from reconciler.references import (
     resolve,
     waiting_on,
 )
-from reconciler.state import State
 from tests.test_planner import BASE, NOW, FakeReader, live, write
 
 
@@ -41,7 +41,7 @@ def refs(key: str, *names: str) -> str:
 
 
 def plan_of(directory: Path, state: State, reader: FakeReader) -> object:
-    from reconciler.planner import build_plan
+    from reconciler.engine.planner import build_plan
 
     loaded = load_series(directory)
     assert loaded.ok, loaded.problems
@@ -249,7 +249,7 @@ def test_import_writes_keys_for_ids_the_folder_manages() -> None:
 def test_a_target_naming_a_series_not_made_yet_outside_the_target_is_blocked(
     tmp_path: Path,
 ) -> None:
-    from reconciler.planner import build_plan
+    from reconciler.engine.planner import build_plan
 
     write(tmp_path, "base", BASE.format(description="Base", code="B1"))
     write(tmp_path, "ref", refs("ref", "base"))

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from reconciler import catalogue
 from reconciler.cli import main
-from reconciler.schema import series_schema
+from reconciler.files.schema import series_schema
+from reconciler.model import catalogue
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.errors import StateError
-from reconciler.state import (
+from reconciler.engine.state import (
     Intent,
     IntentStatus,
     State,
@@ -20,6 +19,7 @@ from reconciler.state import (
     save_state,
     state_path,
 )
+from reconciler.errors import StateError
 
 
 def test_state_is_sorted_one_entry_a_line_and_round_trips(tmp_path: Path) -> None:
@@ -52,7 +52,7 @@ def test_a_crash_before_compaction_loses_nothing(tmp_path: Path) -> None:
         store.record_id("a", 1)
     script = (
         "from pathlib import Path; import os\n"
-        "from reconciler.state import StateStore\n"
+        "from reconciler.engine.state import StateStore\n"
         f"s = StateStore(path=Path({str(path)!r}), environment='e')\n"
         "s.record_id('b', 2); s.record_id('c', 3); s.clear_intent('c')\n"
         "os._exit(9)\n"  # no compaction, no cleanup

@@ -12,7 +12,7 @@ import yaml
 from click.testing import CliRunner
 
 from reconciler.cli import main
-from reconciler.loader import load_series
+from reconciler.files.loader import load_series
 
 CORPUS = Path(__file__).parent / "corpus" / "invalid"
 EXPECTED: dict[str, list[dict[str, Any]]] = yaml.safe_load((CORPUS / "expected.yaml").read_text())

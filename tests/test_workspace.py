@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import ConfigError
-from reconciler.settings import Environment, Settings
+from reconciler.model.settings import Environment, Settings
 from reconciler.workspace import Workspace, check_trusted, sandbox_home
 
 

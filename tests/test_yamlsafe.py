@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from reconciler.yamlsafe import MAX_NODES, Mark, load_yaml
+from reconciler.files.yamlsafe import MAX_NODES, Mark, load_yaml
 
 
 def _load(text: str | bytes) -> object:
@@ -157,7 +157,7 @@ def test_deep_nesting_is_refused_before_the_c_composer_recurses(text: str) -> No
     # So the load runs in a child process, where a segfault is a failed assertion.
     code = (
         "import sys\n"
-        "from reconciler.yamlsafe import load_yaml\n"
+        "from reconciler.files.yamlsafe import load_yaml\n"
         "loaded = load_yaml(sys.stdin.buffer.read(), file='f.yaml')\n"
         "print(loaded.problems[0].line, loaded.problems[0].message)\n"
     )
@@ -179,7 +179,7 @@ def test_the_node_count_is_bounded_before_composing() -> None:
 def test_a_small_file_is_parsed_once_a_nested_one_checked_first(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from reconciler import yamlsafe
+    from reconciler.files import yamlsafe
 
     checked: list[str] = []
     real = yamlsafe._check_shape

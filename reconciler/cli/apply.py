@@ -18,7 +18,7 @@ from reconciler.cli.options import (
 )
 
 if TYPE_CHECKING:
-    from reconciler.plan import Plan
+    from reconciler.engine.plan import Plan
 
 
 @main.command(

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from reconciler.cli import fail, main
-from reconciler.credentials import DEFAULT_PREFIX, Credentials
+from reconciler.model.settings import DEFAULT_PREFIX
 
 
 def _db_option(func: Any) -> Any:
@@ -140,6 +140,7 @@ def serve_command(
 ) -> None:
     """Serve the sandbox on 127.0.0.1 until interrupted."""
     from reconciler.sandbox import FAILURE_MODES, Faults, create_app, serve
+    from reconciler.sandbox.accounts import Accounts
 
     path = db_path(db, directory)
     modes = FAILURE_MODES if failure_modes is None else _modes(failure_modes)
@@ -159,7 +160,7 @@ def serve_command(
     except ValueError as error:
         raise click.UsageError(str(error)) from None
     app = create_app(
-        db_path=path, credentials=Credentials.sandbox(), faults=faults, seed=not no_seed
+        db_path=path, credentials=Accounts.from_environment(), faults=faults, seed=not no_seed
     )
     click.echo(f"Sandbox at http://127.0.0.1:{port} (database {path})")
     click.echo("Accepts Basic user:md5(password) and OAuth tokens; credentials from:")

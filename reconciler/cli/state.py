@@ -16,7 +16,7 @@ from reconciler.cli.options import check_target, directory_option, target_option
 from reconciler.errors import StateError
 
 if TYPE_CHECKING:
-    from reconciler.state import StateStore
+    from reconciler.engine.state import StateStore
 
 
 @main.group(

@@ -17,7 +17,7 @@ from reconciler.cli import EXIT_ERROR, EXIT_OK, main, run, show_problems
 from reconciler.cli.options import directory_option
 
 if TYPE_CHECKING:
-    from reconciler.loader import LoadResult
+    from reconciler.files.loader import LoadResult
 
 
 @main.command(
@@ -46,7 +46,7 @@ def validate_command(directory: Path, fmt: str) -> None:
 
     Problems go to stderr, the summary to stdout. No credentials, no network.
     """
-    from reconciler.loader import validate_directory
+    from reconciler.files.loader import validate_directory
 
     result = run(lambda: validate_directory(directory))
     show_problems(result.problems, fmt=fmt)
@@ -64,7 +64,7 @@ def schema_command() -> None:
     """Print the JSON Schema of a series file (for editors with the YAML language server)."""
     import json
 
-    from reconciler.schema import series_schema
+    from reconciler.files.schema import series_schema
 
     click.echo(json.dumps(series_schema(), indent=2))
 

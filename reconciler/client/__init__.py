@@ -2,7 +2,7 @@
 
 ``CouponClient`` reads series by id in concurrent batches, creates and updates them, and
 lists them through the older v1.1 call. It authenticates (Basic or OAuth), keeps under a
-client-side rate limit, retries what is safe to retry (the table is in ``reconciler.retry``),
+client-side rate limit, retries what is safe to retry (the table is in ``reconciler.client.retry``),
 and raises only the ``ApiError`` family of ``reconciler.errors``, with credentials redacted
 from every message. It never validates series fields: that is the catalogue's job.
 

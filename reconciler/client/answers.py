@@ -6,12 +6,13 @@ the client turns it into ``BadResponse`` (or ``AmbiguousCreate`` for a create), 
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from typing import Any
 
 import httpx
+
+from reconciler.model.ports import ListedSeries, Listing
 
 # API error codes that mean "no such series": a GET batch answering one is split to find it.
 UNKNOWN_SERIES_CODES = frozenset({707, 755})
@@ -26,7 +27,6 @@ _TOO_MANY = re.compile(
 _STATED_LIMIT = re.compile(
     r"\b(?:at most|maximum(?: of)?|max|up to|limit(?: of| is)?)\s*:?\s*(\d+)", re.IGNORECASE
 )
-_SNAKE = re.compile(r"_([a-z0-9])")
 
 
 class Unexpected(Exception):
@@ -143,8 +143,8 @@ def stated_limit(message: str) -> int | None:
 # ---------------------------------------------------------------------------- the v1.1 list
 
 
-def list_items(body: Any) -> list[dict[str, Any]]:
-    """Every series of a v1.1 list answer, keys turned to camelCase (top level only).
+def list_items(body: Any) -> Listing:
+    """Every series of a v1.1 list answer, as the few fields identity reads.
 
     Each series must carry an integer id (a numeric string is read as one): a list used to
     tell which series exist must not drop one silently.
@@ -154,7 +154,7 @@ def list_items(body: Any) -> list[dict[str, Any]]:
     except (KeyError, TypeError):
         raise Unexpected(f"expected response.series.items.item[...], got {trim(body)}") from None
     if items in (None, "", []):
-        return []
+        return Listing()
     if not isinstance(items, dict):
         raise Unexpected(f"expected series items, got {trim(items)}")
     item = items.get("item", [])
@@ -162,25 +162,36 @@ def list_items(body: Any) -> list[dict[str, Any]]:
         item = [item]
     if not isinstance(item, list) or not all(isinstance(i, dict) for i in item):
         raise Unexpected(f"expected a list of series, got {trim(item)}")
-    series = [camel_series(i) for i in item]
-    for one in series:
-        if not is_id(one.get("id")):
-            raise Unexpected(f"a listed series has no integer id: {trim(one)}")
-    return series
+    return Listing(series=tuple(_listed(i) for i in item))
 
 
-@functools.lru_cache(maxsize=1024)
-def camel(key: str) -> str:
-    """``series_code`` → ``seriesCode`` (the v2 spelling of a v1.1 key).
+def _listed(item: dict[str, Any]) -> ListedSeries:
+    sid: Any = item.get("id")
+    if isinstance(sid, str) and sid.strip().isdigit():
+        sid = int(sid)
+    if not is_id(sid):
+        raise Unexpected(f"a listed series has no integer id: {trim(item)}")
+    return ListedSeries(
+        series_id=sid,
+        series_code=_text(item.get("series_code")),
+        discount_code=_text(item.get("discount_code")),
+        description=_text(item.get("description")),
+        created=_text(item.get("created_on")),
+        valid_till=_text(item.get("valid_till_date")),
+        issued=_count(item.get("num_issued")),
+        redeemed=_count(item.get("num_redeemed")),
+    )
 
-    Cached: a list of 10,000 series asks for the same few dozen keys 10,000 times each.
-    """
-    return _SNAKE.sub(lambda m: m.group(1).upper(), key)
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
 
 
-def camel_series(item: dict[str, Any]) -> dict[str, Any]:
-    out = {camel(k) if isinstance(k, str) else k: v for k, v in item.items()}
-    series_id = out.get("id")
-    if isinstance(series_id, str) and series_id.strip().isdigit():
-        out["id"] = int(series_id)
-    return out
+def _count(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return None

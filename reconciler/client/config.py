@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import httpx
 
-from reconciler.credentials import Credentials
+from reconciler.client.credentials import Credentials
 from reconciler.errors import ConfigError
-from reconciler.hosts import base_url_problem, is_loopback
-from reconciler.settings import AuthMethod
+from reconciler.model.hosts import base_url_problem, is_loopback
+from reconciler.model.settings import AuthMethod
 
 AuthKind = AuthMethod  # the settings' one spelling of the choice
 

@@ -16,7 +16,6 @@ from typing import Any, Self
 
 import httpx
 
-from reconciler.canonical import request_body
 from reconciler.client.answers import (
     UNKNOWN_SERIES_CODES,
     Unexpected,
@@ -29,6 +28,7 @@ from reconciler.client.answers import (
     trim,
 )
 from reconciler.client.config import AuthKind, check_base_url, choose_auth
+from reconciler.client.credentials import DEFAULT_PREFIX, Credentials
 from reconciler.client.events import (
     BatchSizeLearned,
     CallsPlanned,
@@ -36,9 +36,10 @@ from reconciler.client.events import (
     FetchResult,
 )
 from reconciler.client.session import Call, RetryPolicy, Session
-from reconciler.credentials import DEFAULT_PREFIX, Credentials
 from reconciler.errors import ConfigError, HttpStatusError
-from reconciler.settings import Environment
+from reconciler.model.canonical import request_body
+from reconciler.model.ports import Listing
+from reconciler.model.settings import Environment
 
 SERIES_PATH = "/v2/coupon/series"
 LIST_PATH = "/v1.1/coupon/series"
@@ -256,14 +257,12 @@ class CouponClient:
             )
         return min(size, self.effective_batch_size)
 
-    async def list_series(self) -> list[dict[str, Any]]:
-        """Every series of the org (v1.1 list), keys turned to camelCase (top level only).
+    async def list_series(self) -> Listing:
+        """Every series of the org (v1.1 list), as the fields identity reads.
 
         One call, however large the org (its read timeout at least
-        ``LIST_READ_TIMEOUT_SECONDS``); each series has an integer ``id`` and, as the server
-        gives them, ``seriesCode``, ``discountCode``, ``description``, ``createdOn``,
-        ``validTillDate``, ``genericCode``. A series without an id makes it fail: a list
-        that tells which series exist must not drop one.
+        ``LIST_READ_TIMEOUT_SECONDS``). A series without an id makes it fail: a list that
+        tells which series exist must not drop one.
         """
         call = Call(
             "GET",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reconciler.ports import FetchResult
+from reconciler.model.ports import FetchResult
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,11 @@
-"""``CouponClient`` satisfies the engine's ports (``reconciler.ports``): mypy checks it here."""
+"""``CouponClient`` satisfies the engine's ports (``reconciler.model.ports``): mypy checks it
+here."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from reconciler.ports import SeriesApi, SeriesReader
+from reconciler.model.ports import SeriesApi, SeriesReader
 
 if TYPE_CHECKING:
     from reconciler.client.coupons import CouponClient

@@ -21,15 +21,16 @@ from urllib.parse import urlencode
 import httpx
 
 from reconciler import __version__
-from reconciler.auth import (
+from reconciler.client.answers import api_errors, api_suffix, json_or_text, trim
+from reconciler.client.auth import (
     DEFAULT_TOKEN_TTL_SECONDS,
     OAUTH_HEADER,
     OAUTH_TOKEN_PATH,
     TokenCache,
     basic_authorization,
 )
-from reconciler.client.answers import api_errors, api_suffix, json_or_text, trim
 from reconciler.client.config import AuthKind, bypasses_proxies
+from reconciler.client.credentials import Credentials, redact
 from reconciler.client.events import (
     CallDone,
     ClientEvent,
@@ -37,7 +38,15 @@ from reconciler.client.events import (
     Retrying,
     TokenGenerated,
 )
-from reconciler.credentials import Credentials, redact
+from reconciler.client.ratelimit import RateLimiter
+from reconciler.client.retry import (
+    Verdict,
+    after_status,
+    after_transport_error,
+    backoff_delay,
+    certificate_refused,
+    parse_retry_after,
+)
 from reconciler.errors import (
     AmbiguousCreate,
     ApiError,
@@ -46,15 +55,6 @@ from reconciler.errors import (
     HttpStatusError,
     RateLimited,
     TransportError,
-)
-from reconciler.ratelimit import RateLimiter
-from reconciler.retry import (
-    Verdict,
-    after_status,
-    after_transport_error,
-    backoff_delay,
-    certificate_refused,
-    parse_retry_after,
 )
 
 logger = logging.getLogger("reconciler.client")

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TextIO
 
-from reconciler.plan import Plan
+from reconciler.engine.plan import Plan
+from reconciler.engine.result import ApplyResult
 from reconciler.problems import Problem
 from reconciler.render import github, jsonfmt, markdown, text
-from reconciler.result import ApplyResult
 
 FORMATS: tuple[str, ...] = ("text", "markdown", "json", "github")
 

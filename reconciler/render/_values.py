@@ -12,9 +12,9 @@ import shlex
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from reconciler.canonical import shortest_single
-from reconciler.diff import FieldChange
-from reconciler.plan import SeriesPlan
+from reconciler.engine.diff import FieldChange
+from reconciler.engine.plan import SeriesPlan
+from reconciler.model.canonical import shortest_single
 from reconciler.textsafe import printable
 
 NOT_SET = "(not set)"

@@ -18,11 +18,11 @@ from collections.abc import Iterable, Sequence
 from io import StringIO
 from typing import TextIO
 
-from reconciler.plan import Plan
+from reconciler.engine.plan import Plan
+from reconciler.engine.result import ApplyResult, Outcome
 from reconciler.problems import Problem
 from reconciler.render import text
 from reconciler.render._values import state_mv_command, value_text
-from reconciler.result import ApplyResult, Outcome
 
 TITLE = "reconciler"
 

@@ -1,8 +1,8 @@
 """JSON for machines. Pure. (Named ``jsonfmt`` so it does not shadow the standard ``json``.)
 
 A plan is written in the plan file format, ``Plan.to_dict()`` (documented in
-``reconciler.plan``), indented by two spaces, with a trailing newline. Values the server keeps
-in single precision (discountValue) are written as the shortest decimal that reads back as the
+``reconciler.engine.plan``), indented by two spaces, with a trailing newline. Values the server
+keeps in single precision (discountValue) are written as the shortest decimal that reads back as the
 same single-precision number (``15.1``, not ``15.100000381469727``), in changes and
 mismatches alike; a reader that rounds them to single precision, as the tool's canonical form
 does, gets the exact value back.
@@ -42,10 +42,10 @@ import json
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from reconciler.plan import Plan
+from reconciler.engine.plan import Plan
+from reconciler.engine.result import ApplyResult, Outcome
 from reconciler.problems import Problem
 from reconciler.render._values import display_numbers
-from reconciler.result import ApplyResult, Outcome
 
 FORMAT_VERSION = 1
 

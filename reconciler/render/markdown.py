@@ -25,7 +25,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from reconciler.plan import Action, Plan, SeriesPlan
+from reconciler.engine.plan import Action, Plan, SeriesPlan
+from reconciler.engine.result import ApplyResult, Outcome
 from reconciler.problems import Problem
 from reconciler.render._values import (
     change_rows,
@@ -35,7 +36,6 @@ from reconciler.render._values import (
     state_mv_command,
     value_text,
 )
-from reconciler.result import ApplyResult, Outcome
 from reconciler.textsafe import printable
 
 MARKER = "<!-- reconciler-plan -->"

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Protocol, TextIO
 from reconciler.textsafe import printable
 
 if TYPE_CHECKING:
-    from reconciler.applier import Progress
+    from reconciler.engine.applier import Progress
 
 
 class Pace(Protocol):

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TextIO
 
-from reconciler.plan import Action, Plan, SeriesPlan
+from reconciler.engine.plan import Action, Plan, SeriesPlan
+from reconciler.engine.result import ApplyResult, Outcome, SeriesOutcome
 from reconciler.problems import Problem
 from reconciler.render._values import (
     grouped_ignores,
@@ -22,7 +23,6 @@ from reconciler.render._values import (
     state_mv_command,
     value_text,
 )
-from reconciler.result import ApplyResult, Outcome, SeriesOutcome
 from reconciler.textsafe import printable
 
 INDENT = "    "

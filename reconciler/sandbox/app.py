@@ -39,8 +39,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
-from reconciler.credentials import Credentials
 from reconciler.sandbox import rules
+from reconciler.sandbox.accounts import Accepted, Accounts
 from reconciler.sandbox.faults import Faults
 from reconciler.sandbox.rules import ApiFailure, error_body
 from reconciler.sandbox.store import SeriesStore
@@ -61,7 +61,7 @@ class Sandbox:
     """The control object of one sandbox app (``app.state.sandbox``)."""
 
     def __init__(
-        self, *, store: SeriesStore, credentials: Credentials, faults: Faults, seed: bool
+        self, *, store: SeriesStore, credentials: Accepted, faults: Faults, seed: bool
     ) -> None:
         self.store = store
         self.credentials = credentials
@@ -583,18 +583,18 @@ async def _drop_connection(send: Send) -> None:
 def create_app(
     *,
     db_path: Path | str,
-    credentials: Credentials | None = None,
+    credentials: Accepted | None = None,
     faults: Faults | None = None,
     seed: bool = True,
 ) -> Starlette:
     """The sandbox app over the SQLite file ``db_path`` (created when missing).
 
-    ``credentials`` are the ones accepted (default ``Credentials.sandbox()``); ``seed`` loads
-    the two series of the docs' GET page into an empty database.
+    ``credentials`` are the ones accepted (default: the sandbox's documented accounts);
+    ``seed`` loads the two series of the docs' GET page into an empty database.
     """
     sandbox = Sandbox(
         store=SeriesStore(path=db_path),
-        credentials=credentials or Credentials.sandbox(),
+        credentials=credentials or Accounts(),
         faults=faults or Faults(),
         seed=seed,
     )

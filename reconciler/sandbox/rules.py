@@ -15,8 +15,8 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Final
 
-from reconciler import catalogue
-from reconciler.canonical import (
+from reconciler.model import catalogue
+from reconciler.model.canonical import (
     API_DATETIME,
     API_DATETIME_FORM,
     now_utc,
@@ -25,7 +25,7 @@ from reconciler.canonical import (
     timestamp,
     utc_day,
 )
-from reconciler.catalogue import (
+from reconciler.model.catalogue import (
     ABSENT,
     BY_NAME,
     FIELDS,

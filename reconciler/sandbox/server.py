@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import uvicorn
 from starlette.types import ASGIApp
 
-from reconciler.hosts import is_loopback
+from reconciler.model.hosts import is_loopback
 
 LOOPBACK = "127.0.0.1"
 

@@ -15,9 +15,9 @@ import yaml
 from click.testing import CliRunner
 
 from reconciler.cli import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, EXIT_USAGE, main
-from reconciler.credentials import SANDBOX_USERNAME, Credentials
+from reconciler.client.credentials import SANDBOX_USERNAME, Credentials
+from reconciler.engine.state import State, save_state, state_path
 from reconciler.sandbox import create_app, running_server
-from reconciler.state import State, save_state, state_path
 
 from .conftest import clean_env, reconciler
 

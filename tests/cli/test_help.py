@@ -29,9 +29,9 @@ NOT_AT_START = [
     "asyncio",
     "importlib.metadata",
     "reconciler.service",
-    "reconciler.loader",
+    "reconciler.files.loader",
     "reconciler.client",
-    "reconciler.state",
+    "reconciler.engine.state",
     "reconciler.render",
     "reconciler.sandbox.app",
 ]

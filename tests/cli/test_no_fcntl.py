@@ -54,7 +54,7 @@ def test_validate_runs_without_fcntl(project: Path) -> None:
     assert "series valid" in done.stdout
     modules = done.stderr.split("MODULES ", 1)[1].split()
     # validate reads files only: no state, no client, no sandbox on its way.
-    assert "reconciler.state" not in modules
+    assert "reconciler.engine.state" not in modules
     assert "reconciler.client" not in modules
     assert not [m for m in modules if m.startswith("reconciler.sandbox")]
 
@@ -68,7 +68,7 @@ def test_validate_reports_problems_without_fcntl(project: Path) -> None:
 
 
 # The unit tests of the modules a laptop runs (files, state, plan, rendering), with fcntl
-# blocked. reconciler/state.py imports fcntl for the apply lock today; the lock is being
+# blocked. reconciler/engine/state.py imports fcntl for the apply lock today; the lock is being
 # moved to the filelock library (which works on Windows), after which this must pass.
 _UNIT_TESTS = [
     "tests/test_state.py",

@@ -11,8 +11,8 @@ import pytest
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from reconciler.diff import FieldChange, NestedChange
-from reconciler.plan import Blocked, Move, Orphan, PlanWarning
+from reconciler.engine.diff import FieldChange, NestedChange
+from reconciler.engine.plan import Blocked, Move, Orphan, PlanWarning
 from reconciler.render.markdown import escape, plan_markdown
 from tests.reliability.harness import figure
 from tests.render.factory import create, plan, update

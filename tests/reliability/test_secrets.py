@@ -25,7 +25,7 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler.credentials import Credentials
+from reconciler.client.credentials import Credentials
 from reconciler.sandbox import Faults, create_app, running_server
 from tests.reliability.harness import FULL, Child, base_env, figure, run_child
 from tests.scenarios.conftest import series_text

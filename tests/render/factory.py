@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from reconciler.diff import FieldChange, NestedChange
-from reconciler.plan import (
+from reconciler.engine.diff import FieldChange, NestedChange
+from reconciler.engine.plan import (
     Action,
     Blocked,
     IgnoredField,
@@ -18,8 +18,8 @@ from reconciler.plan import (
     SeriesPlan,
     with_rails,
 )
+from reconciler.engine.result import ApplyResult, Outcome, SeriesOutcome
 from reconciler.problems import Problem, Severity
-from reconciler.result import ApplyResult, Outcome, SeriesOutcome
 
 HOSTILE = "@org/team <img src=x onerror=alert(1)> | ![x](http://evil) `code` #12\nnext line"
 

@@ -11,12 +11,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler.canonical import canonical
-from reconciler.diff import FieldChange, diff_fields
-from reconciler.plan import Action, Plan
+from reconciler.engine.diff import FieldChange, diff_fields
+from reconciler.engine.plan import Action, Plan
+from reconciler.engine.result import ApplyResult, Outcome, SeriesOutcome
+from reconciler.model.canonical import canonical
 from reconciler.render import FORMATS, render_apply, render_plan
 from reconciler.render._values import display_numbers, float_text, shortest_single, value_text
-from reconciler.result import ApplyResult, Outcome, SeriesOutcome
 
 from .factory import plan, update
 

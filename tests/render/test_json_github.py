@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 import json
 
-from reconciler.diff import FieldChange
-from reconciler.plan import Plan, PlanWarning
+from reconciler.engine.diff import FieldChange
+from reconciler.engine.plan import Plan, PlanWarning
 from reconciler.render import render_apply, render_plan
 from reconciler.render.github import annotation, escape_data, escape_property
 

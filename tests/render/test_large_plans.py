@@ -20,8 +20,8 @@ import pytest
 from click.testing import CliRunner
 
 from reconciler.cli import main
-from reconciler.credentials import SANDBOX_PASSWORD, SANDBOX_USERNAME
-from reconciler.loader import load_series
+from reconciler.client.credentials import SANDBOX_PASSWORD, SANDBOX_USERNAME
+from reconciler.files.loader import load_series
 from reconciler.render.markdown import MARKER
 from reconciler.sandbox import create_app
 from tests.scenarios.conftest import series_text as scenario_series

@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 import re
 
-from reconciler.diff import FieldChange
-from reconciler.plan import Blocked, Move, Orphan, Plan, PlanWarning
+from reconciler.engine.diff import FieldChange
+from reconciler.engine.plan import Blocked, Move, Orphan, Plan, PlanWarning
 from reconciler.render import render_plan
 from reconciler.render.markdown import DEFAULT_MAX_CHARS, MARKER, escape, plan_markdown
 

@@ -6,8 +6,8 @@ import io
 import json
 from datetime import UTC, datetime
 
-from reconciler.diff import FieldChange
-from reconciler.plan import Plan, Rails, with_rails
+from reconciler.engine.diff import FieldChange
+from reconciler.engine.plan import Plan, Rails, with_rails
 from reconciler.render import render_plan
 
 from .factory import HOSTILE, background, plan, scenarios, update

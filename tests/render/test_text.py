@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from reconciler.diff import FieldChange, NestedChange
+from reconciler.engine.diff import FieldChange, NestedChange
 from reconciler.problems import Problem
 from reconciler.render import FORMATS, render_apply, render_plan, render_problems
 from reconciler.render._values import value_text

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
-from reconciler.credentials import Credentials
+from reconciler.client.credentials import Credentials
 from reconciler.sandbox import inprocess_transport
 
 CREDS = Credentials(

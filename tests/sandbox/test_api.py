@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler.credentials import Credentials
+from reconciler.client.credentials import Credentials
 from reconciler.sandbox import Faults, Sandbox, create_app
 from reconciler.sandbox.store import FIRST_NEW_ID
 

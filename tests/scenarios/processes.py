@@ -17,7 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from reconciler.credentials import SANDBOX_PASSWORD, SANDBOX_USERNAME
+from reconciler.client.credentials import SANDBOX_PASSWORD, SANDBOX_USERNAME
 from tests.scenarios.conftest import SETTINGS, SETTLE_SECONDS, series_text
 
 RECONCILER = [sys.executable, "-m", "reconciler"]

@@ -31,11 +31,11 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from reconciler.credentials import Credentials
+from reconciler.client.credentials import Credentials
+from reconciler.engine.identity import marker_of
+from reconciler.engine.state import load_state
 from reconciler.errors import StateError
-from reconciler.identity import marker_of
 from reconciler.sandbox import Faults, Sandbox, create_app, running_server
-from reconciler.state import load_state
 from tests.scenarios.conftest import series_text
 from tests.scenarios.processes import RECONCILER, child_env, run
 

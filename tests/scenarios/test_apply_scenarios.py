@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from reconciler import service
-from reconciler.plan import Plan
-from reconciler.result import Outcome
+from reconciler.engine.plan import Plan
+from reconciler.engine.result import Outcome
 from tests.scenarios.conftest import World, series_text
 
 

@@ -30,9 +30,9 @@ import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from reconciler.catalogue import BY_NAME, INT32_MAX, INT32_MIN, Kind, writable_fields
-from reconciler.credentials import SANDBOX_PASSWORD, SANDBOX_USERNAME
-from reconciler.loader import load_series
+from reconciler.client.credentials import SANDBOX_PASSWORD, SANDBOX_USERNAME
+from reconciler.files.loader import load_series
+from reconciler.model.catalogue import BY_NAME, INT32_MAX, INT32_MIN, Kind, writable_fields
 from tests.sandbox import docs_pairs
 from tests.scenarios.conftest import SETTINGS, SETTLE_SECONDS, World, series_text
 

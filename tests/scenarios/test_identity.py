@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.loader import validate_directory
+from reconciler.files.loader import validate_directory
 from reconciler.sandbox import Faults
 from tests.scenarios.conftest import series_text
 from tests.scenarios.processes import RECONCILER, child_env, free_port, run

@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from reconciler.cli import main
-from reconciler.credentials import SANDBOX_PASSWORD, SANDBOX_USERNAME, Credentials
+from reconciler.client.credentials import SANDBOX_PASSWORD, SANDBOX_USERNAME, Credentials
 from reconciler.sandbox import Faults, Sandbox, create_app, running_server
 
 from .conftest import SETTLE_SECONDS, series_text

@@ -30,7 +30,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.catalogue import FIELDS, Field, Kind
+from reconciler.model.catalogue import FIELDS, Field, Kind
 from tests.sandbox import docs_pairs
 from tests.scenarios.conftest import World
 from tests.scenarios.test_convergence import cli_in, new_folder, post_series

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.credentials import SANDBOX_PASSWORD, SANDBOX_USERNAME, Credentials
+from reconciler.client.credentials import SANDBOX_PASSWORD, SANDBOX_USERNAME, Credentials
 from reconciler.sandbox import Faults, Sandbox, create_app, running_server
 from tests.workflows.harness import ROOT, World
 

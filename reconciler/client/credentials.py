@@ -19,13 +19,23 @@ from dataclasses import dataclass, field
 from typing import Final
 from urllib.parse import quote, quote_plus
 
-DEFAULT_PREFIX = "CAPILLARY"
+from reconciler.model.settings import (
+    DEFAULT_PREFIX,
+    SANDBOX_OAUTH_KEY,
+    SANDBOX_OAUTH_SECRET,
+    SANDBOX_PASSWORD,
+    SANDBOX_USERNAME,
+)
 
-# What the sandbox accepts, and the client sends to it, when the variables are unset.
-SANDBOX_USERNAME = "sandbox.till"
-SANDBOX_PASSWORD = "sandbox-password"
-SANDBOX_OAUTH_KEY = "sandbox-key"
-SANDBOX_OAUTH_SECRET = "sandbox-secret"
+__all__ = [
+    "DEFAULT_PREFIX",
+    "SANDBOX_OAUTH_KEY",
+    "SANDBOX_OAUTH_SECRET",
+    "SANDBOX_PASSWORD",
+    "SANDBOX_USERNAME",
+    "Credentials",
+    "redact",
+]
 
 REDACTED = "***"
 

@@ -46,10 +46,10 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
-from reconciler.canonical import parse_datetime
-from reconciler.catalogue import BY_NAME
-from reconciler.diff import FieldChange, NestedChange
+from reconciler.engine.diff import FieldChange, NestedChange
 from reconciler.errors import PlanError
+from reconciler.model.canonical import parse_datetime
+from reconciler.model.catalogue import BY_NAME
 
 FORMAT_VERSION = 1
 

@@ -21,12 +21,38 @@ class FetchResult:
     warnings: tuple[Any, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class ListedSeries:
+    """One series of the org's list (v1.1): only what identity and the plan read of it.
+
+    The client builds it from the list's own spelling; nothing else of the answer is kept
+    (a 10,000-series list answer is tens of megabytes). ``created`` is the creation time as
+    the server wrote it (the list gives no zone); ``valid_till`` likewise.
+    """
+
+    series_id: int
+    series_code: str = ""
+    discount_code: str = ""
+    description: str = ""
+    created: str = ""
+    valid_till: str = ""
+    issued: int | None = None
+    redeemed: int | None = None
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Every series of the org, as one list call (or several merged) answered it."""
+
+    series: tuple[ListedSeries, ...] = ()
+
+
 class SeriesReader(Protocol):
     """Reads series by id and lists the org (the planner's needs)."""
 
     async def get_series(self, ids: Sequence[int]) -> FetchResult: ...
 
-    async def list_series(self) -> list[dict[str, Any]]: ...
+    async def list_series(self) -> Listing: ...
 
 
 class SeriesApi(SeriesReader, Protocol):

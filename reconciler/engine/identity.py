@@ -21,14 +21,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from enum import Enum
 from typing import Any
 
-from reconciler.canonical import parse_datetime
-from reconciler.desired import DesiredSeries
-from reconciler.state import Intent, State
+from reconciler.engine.state import Intent, State
+from reconciler.model.canonical import parse_datetime
+from reconciler.model.desired import DesiredSeries
+from reconciler.model.ports import ListedSeries, Listing
 
 # The prefix of the seriesCode the tool gives a series it creates when the file declares none.
 # seriesCode is "a unique alpha-numeric code" (the vendor's Create page); the docs' examples are
@@ -107,38 +108,6 @@ Verdict = Known | Lookalike | Absent
 
 
 @dataclass(frozen=True)
-class ListedSeries:
-    """The fields of a listed (v1.1) series that identity reads."""
-
-    series_id: int
-    series_code: str
-    discount_code: str
-    generic_code: str
-    description: str
-    created_on: datetime | None
-    raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
-
-    @classmethod
-    def of(cls, item: Mapping[str, Any]) -> ListedSeries | None:
-        sid = item.get("id")
-        if isinstance(sid, bool) or not isinstance(sid, int):
-            return None
-        return cls(
-            series_id=sid,
-            series_code=_text(item.get("seriesCode")),
-            discount_code=_text(item.get("discountCode")),
-            generic_code=_text(item.get("genericCode")),
-            description=_text(item.get("description")),
-            created_on=parse_datetime(_text(item.get("createdOn")), lenient=True),
-            raw=item,
-        )
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value).strip()
-
-
-@dataclass(frozen=True)
 class OrgIndex:
     """The org's series, indexed the ways identity looks them up."""
 
@@ -148,8 +117,8 @@ class OrgIndex:
     by_discount: Mapping[str, tuple[ListedSeries, ...]]
 
     @classmethod
-    def of(cls, listed: Sequence[Mapping[str, Any]]) -> OrgIndex:
-        series = tuple(s for s in (ListedSeries.of(i) for i in listed) if s is not None)
+    def of(cls, listing: Listing) -> OrgIndex:
+        series = listing.series
         by_discount: dict[str, list[ListedSeries]] = {}
         for s in series:
             if s.discount_code:
@@ -162,15 +131,20 @@ class OrgIndex:
         )
 
 
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
 Desired = Mapping[str, Mapping[str, Any]]
 """What identity reads of the desired series: their fields (API form), by key."""
 
 
 def _made_after(candidate: ListedSeries, intent: Intent) -> bool:
     started = parse_datetime(intent.started_at, lenient=True)
-    if started is None or candidate.created_on is None:
+    created = parse_datetime(candidate.created, lenient=True) if candidate.created else None
+    if started is None or created is None:
         return True  # unknown times prove nothing either way: do not rule it out
-    return candidate.created_on >= started - CLOCK_SKEW
+    return created >= started - CLOCK_SKEW
 
 
 def identify(*, desired: Desired, state: State, org: OrgIndex) -> dict[str, Verdict]:
@@ -237,8 +211,9 @@ def _verdict(candidates: Sequence[ListedSeries], intent: Intent | None) -> Verdi
 
 
 def _same_generic(fields: Mapping[str, Any], candidate: ListedSeries) -> bool:
-    wanted = _text(fields.get("genericCode"))
-    return not wanted or not candidate.generic_code or wanted == candidate.generic_code
+    # The v1.1 list carries no generic code: every candidate of the discountCode counts.
+    del fields, candidate
+    return True
 
 
 def _lookalike_reason(candidates: Sequence[ListedSeries]) -> str:

@@ -7,7 +7,7 @@ real server doing with it (who owns it, what it stores when the field is left ou
 changes what it is sent). ``evidence`` says where a behaviour comes from; "assumed" marks the
 defaults no answer in the docs shows, chosen from the values the real answers carry.
 
-How values are compared and stored lives in ``reconciler.canonical``, driven by ``kind`` and
+How values are compared and stored lives in ``reconciler.model.canonical``, driven by ``kind`` and
 ``storage`` here.
 """
 
@@ -122,7 +122,7 @@ class Field:
     # A regular expression the whole value must match (text fields).
     pattern: str | None = None
     # An ID_LIST of other series of the org: a file may name them by key (``{series: KEY}``),
-    # resolved per environment from the ids the plan knows (``reconciler.references``).
+    # resolved per environment from the ids the plan knows (``reconciler.model.references``).
     series_ids: bool = False
     evidence: str = ""
 
@@ -1011,7 +1011,7 @@ class Dependency:
     and returns the one value ``field`` may then hold (API form), or ``ABSENT`` when the
     combination leaves it free. ``rules`` name the rules of ``RULES`` the dependency follows
     from, so the two tables cannot drift apart unnoticed (tests/test_catalogue.py). The
-    planner resets a dependent field with its controlling fields (``reconciler.ownership``):
+    planner resets a dependent field with its controlling fields (``reconciler.engine.ownership``):
     a PUT replaces the whole series, and must not carry a stale value the new combination
     forbids.
     """

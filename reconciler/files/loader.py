@@ -31,23 +31,8 @@ from typing import Any, Final
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic import Field as PydanticField
 
-from reconciler.catalogue import series_id_fields
-from reconciler.credentials import DEFAULT_PREFIX
-from reconciler.desired import DesiredSeries, IgnoreRule, Reference, SeriesOptions
 from reconciler.errors import ConfigError
-from reconciler.hosts import base_url_problem
-from reconciler.problems import Problem, Severity
-from reconciler.references import api_value, check_references
-from reconciler.safefile import UnsafeFile, read_regular
-from reconciler.settings import (
-    DEFAULT_ENVIRONMENT,
-    SANDBOX_ENVIRONMENT,
-    SETTINGS_FILE,
-    AuthMethod,
-    Environment,
-    Settings,
-)
-from reconciler.validate import (
+from reconciler.files.validate import (
     RESERVED_KEY,
     Source,
     check_across,
@@ -57,7 +42,22 @@ from reconciler.validate import (
     check_series,
     suggest,
 )
-from reconciler.yamlsafe import MAX_BYTES, DocPath, load_yaml
+from reconciler.files.yamlsafe import MAX_BYTES, DocPath, load_yaml
+from reconciler.model.catalogue import series_id_fields
+from reconciler.model.desired import DesiredSeries, IgnoreRule, Reference, SeriesOptions
+from reconciler.model.hosts import base_url_problem
+from reconciler.model.references import api_value, check_references
+from reconciler.model.settings import (
+    DEFAULT_ENVIRONMENT,
+    DEFAULT_PREFIX,
+    SANDBOX_ENVIRONMENT,
+    SETTINGS_FILE,
+    AuthMethod,
+    Environment,
+    Settings,
+)
+from reconciler.problems import Problem, Severity
+from reconciler.safefile import UnsafeFile, read_regular
 
 SUFFIXES: Final = (".yaml", ".yml")
 SETTINGS_KEYS: Final = ("defaults", "ignore", "environments")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from reconciler.diff import FieldChange
-from reconciler.plan import Action, Plan
+from reconciler.engine.diff import FieldChange
+from reconciler.engine.plan import Action, Plan
 
 
 class Outcome(str, Enum):

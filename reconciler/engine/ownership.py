@@ -26,10 +26,10 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.canonical import canonical
-from reconciler.catalogue import ABSENT, BY_NAME, DEPENDENCIES
-from reconciler.desired import DesiredSeries, IgnoreRule
-from reconciler.diff import FieldChange
+from reconciler.engine.diff import FieldChange
+from reconciler.model.canonical import canonical
+from reconciler.model.catalogue import ABSENT, BY_NAME, DEPENDENCIES
+from reconciler.model.desired import DesiredSeries, IgnoreRule
 
 RESET_NOTE = "no longer in the file: server default"
 

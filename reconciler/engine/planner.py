@@ -13,12 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from reconciler import __version__
-from reconciler.canonical import canonical, now_utc, timestamp, utc_day
-from reconciler.catalogue import ABSENT, BY_NAME
-from reconciler.desired import DesiredSeries, IgnoreRule
-from reconciler.diff import FieldChange, diff_fields, live_digest
-from reconciler.errors import MissingId, MissingSeries, PlanError, ValidationFailed
-from reconciler.identity import (
+from reconciler.engine.diff import FieldChange, diff_fields, live_digest
+from reconciler.engine.identity import (
     Absent,
     How,
     Known,
@@ -28,9 +24,8 @@ from reconciler.identity import (
     strays,
     with_marker,
 )
-from reconciler.loader import LoadResult
-from reconciler.ownership import resets_for
-from reconciler.plan import (
+from reconciler.engine.ownership import resets_for
+from reconciler.engine.plan import (
     Action,
     Blocked,
     IgnoredField,
@@ -40,10 +35,15 @@ from reconciler.plan import (
     PlanWarning,
     SeriesPlan,
 )
-from reconciler.ports import SeriesReader
+from reconciler.engine.state import Intent, State
+from reconciler.errors import MissingId, MissingSeries, PlanError, ValidationFailed
+from reconciler.files.loader import LoadResult
+from reconciler.model.canonical import canonical, now_utc, timestamp, utc_day
+from reconciler.model.catalogue import ABSENT, BY_NAME
+from reconciler.model.desired import DesiredSeries, IgnoreRule
+from reconciler.model.ports import SeriesReader
+from reconciler.model.references import referenced_keys, resolve
 from reconciler.problems import Severity
-from reconciler.references import referenced_keys, resolve
-from reconciler.state import Intent, State
 
 
 async def fetch_live(

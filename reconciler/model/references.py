@@ -25,7 +25,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
-from reconciler.desired import DesiredSeries, Reference
+from reconciler.model.desired import DesiredSeries, Reference
 from reconciler.problems import Problem
 
 # The spelling of an unresolved reference inside an API-form value (a JSON array of ids): a

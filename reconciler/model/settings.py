@@ -13,14 +13,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from reconciler.credentials import DEFAULT_PREFIX
-from reconciler.desired import IgnoreRule
 from reconciler.errors import ConfigError
+from reconciler.model.desired import IgnoreRule
 
 SETTINGS_FILE = "reconciler.yaml"
 DEFAULT_ENVIRONMENT = "default"
 # The embedded sandbox's environment: always known, whatever the settings name.
 SANDBOX_ENVIRONMENT = "sandbox"
+
+# The prefix of the variables that hold an environment's credentials (CAPILLARY_USERNAME...).
+DEFAULT_PREFIX = "CAPILLARY"
+# What the sandbox accepts, and the client sends to it, when the variables are unset.
+SANDBOX_USERNAME = "sandbox.till"
+SANDBOX_PASSWORD = "sandbox-password"
+SANDBOX_OAUTH_KEY = "sandbox-key"
+SANDBOX_OAUTH_SECRET = "sandbox-secret"
 
 AuthMethod = Literal["basic", "oauth"]
 # The settings that decide where credentials are sent: only the trusted side may set them.

@@ -1,6 +1,6 @@
 """The state of one environment: a cache of which series id each key has, and creates in flight.
 
-Identity comes from the live CRM (``reconciler.identity``); this file only saves a lookup and
+Identity comes from the live CRM (``reconciler.engine.identity``); this file only saves a lookup and
 keeps the one thing the CRM cannot show yet: a create that was started (*intent*) and whose
 series may still be on its way. A lost, late or older state costs a lookup, never a duplicate.
 

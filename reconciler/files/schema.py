@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from reconciler import catalogue
-from reconciler.catalogue import Field, Kind, SubField
-from reconciler.validate import RESERVED_KEY
+from reconciler.files.validate import RESERVED_KEY
+from reconciler.model import catalogue
+from reconciler.model.catalogue import Field, Kind, SubField
 
 SCHEMA_ID: Final = "https://reconciler.invalid/schemas/series.json"
 

@@ -15,9 +15,9 @@ from typing import Any
 
 import yaml
 
-from reconciler.canonical import canonical, to_friendly
-from reconciler.catalogue import ABSENT, FIELDS
-from reconciler.references import FILE_FORM
+from reconciler.model.canonical import canonical, to_friendly
+from reconciler.model.catalogue import ABSENT, FIELDS
+from reconciler.model.references import FILE_FORM
 
 MAX_KEY_LENGTH = 60
 

@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Final, TypeGuard
 
-from reconciler import catalogue
-from reconciler.canonical import (
+from reconciler.files.yamlsafe import DocPath, Document
+from reconciler.model import catalogue
+from reconciler.model.canonical import (
     API_DATETIME_FORM,
     MAX_JSON_DEPTH,
     RANGE_KEYS,
@@ -38,7 +39,7 @@ from reconciler.canonical import (
     to_api,
     utc_day,
 )
-from reconciler.catalogue import (
+from reconciler.model.catalogue import (
     ABSENT,
     BY_NAME,
     INT32_MAX,
@@ -52,9 +53,8 @@ from reconciler.catalogue import (
     Storage,
     SubField,
 )
-from reconciler.desired import DesiredSeries, IgnoreRule, Reference, SeriesOptions
+from reconciler.model.desired import DesiredSeries, IgnoreRule, Reference, SeriesOptions
 from reconciler.problems import Problem, Severity
-from reconciler.yamlsafe import DocPath, Document
 
 RESERVED_KEY: Final = "reconciler"
 OPTION_KEYS: Final = ("ignore", "retire", "only", "environments")
@@ -151,7 +151,7 @@ def _check_references(
     The value is the list of items (ids and ``Reference``); the loader keeps it aside and
     puts the unresolved API form in the fields (``references.api_value``).
     """
-    from reconciler.references import FILE_FORM
+    from reconciler.model.references import FILE_FORM
 
     name = spec.name
     items: list[int | Reference] = []

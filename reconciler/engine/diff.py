@@ -21,8 +21,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from reconciler.canonical import canonical
-from reconciler.catalogue import ABSENT, FIELDS, Kind
+from reconciler.model.canonical import canonical
+from reconciler.model.catalogue import ABSENT, FIELDS, Kind
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ class FieldChange:
     ``None`` means "not set". ``nested`` explains changes inside objects and lists. ``note``
     says why a change the file does not spell out is planned: a field no longer in the file
     reset to the server's default, a dependent field reset with the fields it depends on
-    (``reconciler.ownership``); empty for a value the file declares.
+    (``reconciler.engine.ownership``); empty for a value the file declares.
     """
 
     field: str

@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 
-from reconciler.catalogue import ABSENT, BY_NAME, Field, Kind, Storage, is_int
+from reconciler.model.catalogue import ABSENT, BY_NAME, Field, Kind, Storage, is_int
 
 _DATETIME = re.compile(
     r"^\s*(\d{4})-(\d{2})-(\d{2})"

@@ -34,10 +34,10 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from reconciler.canonical import canonical, parse_datetime, shortest_single, to_friendly
-from reconciler.catalogue import ABSENT, BY_NAME, Field, Kind
 from reconciler.errors import ReconcilerError
-from reconciler.importer import by_key
+from reconciler.files.importer import by_key
+from reconciler.model.canonical import canonical, parse_datetime, shortest_single, to_friendly
+from reconciler.model.catalogue import ABSENT, BY_NAME, Field, Kind
 
 RESERVED_KEY = "reconciler"
 

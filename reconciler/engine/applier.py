@@ -28,23 +28,23 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from reconciler import __version__
-from reconciler.canonical import now_utc, parse_datetime, timestamp
-from reconciler.catalogue import BY_NAME, FIELDS
-from reconciler.diff import FieldChange, diff_fields, live_digest
+from reconciler.engine.diff import FieldChange, diff_fields, live_digest
+from reconciler.engine.identity import Absent, Known, Lookalike, OrgIndex, Verdict, identify
+from reconciler.engine.plan import Action, Plan, Rails, SeriesPlan, safety_violations
+from reconciler.engine.planner import build_plan
+from reconciler.engine.result import ApplyResult, Outcome, SeriesOutcome
+from reconciler.engine.state import Intent, IntentStatus, StateStore
 from reconciler.errors import (
     AmbiguousCreate,
     ApiError,
     SafetyRailTripped,
     StalePlan,
 )
-from reconciler.identity import Absent, Known, Lookalike, OrgIndex, Verdict, identify
-from reconciler.loader import LoadResult
-from reconciler.plan import Action, Plan, Rails, SeriesPlan, safety_violations
-from reconciler.planner import build_plan
-from reconciler.ports import SeriesApi
-from reconciler.references import dependencies, fill
-from reconciler.result import ApplyResult, Outcome, SeriesOutcome
-from reconciler.state import Intent, IntentStatus, StateStore
+from reconciler.files.loader import LoadResult
+from reconciler.model.canonical import now_utc, parse_datetime, timestamp
+from reconciler.model.catalogue import BY_NAME, FIELDS
+from reconciler.model.ports import SeriesApi
+from reconciler.model.references import dependencies, fill
 
 # How often an apply waiting for an earlier create to settle looks at the CRM again.
 SETTLE_POLL_SECONDS = 5.0

@@ -1,0 +1,1 @@
+"""The engine: state, identity, diff, the Plan value, the planner and the applier."""

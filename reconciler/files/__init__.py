@@ -1,0 +1,1 @@
+"""Series files: safe YAML, validation, loading, the JSON Schema, import and adopt writers."""
