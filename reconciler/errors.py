@@ -11,6 +11,7 @@ exit codes and messages, and nothing else needs to catch anything broader::
     ├── PlanError                    a plan cannot be built or used
     │   ├── MissingSeries            ids in the state that the API did not return
     │   ├── StalePlan                a saved plan no longer matches files, live or tool
+    │   │   └── PlanMismatch             the plan made again differs from the reviewed one
     │   └── SafetyRailTripped        the apply would cross a safety rail (``--force`` lifts)
     └── ApiError                     anything that went wrong talking to the API
         ├── TransportError           no usable HTTP answer (connection, timeout, reset, TLS)
@@ -97,6 +98,24 @@ class StalePlan(PlanError):
     def __init__(self, reasons: Sequence[str]) -> None:
         self.reasons = tuple(reasons)
         super().__init__("the saved plan is stale: " + "; ".join(self.reasons))
+
+
+class PlanMismatch(StalePlan):
+    """The plan made again at apply time differs from the reviewed plan: nothing written.
+
+    ``differences`` holds one line per difference ("KEY: WHAT: reviewed: X; now: Y").
+    """
+
+    def __init__(self, differences: Sequence[str]) -> None:
+        self.differences = tuple(differences)
+        PlanError.__init__(
+            self,
+            f"the plan made now differs from the reviewed plan in {len(self.differences)} "
+            "way(s), so nothing was written: "
+            + "; ".join(self.differences)
+            + ". Review the plan as it is now (`reconciler plan`), then apply that one",
+        )
+        self.reasons = self.differences
 
 
 class SafetyRailTripped(PlanError):

@@ -119,10 +119,28 @@ def test_fields_not_declared_are_never_drift(tmp_path: Path) -> None:
     assert plan.series[0].action is Action.UNCHANGED
 
 
-def test_a_missing_id_is_an_error_never_a_create(tmp_path: Path) -> None:
+def test_a_state_id_that_names_no_series_is_blocked_never_a_create(tmp_path: Path) -> None:
     write(tmp_path, "s", BASE.format(description="Same", code="S1"))
-    with pytest.raises(MissingSeries, match=r"s \(id 99\)"):
-        plan_for(tmp_path, State("prod", ids={"s": 99}), FakeReader())
+    reader = FakeReader()
+    plan = plan_for(tmp_path, State("prod", ids={"s": 99}), reader)
+    assert not plan.series and [b.key for b in plan.blocked] == ["s"]
+    assert "no such series" in plan.blocked[0].reason
+    assert "`reconciler state rm s`" in plan.blocked[0].reason
+    assert reader.calls == [[99]]  # read by id, to tell a gone series from a short list
+
+
+def test_a_state_id_the_list_leaves_out_but_a_read_returns_fails_the_plan(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, "s", BASE.format(description="Same", code="S1"))
+
+    class ShortList(FakeReader):
+        async def list_series(self) -> Listing:
+            return Listing()
+
+    reader = ShortList(series={99: live("Same", "S1")})
+    with pytest.raises(PlanError, match=r"not complete.*s \(id 99\)"):
+        plan_for(tmp_path, State("prod", ids={"s": 99}), reader)
 
 
 def test_a_rename_is_reported_as_a_move(tmp_path: Path) -> None:
@@ -240,10 +258,10 @@ def test_an_empty_org_plans_creates_with_a_marker(tmp_path: Path) -> None:
 
 
 def test_an_unfinished_create_owns_the_one_series_made_after_it(tmp_path: Path) -> None:
+    # The list read right before the POST showed only 3 of this discountCode: 5 is new.
     write(tmp_path, "a", BASE.format(description="A", code="CA"))
-    state = State(
-        "prod", intents={"a": Intent("a", IntentStatus.PENDING, "2026-11-23T11:00:00Z", "CA")}
-    )
+    intent = Intent("a", IntentStatus.PENDING, "2026-11-23T11:00:00Z", "CA", known_before=(3,))
+    state = State("prod", intents={"a": intent})
     reader = FakeReader(
         {
             5: live("A", "CA", id=5, createdOn="2026-11-23T11:00:02Z", seriesCode="SRV1"),

@@ -16,9 +16,13 @@ from reconciler.cli.options import (
     trusted_settings_option,
     use_color,
 )
+from reconciler.textsafe import printable
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from reconciler.engine.plan import Plan
+    from reconciler.engine.result import ApplyResult
 
 
 @main.command(
@@ -104,16 +108,26 @@ def apply_command(
 
     view = activity()
     progress = ProgressView(stream=sys.stderr, bar=sys.stderr.isatty(), activity=view)
-    try:
-        result = run(
-            lambda: service.apply(
+
+    def apply_or_show_differences() -> ApplyResult | None:
+        from reconciler.errors import PlanMismatch
+
+        try:
+            return service.apply(
                 request,
                 confirm=confirm,
                 on_progress=progress,
                 on_event=view.on_event,
                 on_message=progress.message,
             )
-        )
+        except PlanMismatch as error:
+            view.finish()
+            progress.finish()
+            _show_differences(plan_file, error.differences)
+            sys.exit(EXIT_ERROR)
+
+    try:
+        result = run(apply_or_show_differences)
     finally:
         view.finish()
         progress.finish()
@@ -124,3 +138,19 @@ def apply_command(
     if result.interrupted:
         sys.exit(EXIT_INTERRUPTED)
     sys.exit(EXIT_OK if result.ok else EXIT_ERROR)
+
+
+def _show_differences(plan_file: Path | None, differences: Sequence[str]) -> None:
+    """The reviewed plan and the plan made now, difference by difference, on stderr."""
+    click.echo(
+        f"Error: the plan made now differs from the reviewed plan ({plan_file}) in "
+        f"{len(differences)} way(s); nothing was written:",
+        err=True,
+    )
+    for line in differences:
+        click.echo(f"  {printable(line)}", err=True)
+    click.echo(
+        "Review the plan as it is now (`reconciler plan` with the same --env), then apply "
+        "that one.",
+        err=True,
+    )

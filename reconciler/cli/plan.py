@@ -130,13 +130,13 @@ def import_command(
     all_unmanaged: bool,
 ) -> None:
     """Adopt existing series: write a file for each id and record it in the state."""
-    from reconciler import service
+    from reconciler import import_service
 
     check_target(env, sandbox)
     if not ids and not all_unmanaged:
         raise click.UsageError("name the ids to import, or --all-unmanaged")
     results = run(
-        lambda: service.import_series(
+        lambda: import_service.import_series(
             directory=directory,
             ids=ids,
             env=env,

@@ -59,6 +59,10 @@ class Intent:
     discount_code: str = ""
     description: str = ""
     detail: str = ""
+    # The ids of the series with this discountCode that the org's complete list showed right
+    # before the POST (None: not recorded, an intent of an older version). A series of that
+    # discountCode missing from them appeared since: positive evidence for identity.
+    known_before: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -130,14 +134,26 @@ class State:
         }
 
 
-def _intent_dict(intent: Intent) -> dict[str, str]:
-    return {
+def _intent_dict(intent: Intent) -> dict[str, Any]:
+    out: dict[str, Any] = {
         "status": intent.status.value,
         "started_at": intent.started_at,
         "discount_code": intent.discount_code,
         "description": intent.description,
         "detail": intent.detail,
     }
+    if intent.known_before is not None:
+        out["known_before"] = list(intent.known_before)
+    return out
+
+
+def _known_before(value: Any) -> tuple[int, ...] | None:
+    """An intent's ``known_before`` as read from a file; ``ValueError`` when it is not ids."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(is_series_id(v) for v in value):
+        raise ValueError("known_before must be a list of series ids")
+    return tuple(value)
 
 
 def state_path(directory: Path, environment: str) -> Path:
@@ -213,7 +229,7 @@ def _state_from(data: Any, *, path: Path, environment: str, hint: str) -> State:
     for key, value in raw_ids.items():
         if not _KEY.match(key):
             raise damaged(f"{key!r} is not the key of a series file")
-        if not _is_series_id(value):
+        if not is_series_id(value):
             raise damaged(f"the id of {key!r} is {value!r}, not a positive integer")
         if value in owners:
             raise damaged(f"{owners[value]!r} and {key!r} both claim series {value}")
@@ -227,6 +243,10 @@ def _state_from(data: Any, *, path: Path, environment: str, hint: str) -> State:
             status = IntentStatus(value.get("status"))
         except ValueError:
             raise damaged(f"the intent of {key!r} has an unknown status") from None
+        try:
+            known_before = _known_before(value.get("known_before"))
+        except ValueError:
+            raise damaged(f"the intent of {key!r} lists ids that are not series ids") from None
         intents[key] = Intent(
             key=key,
             status=status,
@@ -234,6 +254,7 @@ def _state_from(data: Any, *, path: Path, environment: str, hint: str) -> State:
             discount_code=str(value.get("discount_code", "")),
             description=str(value.get("description", "")),
             detail=str(value.get("detail", "")),
+            known_before=known_before,
         )
     fields: dict[str, tuple[str, ...]] = {}
     for key, value in raw_fields.items():
@@ -254,7 +275,8 @@ def _state_from(data: Any, *, path: Path, environment: str, hint: str) -> State:
     )
 
 
-def _is_series_id(value: Any) -> bool:
+def is_series_id(value: Any) -> bool:
+    """A positive 64-bit integer: the only thing a recorded id (or an answer's) may be."""
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= _MAX_ID
 
 
@@ -295,11 +317,12 @@ def _apply_entry(state: State, entry: Mapping[str, Any]) -> State:
                 discount_code=str(entry.get("discount_code", "")),
                 description=str(entry.get("description", "")),
                 detail=str(entry.get("detail", "")),
+                known_before=_known_before(entry.get("known_before")),
             )
         )
     if op == "id":
         series_id = entry["id"]
-        if not _is_series_id(series_id):
+        if not is_series_id(series_id):
             raise ValueError(series_id)
         state = state.with_id(key, series_id)
         return state.with_unmarked(key, unmarked=True) if entry.get("unmarked") else state
@@ -418,7 +441,12 @@ class StateStore:
         self._append(entry, self.state.with_intent(intent))
 
     def record_id(self, key: str, series_id: int, *, unmarked: bool = False) -> None:
-        """The id of ``key``; ``unmarked``: its marker is still to be set (a fresh create)."""
+        """The id of ``key``; ``unmarked``: its marker is still to be set (a fresh create).
+
+        Only a series id is recorded: anything else would leave a state that cannot load.
+        """
+        if not is_series_id(series_id):
+            raise StateError(f"refusing to record {series_id!r} as the id of {key!r}")
         entry: dict[str, Any] = {"op": "id", "key": key, "id": series_id}
         state = self.state.with_id(key, series_id)
         if unmarked:

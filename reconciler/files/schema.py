@@ -174,6 +174,14 @@ def _options_schema() -> dict[str, Any]:
                     {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
                 ],
             },
+            "distinct_from": {
+                "description": "Ids of existing series with this discountCode that are not "
+                "this file's series: the plan creates it (known then by its marker) instead "
+                "of blocking on them.",
+                "type": "array",
+                "items": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+                "minItems": 1,
+            },
             "environments": {
                 "description": "Fields whose value differs in one environment, by its name.",
                 "type": "object",

@@ -57,7 +57,7 @@ from reconciler.model.desired import DesiredSeries, IgnoreRule, Reference, Serie
 from reconciler.problems import Problem, Severity
 
 RESERVED_KEY: Final = "reconciler"
-OPTION_KEYS: Final = ("ignore", "retire", "only", "environments")
+OPTION_KEYS: Final = ("ignore", "retire", "only", "environments", "distinct_from")
 IGNORE_KEYS: Final = ("field", "reason")
 
 _RANGE_LIMITS: Final = {"dom": (1, 31), "dow": (1, 7), "hours": (0, 23)}
@@ -611,7 +611,7 @@ def check_options(value: Any, *, source: Source) -> tuple[SeriesOptions, list[Pr
             source.problem(
                 path,
                 f"{RESERVED_KEY}: holds the tool's settings for this series, a mapping "
-                "with ignore:, retire:, only: and environments:",
+                "with ignore:, retire:, only:, environments: and distinct_from:",
                 field=RESERVED_KEY,
             )
         )
@@ -643,6 +643,10 @@ def check_options(value: Any, *, source: Source) -> tuple[SeriesOptions, list[Pr
         retire = False
     only, more = _check_only(value.get("only"), source=source, path=(*path, "only"))
     problems.extend(more)
+    distinct, more = _check_distinct(
+        value.get("distinct_from"), source=source, path=(*path, "distinct_from")
+    )
+    problems.extend(more)
     overrides = value.get("environments")
     if overrides is not None and not (
         isinstance(overrides, dict) and all(isinstance(v, dict) for v in overrides.values())
@@ -655,7 +659,29 @@ def check_options(value: Any, *, source: Source) -> tuple[SeriesOptions, list[Pr
                 field=RESERVED_KEY,
             )
         )
-    return SeriesOptions(ignore=rules, retire=retire, only=only), problems
+    return (
+        SeriesOptions(ignore=rules, retire=retire, only=only, distinct_from=distinct),
+        problems,
+    )
+
+
+def _check_distinct(
+    value: Any, *, source: Source, path: DocPath
+) -> tuple[tuple[int, ...], list[Problem]]:
+    """``distinct_from``: ids of existing series that share this file's discountCode but are
+    not its series (so the plan creates it instead of blocking on them)."""
+    if value is None:
+        return (), []
+    ids = value if isinstance(value, list) else None
+    if not ids or not all(
+        isinstance(i, int) and not isinstance(i, bool) and 0 < i < 2**63 for i in ids
+    ):
+        message = (
+            "distinct_from: lists the ids of existing series with this discountCode that are "
+            "not this file's series, such as [877510]: positive integers"
+        )
+        return (), [source.problem(path, message, field=RESERVED_KEY)]
+    return tuple(sorted(set(ids))), []
 
 
 def _check_only(

@@ -29,6 +29,10 @@ class SeriesOptions:
     # The environments this series exists in (None: every one). A series left out of an
     # environment is never planned there, nor reported as an orphan there.
     only: tuple[str, ...] | None = None
+    # Ids of existing series with this file's discountCode that are *not* this file's series
+    # (a discountCode is not unique in an org): identity no longer blocks on them, the create
+    # is planned, and the new series is then known by its marker.
+    distinct_from: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
