@@ -42,6 +42,7 @@ def import_series(
     all_fields: bool = False,
     key: str | None = None,
     all_unmanaged: bool = False,
+    base_url: str | None = None,
 ) -> list[Imported]:
     """Fetch series by id (or every unmanaged one), write a file for each, record the ids."""
     if key is not None and len(ids) != 1:
@@ -51,7 +52,7 @@ def import_series(
     if not all_unmanaged and not ids:
         raise ReconcilerError("name the ids to import, or --all-unmanaged")
     loaded = load_valid(directory)
-    ws = Where(directory, env, sandbox).open(loaded)
+    ws = Where(directory, env, sandbox, base_url=base_url).open(loaded)
 
     async def run() -> list[Imported]:
         async with ws.client() as client:

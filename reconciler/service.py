@@ -53,6 +53,7 @@ class Where:
     env: str | None = None
     sandbox: bool = False
     trusted_settings: Path | None = None
+    base_url: str | None = None  # --base-url
 
     def open(self, loaded: LoadResult | None = None) -> Workspace:
         settings = loaded.settings if loaded is not None else load_settings(self.directory)[0]
@@ -62,6 +63,7 @@ class Where:
             env=self.env,
             sandbox=self.sandbox,
             trusted_settings=self.trusted_settings,
+            base_url=self.base_url,
         )
 
 
@@ -97,12 +99,13 @@ def make_plan(
     trusted_settings: Path | None = None,
     on_event: Callable[[ClientEvent], None] | None = None,
     digests: bool = True,
+    base_url: str | None = None,
 ) -> Plan:
     """The plan of ``directory`` against an environment; ``digests``: see ``build_plan``."""
     from reconciler.engine.planner import build_plan
 
     loaded = load_valid(directory)
-    ws = Where(directory, env, sandbox, trusted_settings).open(loaded)
+    ws = Where(directory, env, sandbox, trusted_settings, base_url).open(loaded)
 
     async def run() -> Plan:
         async with ws.client(on_event=on_event) as client:
@@ -149,6 +152,7 @@ class ApplyRequest:
     parallelism: int | None = None
     targets: Sequence[str] = ()
     trusted_settings: Path | None = None
+    base_url: str | None = None  # --base-url
 
 
 def apply(
@@ -172,7 +176,8 @@ def apply(
     reviewed = read_plan_file(request.plan_file) if request.plan_file else None
     loaded = load_valid(request.directory)
     env, sandbox, targets = _reviewed_target(request, reviewed, loaded)
-    ws = Where(request.directory, env, sandbox, request.trusted_settings).open(loaded)
+    where = Where(request.directory, env, sandbox, request.trusted_settings, request.base_url)
+    ws = where.open(loaded)
     if reviewed is not None:
         # The cheap first gate, before any call: this tool, this environment, these files.
         stale = check_fresh(plan=reviewed, digest=loaded.digest, environment=ws.name)

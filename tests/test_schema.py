@@ -34,7 +34,13 @@ def test_types_enums_deprecation_and_friendly_forms() -> None:
     assert {f.get("type") for f in props["storeIdsJson"]["anyOf"]} == {"array", "string"}
     assert props["productInfo"]["items"]["additionalProperties"] is False
     options = props["reconciler"]
-    assert set(options["properties"]) == {"ignore", "retire", "only", "environments"}
+    assert set(options["properties"]) == {
+        "ignore",
+        "retire",
+        "only",
+        "environments",
+        "distinct_from",
+    }
     assert all(p.get("description") for p in props.values())
 
 

@@ -10,6 +10,7 @@ import click
 
 from reconciler.cli import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, activity, fail, main, run
 from reconciler.cli.options import (
+    base_url_option,
     check_target,
     directory_option,
     target_options,
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 Examples:
   reconciler apply --sandbox
   reconciler apply --env production --auto-approve     # in CI, after a reviewed plan
-  reconciler plan --env production --out plan.json && reconciler apply plan.json --env production
+  reconciler plan --env production --out plan.json && reconciler apply plan.json
 
 \b
 Exit codes: 0 applied and converged, 1 anything failed or not converged,
@@ -58,6 +59,7 @@ Exit codes: 0 applied and converged, 1 anything failed or not converged,
 )
 @click.option("--target", "targets", multiple=True, metavar="KEY", help="Apply only this key.")
 @trusted_settings_option
+@base_url_option
 def apply_command(
     plan_file: Path | None,
     directory: Path,
@@ -69,11 +71,14 @@ def apply_command(
     fmt: str,
     targets: tuple[str, ...],
     trusted_settings: Path | None,
+    base_url: str | None,
 ) -> None:
-    """Apply the changes (of a saved plan, or of a plan made now), then verify.
+    """Make the plan now and apply it, then verify.
 
-    The result goes to stdout; the plan shown before an --auto-approve apply, the progress,
-    waits and retries go to stderr.
+    With PLAN_FILE (a reviewed plan), the plan made now must do exactly what the reviewed one
+    does, or nothing is written and every difference is shown; it goes to the plan's
+    environment (a different --env is refused). The result goes to stdout; the plan shown
+    before an --auto-approve apply, the progress, waits and retries go to stderr.
     """
     from reconciler import service
     from reconciler.render import render_apply, render_plan
@@ -103,6 +108,7 @@ def apply_command(
         parallelism=parallelism,
         targets=targets,
         trusted_settings=trusted_settings,
+        base_url=base_url,
     )
     from reconciler.render.progress import ProgressView
 

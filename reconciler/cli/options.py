@@ -71,6 +71,19 @@ def trusted_settings_option(func: F) -> F:
     )(func)
 
 
+def base_url_option(func: F) -> F:
+    return click.option(
+        "--base-url",
+        "base_url",
+        metavar="URL",
+        help=(
+            "The API address for this command, over CAPILLARY_BASE_URL (or the "
+            "environment's prefix) and the settings file's base_url. Without it, the "
+            "variable and the file must not name different addresses."
+        ),
+    )(func)
+
+
 def plan_format_option(func: F) -> F:
     """``--format`` of the commands that render a plan (``plan``, ``show``)."""
     return click.option(

@@ -9,6 +9,7 @@ import click
 
 from reconciler.cli import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, activity, main, run
 from reconciler.cli.options import (
+    base_url_option,
     check_target,
     directory_option,
     plan_format_option,
@@ -42,6 +43,7 @@ Exit codes: 0 done (no changes, with --detailed-exitcode), 1 error,
 )
 @click.option("--target", "targets", multiple=True, metavar="KEY", help="Plan only this key.")
 @trusted_settings_option
+@base_url_option
 def plan_command(
     directory: Path,
     env: str | None,
@@ -51,6 +53,7 @@ def plan_command(
     detailed_exitcode: bool,
     targets: tuple[str, ...],
     trusted_settings: Path | None,
+    base_url: str | None,
 ) -> None:
     """Show what an apply would change in the live CRM. Reads only.
 
@@ -69,6 +72,7 @@ def plan_command(
                 sandbox=sandbox,
                 targets=targets,
                 trusted_settings=trusted_settings,
+                base_url=base_url,
                 on_event=view.on_event,
                 # A plan that is kept (saved, or the JSON document) is checked for staleness
                 # by the apply: every series needs its digest then, not otherwise.
@@ -120,6 +124,7 @@ Examples:
 @click.option(
     "--all-unmanaged", is_flag=True, help="Import every series of the org that no key manages."
 )
+@base_url_option
 def import_command(
     ids: tuple[int, ...],
     directory: Path,
@@ -128,6 +133,7 @@ def import_command(
     all_fields: bool,
     key: str | None,
     all_unmanaged: bool,
+    base_url: str | None,
 ) -> None:
     """Adopt existing series: write a file for each id and record it in the state."""
     from reconciler import import_service
@@ -144,6 +150,7 @@ def import_command(
             all_fields=all_fields,
             key=key,
             all_unmanaged=all_unmanaged,
+            base_url=base_url,
         )
     )
     if not results:

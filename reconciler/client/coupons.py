@@ -28,7 +28,7 @@ from reconciler.client.answers import (
     trim,
 )
 from reconciler.client.config import AuthKind, check_base_url, choose_auth
-from reconciler.client.credentials import DEFAULT_PREFIX, Credentials
+from reconciler.client.credentials import DEFAULT_PREFIX, Credentials, choose_base_url
 from reconciler.client.events import (
     BatchSizeLearned,
     CallsPlanned,
@@ -123,9 +123,15 @@ class CouponClient:
         """A client for ``environment``, its credentials read from the environment variables."""
         env = os.environ if environ is None else environ
         prefix = environment.env_prefix
-        base_url = environment.base_url or env.get(f"{prefix}_BASE_URL") or None
+        where = choose_base_url(
+            flag=None,
+            configured=environment.base_url,
+            configured_in=f"environment {environment.name!r}'s base_url",
+            prefix=prefix,
+            environ=env,
+        )
         return cls(
-            base_url=base_url,
+            base_url=where.url,
             credentials=Credentials.from_env(prefix=prefix, environ=env),
             auth=environment.auth,
             transport=transport,

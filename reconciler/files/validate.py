@@ -611,7 +611,7 @@ def check_options(value: Any, *, source: Source) -> tuple[SeriesOptions, list[Pr
             source.problem(
                 path,
                 f"{RESERVED_KEY}: holds the tool's settings for this series, a mapping "
-                "with ignore:, retire:, only:, environments: and distinct_from:",
+                "with ignore:, retire:, only: and environments: (and distinct_from:)",
                 field=RESERVED_KEY,
             )
         )
