@@ -14,7 +14,7 @@ import pytest
 from reconciler.engine.plan import Action
 from reconciler.engine.planner import build_plan
 from reconciler.engine.state import Intent, IntentStatus, State
-from reconciler.errors import MissingSeries, PlanError
+from reconciler.errors import PlanError
 from reconciler.files.loader import load_series
 from reconciler.model.ports import Listing
 from tests.listing import listing
