@@ -236,10 +236,12 @@ class Applier:
             return failed(filled, error)
 
     def _learn_ids(self) -> None:
-        """Record the ids the plan found in the CRM (by marker or intent) that the state lacks."""
+        """Record the ids the plan found in the CRM (by marker or intent) that the state lacks;
+        one whose marker the plan sets is recorded as unmarked until that PUT is answered."""
         for item in self.plan.series:
             if item.series_id is not None and self.store.state.ids.get(item.key) is None:
-                self.store.record_id(item.key, item.series_id)
+                unmarked = item.change("seriesCode") is not None
+                self.store.record_id(item.key, item.series_id, unmarked=unmarked)
 
     def _record_fields(self, outcomes: Sequence[SeriesOutcome]) -> None:
         """Remember which fields each converged key's file declared (field ownership)."""

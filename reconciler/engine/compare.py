@@ -75,7 +75,7 @@ def differences(*, reviewed: Plan, now: Plan) -> tuple[Difference, ...]:
 
 def _data(plan: Plan) -> dict[str, Any]:
     """``plan`` as plain JSON data: both sides compared in the one form a plan file has."""
-    data: dict[str, Any] = json.loads(plan.to_json())
+    data: dict[str, Any] = json.loads(json.dumps(plan.to_dict(), ensure_ascii=False))
     return data
 
 
