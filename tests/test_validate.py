@@ -229,3 +229,19 @@ def test_a_series_ended_before_its_redemption_started_is_a_warning(tmp_path: Pat
     assert result.exit_code == 0, result.output
     messages = [p["message"] for p in _problems(result.output) if p["severity"] == "warning"]
     assert any("before redemptionValidFrom" in m for m in messages), result.output
+
+
+@pytest.mark.parametrize("value", ["[877510, 927443]", "[5]"])
+def test_distinct_from_lists_series_ids(tmp_path: Path, value: str) -> None:
+    (tmp_path / "a.yaml").write_text(BASE + f"reconciler:\n  distinct_from: {value}\n")
+    result = load_series(tmp_path, display_root=tmp_path)
+    assert result.ok, result.problems
+    assert result.series[0].options.distinct_from == tuple(sorted(yaml.safe_load(value)))
+
+
+@pytest.mark.parametrize("value", ["877510", "[]", "[0]", "[-5]", "[true]", '["877510"]', "[1.5]"])
+def test_distinct_from_refuses_what_is_not_a_list_of_series_ids(tmp_path: Path, value: str) -> None:
+    (tmp_path / "a.yaml").write_text(BASE + f"reconciler:\n  distinct_from: {value}\n")
+    result = load_series(tmp_path, display_root=tmp_path)
+    [problem] = result.problems
+    assert problem.line == 11 and "distinct_from: lists the ids" in problem.message
