@@ -110,8 +110,8 @@ class PlanMismatch(StalePlan):
         self.differences = tuple(differences)
         PlanError.__init__(
             self,
-            f"the plan made now differs from the reviewed plan in {len(self.differences)} "
-            "way(s), so nothing was written: "
+            "the saved plan is stale or was edited after the review: the plan made now "
+            f"differs from it in {len(self.differences)} way(s), so nothing was written: "
             + "; ".join(self.differences)
             + ". Review the plan as it is now (`reconciler plan`), then apply that one",
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -20,10 +20,9 @@ from reconciler.cli.options import (
 from reconciler.textsafe import printable
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from reconciler.engine.plan import Plan
     from reconciler.engine.result import ApplyResult
+    from reconciler.errors import PlanMismatch
 
 
 @main.command(
@@ -129,8 +128,7 @@ def apply_command(
         except PlanMismatch as error:
             view.finish()
             progress.finish()
-            _show_differences(plan_file, error.differences)
-            sys.exit(EXIT_ERROR)
+            _show_differences(plan_file, error)
 
     try:
         result = run(apply_or_show_differences)
@@ -146,17 +144,13 @@ def apply_command(
     sys.exit(EXIT_OK if result.ok else EXIT_ERROR)
 
 
-def _show_differences(plan_file: Path | None, differences: Sequence[str]) -> None:
-    """The reviewed plan and the plan made now, difference by difference, on stderr."""
+def _show_differences(plan_file: Path | None, error: PlanMismatch) -> NoReturn:
+    """The reviewed plan and the plan made now, difference by difference, on stderr; then
+    the one-line error (the last ``Error:`` line is what CI annotates)."""
     click.echo(
-        f"Error: the plan made now differs from the reviewed plan ({plan_file}) in "
-        f"{len(differences)} way(s); nothing was written:",
+        f"The plan made now differs from the reviewed plan ({plan_file}); nothing was written:",
         err=True,
     )
-    for line in differences:
+    for line in error.differences:
         click.echo(f"  {printable(line)}", err=True)
-    click.echo(
-        "Review the plan as it is now (`reconciler plan` with the same --env), then apply "
-        "that one.",
-        err=True,
-    )
+    fail(str(error))
