@@ -85,6 +85,7 @@ class Creates:
         self._verdicts: dict[str, Verdict] = {}
         self._unsettled: dict[str, str] = {}
         self._org: OrgIndex | None = None
+        self._claimed: set[int] = set()  # ids answered to the creates of this apply
 
     # --- identity right before the creates -----------------------------------------------
 
@@ -240,6 +241,7 @@ class Creates:
         if why:
             return self._ambiguous(item, intent, why)
         assert isinstance(sid, int)
+        self._claimed.add(sid)  # before any await: no concurrent create may claim it too
         try:
             read = await self.client.get_series([sid])
         except ApiError as error:
@@ -275,7 +277,7 @@ class Creates:
         if not is_series_id(sid):
             return f"its answer names id {sid!r}, which is not a series id"
         known = self._org.by_id if self._org is not None else {}
-        if sid in known or sid in set(self.store.state.ids.values()):
+        if sid in known or sid in self._claimed or sid in set(self.store.state.ids.values()):
             return (
                 f"its answer names series {sid}, which existed before this create started "
                 "(another series, not this one)"
