@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +20,7 @@ from reconciler.engine.state import State, replace_state, save_state
 from reconciler.errors import PlanError, ReconcilerError, ValidationFailed
 from reconciler.files.loader import LoadResult, load_settings, validate_directory
 from reconciler.model.canonical import now_utc, timestamp
+from reconciler.review_service import Review, enforce_policy, recorded, reviewed_plan
 from reconciler.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -90,6 +91,7 @@ def make_plan(
     trusted_settings: Path | None = None,
     on_event: Callable[[ClientEvent], None] | None = None,
     digests: bool = True,
+    review: Review | None = None,
 ) -> Plan:
     """The plan of ``directory`` against an environment; ``digests``: see ``build_plan``."""
     from reconciler.engine.planner import build_plan
@@ -117,7 +119,9 @@ def make_plan(
         share_min_series=thresholds.share_min_series,
     )
     # The rails travel with the plan so a reviewer sees them before the merge.
-    return with_rails(plan, rails=rails, now=now or now_utc())
+    plan = with_rails(plan, rails=rails, now=now or now_utc())
+    # So do the policy's findings (review_service; the apply enforces them on its own plan).
+    return reviewed_plan(plan, loaded=loaded, review=review or Review())
 
 
 def read_plan_file(path: Path) -> Plan:
@@ -142,6 +146,7 @@ class ApplyRequest:
     parallelism: int | None = None
     targets: Sequence[str] = ()
     trusted_settings: Path | None = None
+    review: Review = field(default_factory=Review)
 
 
 def apply(
@@ -187,21 +192,35 @@ def apply(
                             command=ws.command,
                             digests=False,  # applied now: only the updates' are checked
                         )
+                        # Shown with the policy's findings (enforced below, on this plan).
+                        plan = reviewed_plan(plan, loaded=loaded, review=request.review)
                         if plan.has_changes and not _ask(confirm, plan, loop=loop, stop=stop):
                             return None
-                    applier = Applier(
+                    used = enforce_policy(plan, loaded=loaded, review=request.review)
+
+                    def applier(progress: Callable[[Progress], None] | None) -> Applier:
+                        return Applier(
+                            plan=plan,
+                            loaded=loaded,
+                            store=store,
+                            client=client,
+                            parallelism=request.parallelism or env.parallelism,
+                            on_progress=progress,
+                            on_message=on_message,
+                            stop=stop,
+                            settle_seconds=env.create_settle_seconds,
+                            command=ws.command,
+                        )
+
+                    # One ledger record per apply (review_service.recorded).
+                    return await recorded(
+                        lambda progress: applier(progress).run(rails=rails, force=request.force),
+                        ws=ws,
                         plan=plan,
-                        loaded=loaded,
-                        store=store,
-                        client=client,
-                        parallelism=request.parallelism or env.parallelism,
+                        used=used,
                         on_progress=on_progress,
-                        on_message=on_message,
-                        stop=stop,
-                        settle_seconds=env.create_settle_seconds,
-                        command=ws.command,
+                        plan_file=request.plan_file,
                     )
-                    return await applier.run(rails=rails, force=request.force)
         finally:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(signal.SIGINT)

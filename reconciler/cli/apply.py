@@ -12,6 +12,7 @@ from reconciler.cli import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, activity, fail
 from reconciler.cli.options import (
     check_target,
     directory_option,
+    policy_options,
     target_options,
     trusted_settings_option,
     use_color,
@@ -28,6 +29,7 @@ Examples:
   reconciler apply --sandbox
   reconciler apply --env production --auto-approve     # in CI, after a reviewed plan
   reconciler plan --env production --out plan.json && reconciler apply plan.json --env production
+  reconciler apply --env production --override 'big-percentage=Diwali, approved by Asha'
 
 \b
 Exit codes: 0 applied and converged, 1 anything failed or not converged,
@@ -54,6 +56,7 @@ Exit codes: 0 applied and converged, 1 anything failed or not converged,
 )
 @click.option("--target", "targets", multiple=True, metavar="KEY", help="Apply only this key.")
 @trusted_settings_option
+@policy_options
 def apply_command(
     plan_file: Path | None,
     directory: Path,
@@ -65,6 +68,8 @@ def apply_command(
     fmt: str,
     targets: tuple[str, ...],
     trusted_settings: Path | None,
+    overrides: tuple[str, ...],
+    trusted_policy: Path | None,
 ) -> None:
     """Apply the changes (of a saved plan, or of a plan made now), then verify.
 
@@ -73,6 +78,7 @@ def apply_command(
     """
     from reconciler import service
     from reconciler.render import render_apply, render_plan
+    from reconciler.review_service import Review
 
     check_target(env, sandbox)
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
@@ -99,6 +105,7 @@ def apply_command(
         parallelism=parallelism,
         targets=targets,
         trusted_settings=trusted_settings,
+        review=Review(overrides=overrides, trusted_policy=trusted_policy),
     )
     from reconciler.render.progress import ProgressView
 
