@@ -124,7 +124,7 @@ def review_plan() -> Plan:
             impacts=(
                 "300 coupons already issued expire with the series (expiryStrategyType "
                 "SERIES_EXPIRY: 'the coupon expires based on the rules defined for its "
-                "series'): on 2027-03-31 instead of 2026-12-31",
+                "series'), which now ends on 2027-03-31 instead of 2026-12-31",
             ),
             discount_type="ABS",
             discount_value=100,
