@@ -31,6 +31,7 @@ from reconciler.engine.ledger import (
     ApplyRecord,
     Ledger,
     Provenance,
+    Recorder,
     SeriesRecord,
     ledger_path,
 )
@@ -177,31 +178,43 @@ def _path(value: str | None) -> Path | None:
 async def recorded(
     run: Callable[[Callable[[Progress], None] | None], Awaitable[ApplyResult]],
     *,
+    check: Callable[[], tuple[Override, ...]],
     ws: Workspace,
     plan: Plan,
-    used: tuple[Override, ...],
     on_progress: Callable[[Progress], None] | None,
     plan_file: Path | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> ApplyResult:
-    """Run an apply (``run``, given the progress callback to use) as one ledger record:
-    begun before the first write, each series as it ends, closed with the result."""
+    """Run an apply as one ledger record: ``check`` (the policy's enforcement, which returns
+    the overrides used), then ``run`` (given the progress callback to use). The record begins
+    before the first write, logs each series as it ends, and closes with the result; a plan
+    the policy or the safety rails refuse is recorded as refused (nothing was written)."""
     if not any(s.action is not Action.UNCHANGED for s in plan.series):
+        check()
         return await run(on_progress)  # nothing to write: nothing to record
     ledger = Ledger(ledger_path(ws.state_file))
-    recorder = ledger.begin(
-        environment=plan.environment,
-        started_at=timestamp(now_utc()),
-        provenance=provenance(ws.directory, environ=environ),
-        plan_digest=hashlib.sha256(plan.to_json().encode()).hexdigest(),
-        plan_file_digest=_file_digest(plan_file),
-        overrides=[o.to_dict() for o in used],
-        planned=[
-            SeriesRecord(s.key, s.action.value, s.series_id, "planned")
-            for s in plan.series
-            if s.action is not Action.UNCHANGED
-        ],
-    )
+
+    def begin(used: tuple[Override, ...]) -> Recorder:
+        return ledger.begin(
+            environment=plan.environment,
+            started_at=timestamp(now_utc()),
+            provenance=provenance(ws.directory, environ=environ),
+            plan_digest=hashlib.sha256(plan.to_json().encode()).hexdigest(),
+            plan_file_digest=_file_digest(plan_file),
+            overrides=[o.to_dict() for o in used],
+            planned=[
+                SeriesRecord(s.key, s.action.value, s.series_id, "planned")
+                for s in plan.series
+                if s.action is not Action.UNCHANGED
+            ],
+        )
+
+    try:
+        used = check()
+    except PolicyRefused as refused:
+        begin(()).end(finished_at=timestamp(now_utc()), refused=str(refused))
+        raise
+    recorder = begin(used)
 
     def progress(event: Progress) -> None:
         if event.outcome is not None:

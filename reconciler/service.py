@@ -196,7 +196,6 @@ def apply(
                         plan = reviewed_plan(plan, loaded=loaded, review=request.review)
                         if plan.has_changes and not _ask(confirm, plan, loop=loop, stop=stop):
                             return None
-                    used = enforce_policy(plan, loaded=loaded, review=request.review)
 
                     def applier(progress: Callable[[Progress], None] | None) -> Applier:
                         return Applier(
@@ -212,12 +211,13 @@ def apply(
                             command=ws.command,
                         )
 
-                    # One ledger record per apply (review_service.recorded).
+                    # One ledger record per apply (review_service.recorded), after the one
+                    # policy check, made on this plan: the plan that is applied.
                     return await recorded(
                         lambda progress: applier(progress).run(rails=rails, force=request.force),
+                        check=lambda: enforce_policy(plan, loaded=loaded, review=request.review),
                         ws=ws,
                         plan=plan,
-                        used=used,
                         on_progress=on_progress,
                         plan_file=request.plan_file,
                     )

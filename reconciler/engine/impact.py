@@ -106,8 +106,8 @@ def impacts(
     if till is not None and expiry == "SERIES_EXPIRY" and issued and before.end != after.end:
         out.append(
             f"{issued:,} coupons already issued expire with the series (expiryStrategyType "
-            f"SERIES_EXPIRY: '{SERIES_EXPIRY_QUOTE}'): on {after.end or 'no end date'} "
-            f"instead of {before.end or 'no end date'}"
+            f"SERIES_EXPIRY: '{SERIES_EXPIRY_QUOTE}'), which now ends on "
+            f"{after.end or 'no end date'} instead of {before.end or 'no end date'}"
         )
         explained.add("validTillDate")
     strategy = {planned.change("expiryStrategyType"), planned.change("expiryStrategyValue")}
@@ -249,7 +249,9 @@ def _number(value: Any) -> float | None:
 
 
 def _ids(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, list) else []
+    """The series a list of ids names (``-1``, as everywhere in this API, names none)."""
+    items = value if isinstance(value, list) else []
+    return [i for i in items if not (isinstance(i, int) and i <= 0)]
 
 
 def _listed(ids: set[Any], *, shown: int = 5) -> str:

@@ -164,7 +164,7 @@ def policy_schema() -> dict[str, Any]:
     """The JSON Schema of the policy file (for editors; the loader checks the same model)."""
     schema = PolicyModel.model_json_schema()
     schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID, **schema}
-    rule = schema["$defs"]["Rule"]
+    rule = schema["$defs"]["RuleModel"]
     # Exactly one check per rule: what the loader says too, for the editor to say first.
     rule["oneOf"] = [{"required": [name]} for name in CHECKS]
     return schema
