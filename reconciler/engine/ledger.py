@@ -2,13 +2,15 @@
 
 ``series/.state/<environment>.ledger.jsonl`` (the sandbox: ``state.ledger.jsonl`` in its
 home) lives where the state does, so CI keeps it on the state branch with the state. Each
-apply appends JSON lines, each one flushed and fsynced before the apply goes on:
+apply appends JSON lines, each written to the file before the apply goes on:
 
-- ``begin`` before the first write call: the record's number, when, which environment,
-  the commit, who ran it and who approved it (where CI says), the digest of the plan applied
-  (and of the reviewed plan file), the overrides used, and what the plan was going to do;
-- ``series`` as each series ends: its action, id and result;
-- ``end`` when the apply ends: its result, the counts, and the outcomes not logged yet.
+- ``begin`` before the first write call, fsynced: the record's number, when, which
+  environment, the commit, who ran it and who approved it (where CI says), the digest of the
+  plan applied (and of the reviewed plan file), the overrides used, and what the plan was
+  going to do;
+- ``series`` as each series ends: its action, id and result (written, not fsynced: a killed
+  process loses none; see ``Recorder.outcome``);
+- ``end`` when the apply ends, fsynced: its result, the counts, the outcomes not logged yet.
 
 So a record survives a process killed at any point: its ``begin`` and the series done so
 far are on disk, and ``history`` shows it as unfinished (the next apply finishes the work,
@@ -201,8 +203,10 @@ class Ledger:
         )
         return Recorder(self, apply_id, number)
 
-    def append(self, entry: Mapping[str, Any]) -> None:
-        """Append one line, durably (fsynced), cutting a torn last line first."""
+    def append(self, entry: Mapping[str, Any], *, durable: bool = True) -> None:
+        """Append one line, cutting a torn last line first; ``durable``: fsynced before this
+        returns (a line that is not is still on disk if the process is killed, as the kernel
+        holds it: only a power cut before the next fsync can lose it)."""
         line = json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -213,7 +217,8 @@ class Ledger:
             _cut_torn_tail(fd)
             os.lseek(fd, 0, os.SEEK_END)
             os.write(fd, line)
-            os.fsync(fd)
+            if durable:
+                os.fsync(fd)
         except OSError as error:
             raise StateError(f"cannot write the ledger {self.path}: {error.strerror}") from None
         finally:
@@ -230,8 +235,14 @@ class Recorder:
         self._logged: set[str] = set()
 
     def outcome(self, outcome: SeriesOutcome) -> None:
+        """A series ended. Not fsynced (it would stall every call in flight: the apply's
+        loop waits on it): a kill loses nothing, a power cut at most the outcomes since the
+        last fsync, and those the next plan shows anyway (the state's journal, fsynced, is
+        what a create's recovery reads)."""
         self._logged.add(outcome.key)
-        self.ledger.append({"op": "series", "apply": self.apply_id, **_outcome(outcome)})
+        self.ledger.append(
+            {"op": "series", "apply": self.apply_id, **_outcome(outcome)}, durable=False
+        )
 
     def end(
         self,
