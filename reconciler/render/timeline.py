@@ -94,7 +94,7 @@ def mermaid_gantt(timeline: Timeline) -> list[str]:
             lines.append(_task("live now", "done", f"b{row.rank}", row.before))
         if row.after is not None:
             tags = "crit, active" if row.overlaps else "active"
-            name = "after apply, overlaps" if row.overlaps else "after apply"
+            name = "after apply - overlaps" if row.overlaps else "after apply"
             lines.append(_task(name, tags, f"a{row.rank}", row.after))
     lines.append("```")
     return lines
@@ -103,7 +103,8 @@ def mermaid_gantt(timeline: Timeline) -> list[str]:
 def _task(name: str, tags: str, ident: str, bar: Bar) -> str:
     # Mermaid's end date is exclusive: the day after the last one.
     end = bar.end + timedelta(days=1)
-    label = name + (" (no end date)" if bar.open_end else "")
+    # No ( ) , # : ; in a task's name: Mermaid's lexer gives them meanings there.
+    label = name + (" - no end date" if bar.open_end else "")
     return f"    {label} :{tags}, {ident}, {bar.start.isoformat()}, {end.isoformat()}"
 
 

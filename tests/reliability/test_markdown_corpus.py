@@ -100,7 +100,7 @@ MERMAID_LINE = re.compile(
             r"    section Plan",
             rf"    Plan day :milestone, m0, {_DAY}, 0d",
             r"    section \d+\. [A-Za-z0-9_./-]{1,40}",
-            rf"    (live now|after apply|after apply, overlaps)( \(no end date\))? "
+            rf"    (live now|after apply|after apply - overlaps)( - no end date)? "
             rf":(done|active|crit, active), [ab]\d+, {_DAY}, {_DAY}",
         ]
     )
