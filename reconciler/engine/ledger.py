@@ -1,8 +1,9 @@
 """The ledger: one record per apply of an environment, append-only, beside its state.
 
 ``series/.state/<environment>.ledger.jsonl`` (the sandbox: ``state.ledger.jsonl`` in its
-home) lives where the state does, so CI keeps it on the state branch with the state. Each
-apply appends JSON lines, each written to the file before the apply goes on:
+home) lives beside the state, so it goes where the state goes (in CI, the state branch: the
+push of the state must carry it too). Each apply appends JSON lines, each written to the
+file before the apply goes on:
 
 - ``begin`` before the first write call, fsynced: the record's number, when, which
   environment, the commit, who ran it and who approved it (where CI says), the digest of the
