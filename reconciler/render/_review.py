@@ -50,10 +50,6 @@ class Entry:
     def blocking(self) -> bool:
         return any(f.blocking for f in self.findings)
 
-    @property
-    def risky(self) -> bool:
-        return bool(self.badges)
-
 
 def entries(plan: Plan) -> list[Entry]:
     """The series the plan creates or updates, risky first (see the module's docstring)."""
