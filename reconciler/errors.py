@@ -12,7 +12,9 @@ exit codes and messages, and nothing else needs to catch anything broader::
     │   ├── MissingSeries            ids in the state that the API did not return
     │   ├── StalePlan                a saved plan no longer matches files, live or tool
     │   │   └── PlanMismatch             the plan made again differs from the reviewed one
-    │   └── SafetyRailTripped        the apply would cross a safety rail (``--force`` lifts)
+    │   ├── SafetyRailTripped        the apply would cross a safety rail (``--force`` lifts)
+    │   └── PolicyRefused            a rule of policy.yaml refuses the plan (deny, or approve
+    │                                  with no override naming it)
     └── ApiError                     anything that went wrong talking to the API
         ├── TransportError           no usable HTTP answer (connection, timeout, reset, TLS)
         ├── AmbiguousCreate          a create (POST) that may have acted: outcome unknown
@@ -124,6 +126,15 @@ class SafetyRailTripped(PlanError):
     def __init__(self, reasons: Sequence[str]) -> None:
         self.reasons = tuple(reasons)
         super().__init__("refusing to apply: " + "; ".join(self.reasons))
+
+
+class PolicyRefused(PlanError):
+    """Rules of the policy file refuse the plan: a deny rule, or an approve rule that no
+    override names (``reasons``: one line per finding, with how to lift it if it can be)."""
+
+    def __init__(self, reasons: Sequence[str]) -> None:
+        self.reasons = tuple(reasons)
+        super().__init__("the policy refuses this plan: " + "; ".join(self.reasons))
 
 
 class ApiError(ReconcilerError):

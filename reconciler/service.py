@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +28,7 @@ from reconciler.errors import (
 from reconciler.files.loader import LoadResult, load_settings, validate_directory
 from reconciler.model.canonical import now_utc
 from reconciler.model.settings import DEFAULT_ENVIRONMENT, SANDBOX_ENVIRONMENT
+from reconciler.review_service import Review, enforce_policy, recorded, reviewed_plan
 from reconciler.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -100,6 +101,7 @@ def make_plan(
     on_event: Callable[[ClientEvent], None] | None = None,
     digests: bool = True,
     base_url: str | None = None,
+    review: Review | None = None,
 ) -> Plan:
     """The plan of ``directory`` against an environment; ``digests``: see ``build_plan``."""
     from reconciler.engine.planner import build_plan
@@ -127,7 +129,9 @@ def make_plan(
         share_min_series=thresholds.share_min_series,
     )
     # The rails travel with the plan so a reviewer sees them before the merge.
-    return with_rails(plan, rails=rails, now=now or now_utc())
+    plan = with_rails(plan, rails=rails, now=now or now_utc())
+    # So do the policy's findings (review_service; the apply enforces them on its own plan).
+    return reviewed_plan(plan, loaded=loaded, review=review or Review())
 
 
 def read_plan_file(path: Path) -> Plan:
@@ -153,6 +157,7 @@ class ApplyRequest:
     targets: Sequence[str] = ()
     trusted_settings: Path | None = None
     base_url: str | None = None  # --base-url
+    review: Review = field(default_factory=Review)
 
 
 def apply(
@@ -214,21 +219,37 @@ def apply(
                         found = differences(reviewed=reviewed, now=plan)
                         if found:
                             raise PlanMismatch([d.line() for d in found])
-                    elif plan.has_changes and not _ask(confirm, plan, loop=loop, stop=stop):
+                    # Shown with the policy's findings (enforced below, on this plan).
+                    plan = reviewed_plan(plan, loaded=loaded, review=request.review)
+                    asked = reviewed is None and plan.has_changes
+                    if asked and not _ask(confirm, plan, loop=loop, stop=stop):
                         return None
-                    applier = Applier(
+
+                    def applier(progress: Callable[[Progress], None] | None) -> Applier:
+                        return Applier(
+                            plan=plan,
+                            loaded=loaded,
+                            store=store,
+                            client=client,
+                            parallelism=request.parallelism or thresholds.parallelism,
+                            on_progress=progress,
+                            on_message=on_message,
+                            stop=stop,
+                            settle_seconds=thresholds.create_settle_seconds,
+                            command=ws.command,
+                        )
+
+                    # One ledger record per apply (review_service.recorded), after the one
+                    # policy check, made on this plan: the plan that is applied (never a
+                    # plan file's own findings).
+                    return await recorded(
+                        lambda progress: applier(progress).run(rails=rails, force=request.force),
+                        check=lambda: enforce_policy(plan, loaded=loaded, review=request.review),
+                        ws=ws,
                         plan=plan,
-                        loaded=loaded,
-                        store=store,
-                        client=client,
-                        parallelism=request.parallelism or thresholds.parallelism,
                         on_progress=on_progress,
-                        on_message=on_message,
-                        stop=stop,
-                        settle_seconds=thresholds.create_settle_seconds,
-                        command=ws.command,
+                        plan_file=request.plan_file,
                     )
-                    return await applier.run(rails=rails, force=request.force)
         finally:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(signal.SIGINT)

@@ -191,6 +191,7 @@ def run(call: Callable[[], T], *, problems_format: str = "text") -> T:
 # imports only click at module level (see the module docstring).
 from reconciler.cli import adopt as _adopt  # noqa: E402,F401
 from reconciler.cli import apply as _apply  # noqa: E402,F401
+from reconciler.cli import history as _history  # noqa: E402,F401
 from reconciler.cli import org as _org  # noqa: E402,F401
 from reconciler.cli import plan as _plan  # noqa: E402,F401
 from reconciler.cli import sandbox as _sandbox  # noqa: E402,F401

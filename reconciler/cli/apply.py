@@ -13,6 +13,7 @@ from reconciler.cli.options import (
     base_url_option,
     check_target,
     directory_option,
+    policy_options,
     target_options,
     trusted_settings_option,
     use_color,
@@ -32,6 +33,7 @@ Examples:
   reconciler apply --sandbox
   reconciler apply --env production --auto-approve     # in CI, after a reviewed plan
   reconciler plan --env production --out plan.json && reconciler apply plan.json
+  reconciler apply --env production --override 'big-percentage=Diwali, approved by Asha'
 
 \b
 Exit codes: 0 applied and converged, 1 anything failed or not converged,
@@ -59,6 +61,7 @@ Exit codes: 0 applied and converged, 1 anything failed or not converged,
 @click.option("--target", "targets", multiple=True, metavar="KEY", help="Apply only this key.")
 @trusted_settings_option
 @base_url_option
+@policy_options
 def apply_command(
     plan_file: Path | None,
     directory: Path,
@@ -71,6 +74,8 @@ def apply_command(
     targets: tuple[str, ...],
     trusted_settings: Path | None,
     base_url: str | None,
+    overrides: tuple[str, ...],
+    trusted_policy: Path | None,
 ) -> None:
     """Make the plan now and apply it, then verify.
 
@@ -81,6 +86,7 @@ def apply_command(
     """
     from reconciler import service
     from reconciler.render import render_apply, render_plan
+    from reconciler.review_service import Review
 
     check_target(env, sandbox)
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
@@ -108,6 +114,7 @@ def apply_command(
         targets=targets,
         trusted_settings=trusted_settings,
         base_url=base_url,
+        review=Review(overrides=overrides, trusted_policy=trusted_policy),
     )
     from reconciler.render.progress import ProgressView
 

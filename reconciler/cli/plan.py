@@ -13,6 +13,7 @@ from reconciler.cli.options import (
     check_target,
     directory_option,
     plan_format_option,
+    policy_options,
     target_options,
     trusted_settings_option,
     use_color,
@@ -27,10 +28,13 @@ Examples:
   reconciler plan --env production --detailed-exitcode
   reconciler plan --env production --format markdown > plan.md
   reconciler plan --env production --out plan.json   # then: reconciler apply plan.json
+  reconciler plan --env production --format html > plan.html
+  reconciler plan --env production --override 'big-percentage=Diwali, approved by Asha'
 
 \b
-Exit codes: 0 done (no changes, with --detailed-exitcode), 1 error,
-2 changes present (only with --detailed-exitcode), 64 usage error.""",
+Exit codes: 0 done (no changes, with --detailed-exitcode), 1 error (also: the
+policy refuses the plan, shown in full first), 2 changes present (only with
+--detailed-exitcode), 64 usage error.""",
 )
 @directory_option
 @target_options
@@ -44,6 +48,7 @@ Exit codes: 0 done (no changes, with --detailed-exitcode), 1 error,
 @click.option("--target", "targets", multiple=True, metavar="KEY", help="Plan only this key.")
 @trusted_settings_option
 @base_url_option
+@policy_options
 def plan_command(
     directory: Path,
     env: str | None,
@@ -54,6 +59,8 @@ def plan_command(
     targets: tuple[str, ...],
     trusted_settings: Path | None,
     base_url: str | None,
+    overrides: tuple[str, ...],
+    trusted_policy: Path | None,
 ) -> None:
     """Show what an apply would change in the live CRM. Reads only.
 
@@ -61,6 +68,7 @@ def plan_command(
     """
     from reconciler import service
     from reconciler.render import render_plan
+    from reconciler.review_service import Review
 
     check_target(env, sandbox)
     view = activity()
@@ -77,6 +85,7 @@ def plan_command(
                 # A plan that is kept (saved, or the JSON document) is checked for staleness
                 # by the apply: every series needs its digest then, not otherwise.
                 digests=out is not None or fmt == "json",
+                review=Review(overrides=overrides, trusted_policy=trusted_policy),
             ),
             problems_format="github" if fmt == "github" else "text",
         )
@@ -86,6 +95,15 @@ def plan_command(
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(plan.to_json(), encoding="utf-8")
     render_plan(plan, fmt=fmt, stream=sys.stdout, color=use_color() and fmt == "text")
+    refusing = [f for f in plan.policy if f.blocking]
+    if refusing:
+        # Shown in full above; the apply would refuse it: so does the plan's exit code.
+        click.echo(
+            f"Error: the policy refuses this plan ({len(refusing)} finding(s), listed at its "
+            "top): an approve rule needs --override RULE=REASON, a deny rule a change of files",
+            err=True,
+        )
+        sys.exit(EXIT_ERROR)
     if detailed_exitcode and plan.has_changes:
         sys.exit(EXIT_CHANGES)
     sys.exit(EXIT_OK)

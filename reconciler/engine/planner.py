@@ -9,7 +9,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from reconciler import __version__
@@ -27,6 +27,7 @@ from reconciler.engine.identity import (
     strays,
     with_marker,
 )
+from reconciler.engine.impact import with_business
 from reconciler.engine.ownership import resets_for
 from reconciler.engine.plan import (
     Action,
@@ -343,7 +344,7 @@ async def build_plan(
     warnings += _stray_warnings(
         wanted, state=state, org=org, desired=desired, command=command, distinct=distinct
     )
-    return Plan(
+    plan = Plan(
         environment=state.environment,
         tool_version=__version__,
         created_at=timestamp(moment),
@@ -355,6 +356,15 @@ async def build_plan(
         warnings=tuple(warnings),
         targets=tuple(sorted(target_set)),
     )
+    return _with_review_facts(plan, live=live, org=org, moment=moment)
+
+
+def _with_review_facts(
+    plan: Plan, *, live: Mapping[str, Mapping[str, Any]], org: OrgIndex, moment: datetime
+) -> Plan:
+    """What a reviewer weighs beside the changes: issued coupons, status, windows, impact,
+    overlaps (``engine.impact``), read from what the plan already fetched: no extra call."""
+    return with_business(plan, live=live, org=org, today=moment.astimezone(UTC).date())
 
 
 def environment_view(loaded: LoadResult, environment: str) -> LoadResult:

@@ -45,6 +45,8 @@ class ApplyResult:
     forced: tuple[str, ...] = ()
     # Interrupted creates found in the CRM and adopted, or other notes for the user.
     notes: tuple[str, ...] = ()
+    # Policy rules lifted by an override, said out loud: "rule@key: reason (by who)".
+    overrides: tuple[str, ...] = ()
 
     def of(self, outcome: Outcome) -> tuple[SeriesOutcome, ...]:
         return tuple(o for o in self.outcomes if o.outcome is outcome)

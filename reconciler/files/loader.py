@@ -4,6 +4,7 @@
 (hidden files and folders skipped: the state lives in ``series/.state/``), its key the path
 under the directory without the suffix (``summer/sale-10``). The optional settings file
 ``reconciler.yaml`` at the top is read first; its ``defaults`` are merged under every series.
+The policy file ``policy.yaml`` at the top is no series either (``reconciler.files.policy``).
 Reading never stops at the first problem: the result holds every problem of every file and
 the series of the files that have none.
 
@@ -32,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic import Field as PydanticField
 
 from reconciler.errors import ConfigError
+from reconciler.files.policy import POLICY_FILE, Policy, read_policy
 from reconciler.files.validate import (
     RESERVED_KEY,
     Source,
@@ -84,6 +86,8 @@ class LoadResult:
     environment: str = ""
     # Keys of files whose ``only:`` leaves them out of ``environment``: never planned there.
     left_out: frozenset[str] = frozenset()
+    # The rules of ``policy.yaml`` beside the series (``reconciler.files.policy``).
+    policy: Policy = field(default_factory=Policy)
     _context: _Context | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -133,13 +137,21 @@ def load_series(
     if settings_read.raw is not None:
         _digest_file(hasher, SETTINGS_FILE, settings_read.raw)
 
+    known_envs = _known_environments(settings_read.settings)
+    policy_read = read_policy(
+        directory / POLICY_FILE,
+        shown=_display(directory / POLICY_FILE, display_root),
+        environments=known_envs,
+    )
+    problems.extend(policy_read.problems)
+    if policy_read.raw is not None:
+        _digest_file(hasher, POLICY_FILE, policy_read.raw)
     files = sorted(
         _series_files(directory, display_root=display_root, problems=problems),
         key=lambda p: p.relative_to(directory).as_posix(),
     )
     by_key: dict[str, list[str]] = {}
     templates: list[_Template] = []
-    known_envs = _known_environments(settings_read.settings)
     display = _Display(display_root)
     for path in files:
         relative = path.relative_to(directory).as_posix()
@@ -188,6 +200,7 @@ def load_series(
         digest=hasher.hexdigest(),
         environment=names[0] if len(names) == 1 else "",
         left_out=chosen.left_out,
+        policy=policy_read.policy,
         _context=context,
     )
 
@@ -242,7 +255,7 @@ def _series_files(
         for name in sorted(names):
             if name.startswith(".") or not name.endswith(SUFFIXES):
                 continue
-            if top and name == SETTINGS_FILE:
+            if top and name in (SETTINGS_FILE, POLICY_FILE):
                 continue
             if not _utf8(name):
                 problems.append(Problem(_display(here / name, display_root), 0, 0, _NOT_UTF8_FILE))

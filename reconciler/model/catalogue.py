@@ -1131,10 +1131,72 @@ def server_defaults() -> dict[str, Any]:
     return {f.name: f.default for f in FIELDS if f.writable and f.default is not ABSENT}
 
 
+# --- what a reviewer must weigh -----------------------------------------------------------------
+
+
+class Concern(str, Enum):
+    """What a change to a field puts at stake for the business: the plan shows such a change
+    first, with its badge (``reconciler.render``); a field with no concern is noise."""
+
+    DISCOUNT = "discount"  # what a customer gets off
+    VALIDITY = "validity"  # when coupons can be issued and redeemed
+    LIMITS = "limits"  # how many coupons, how often, for which bills
+    AUDIENCE = "audience"  # who and where: users, stores, products, exclusions
+
+
+CONCERNS: Final[Mapping[str, Concern]] = {
+    **dict.fromkeys(
+        ("discountType", "discountValue", "discountUpto", "discountOn"), Concern.DISCOUNT
+    ),
+    **dict.fromkeys(
+        (
+            "validTillDate",
+            "redemptionValidFrom",
+            "redemptionValidAfterDays",
+            "expiryStrategyType",
+            "expiryStrategyValue",
+            "redemptionRange",
+        ),
+        Concern.VALIDITY,
+    ),
+    **dict.fromkeys(
+        (
+            "maxCreate",
+            "maxRedeem",
+            "redemptionPerCouponMaxLimit",
+            "maxVouchersPerUser",
+            "minDaysBetweenVouchers",
+            "maxRedemptionsInSeriesPerUser",
+            "minDaysBetweenRedemption",
+            "minBillAmount",
+            "maxBillAmount",
+            "sameUserMultipleRedeem",
+            "isMultipleUseAllowed",
+            "isMultipleVouchersPerUserAllowed",
+        ),
+        Concern.LIMITS,
+    ),
+    **dict.fromkeys(
+        (
+            "anyUser",
+            "targetUserDetails",
+            "productInfo",
+            "storeIdsJson",
+            "redeemAtStore",
+            "redemptionOrgEntityDetails",
+            "mutualExclusiveSeriesIds",
+            "isTransferrable",
+        ),
+        Concern.AUDIENCE,
+    ),
+}
+
+
 __all__ = [
     "ABSENT",
     "ANSWER_ORDER",
     "BY_NAME",
+    "CONCERNS",
     "DEPENDENCIES",
     "FIELDS",
     "INT32_MAX",
@@ -1146,6 +1208,7 @@ __all__ = [
     "NOT_FIELDS",
     "RULES",
     "Access",
+    "Concern",
     "Dependency",
     "Field",
     "Kind",
