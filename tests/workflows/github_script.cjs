@@ -18,10 +18,27 @@ const issueOf = (n) => {
 };
 const record = (call, params) => world.calls.push({ call, params });
 
+// GITHUB_TOKEN can do what the job's `permissions` grant (write implies read; a scope left out
+// of a `permissions` block is none); with no block anywhere, the repository default (all).
+const LEVELS = { none: 0, read: 1, write: 2 };
+const allowed = (scope, level) => {
+  const granted = context.permissions;
+  if (granted === null || granted === undefined) return true;
+  if (typeof granted === "string") return LEVELS[granted.replace("-all", "")] >= LEVELS[level];
+  return (LEVELS[granted[scope] || "none"] || 0) >= LEVELS[level];
+};
+const need = (call, ...alternatives) => {
+  if (alternatives.some(([scope, level]) => allowed(scope, level))) return;
+  world.denied = (world.denied || []).concat([call]);
+  throw Object.assign(new Error(`Resource not accessible by integration (${call})`), { status: 403 });
+};
+const publicPull = (pr) => Object.fromEntries(Object.entries(pr).filter(([k]) => !k.startsWith("_")));
+
 const rest = {
   issues: {
-    listComments: async (p) => ok(world.comments.filter((c) => c.issue_number === Number(p.issue_number))),
+    listComments: async (p) => need("issues.listComments", ["issues", "read"], ["pull-requests", "read"]) || ok(world.comments.filter((c) => c.issue_number === Number(p.issue_number))),
     createComment: async (p) => {
+      need("issues.createComment", ["issues", "write"], ["pull-requests", "write"]);
       record("issues.createComment", p);
       const c = { id: nextId(), issue_number: Number(p.issue_number), body: p.body, user: { type: "Bot" } };
       c.html_url = url("comments", c.id);
@@ -29,15 +46,17 @@ const rest = {
       return ok(c);
     },
     updateComment: async (p) => {
+      need("issues.updateComment", ["issues", "write"], ["pull-requests", "write"]);
       record("issues.updateComment", p);
       const c = world.comments.find((x) => x.id === p.comment_id);
       c.body = p.body;
       return ok(c);
     },
-    listForRepo: async (p) =>
+    listForRepo: async (p) => need("issues.listForRepo", ["issues", "read"]) ||
       ok(world.issues.filter((i) => (!p.state || i.state === p.state) &&
         (!p.labels || i.labels.some((l) => l.name === p.labels)))),
     create: async (p) => {
+      need("issues.create", ["issues", "write"]);
       record("issues.create", p);
       const i = { number: nextId(), title: p.title, body: p.body, state: "open",
         labels: (p.labels || []).map((name) => ({ name })) };
@@ -46,33 +65,66 @@ const rest = {
       return ok(i);
     },
     update: async (p) => {
+      need("issues.update", ["issues", "write"]);
       record("issues.update", p);
       const i = issueOf(p.issue_number);
       for (const key of ["body", "state", "title"]) if (p[key] !== undefined) i[key] = p[key];
       return ok(i);
     },
     createLabel: async (p) => {
+      need("issues.createLabel", ["issues", "write"]);
       if (world.labels.includes(p.name)) throw Object.assign(new Error("exists"), { status: 422 });
       world.labels.push(p.name);
       return ok({ name: p.name });
     },
   },
   repos: {
+    get: async () => ok({ id: 1, full_name: `${context.repo.owner}/${context.repo.repo}`,
+      default_branch: world.default_branch }),
     listPullRequestsAssociatedWithCommit: async (p) =>
-      ok(world.pulls.filter((pr) => pr.merge_commit_sha === p.commit_sha || pr.head.sha === p.commit_sha)),
+      need("repos.listPullRequestsAssociatedWithCommit", ["contents", "read"], ["pull-requests", "read"]) ||
+      ok(world.pulls.filter((pr) => pr.merge_commit_sha === p.commit_sha || pr.head.sha === p.commit_sha)
+        .map(publicPull)),
   },
   actions: {
     listArtifactsForRepo: async (p) => {
+      need("actions.listArtifactsForRepo", ["actions", "read"]);
       const artifacts = world.artifacts.filter((a) => !p.name || a.name === p.name);
       return ok({ total_count: artifacts.length, artifacts });
     },
-    getWorkflowRun: async (p) => ok(world.runs[String(p.run_id)]),
+    getWorkflowRun: async (p) => {
+      need("actions.getWorkflowRun", ["actions", "read"]);
+      const run = world.runs[String(p.run_id)];
+      if (!run) throw Object.assign(new Error(`no run ${p.run_id}`), { status: 404 });
+      return ok(run);
+    },
+    createWorkflowDispatch: async (p) => {
+      need("actions.createWorkflowDispatch", ["actions", "write"]);
+      record("actions.createWorkflowDispatch", p);
+      world.dispatches.push({ workflow_id: p.workflow_id, ref: p.ref, inputs: p.inputs || {} });
+      return { status: 204, data: undefined };
+    },
   },
   pulls: {
-    list: async (p) => ok(world.pulls.filter((pr) => pr.state === (p.state || "open") &&
-      (!p.head || `${context.repo.owner}:${pr.head.ref}` === p.head))),
+    list: async (p) => need("pulls.list", ["pull-requests", "read"]) ||
+      ok(world.pulls.filter((pr) => pr.state === (p.state || "open") &&
+        (!p.head || `${context.repo.owner}:${pr.head.ref}` === p.head)).map(publicPull)),
+    get: async (p) => {
+      need("pulls.get", ["pull-requests", "read"]);
+      const pr = world.pulls.find((x) => x.number === Number(p.pull_number));
+      if (!pr) throw Object.assign(new Error(`no pull request #${p.pull_number}`), { status: 404 });
+      return ok(publicPull(pr));
+    },
+    listFiles: async (p) => {
+      need("pulls.listFiles", ["pull-requests", "read"]);
+      const pr = world.pulls.find((x) => x.number === Number(p.pull_number));
+      if (!pr) throw Object.assign(new Error(`no pull request #${p.pull_number}`), { status: 404 });
+      return ok((pr._files || []).map((filename) => ({ filename, status: "modified" })));
+    },
     create: async (p) => {
+      need("pulls.create", ["pull-requests", "write"]);
       record("pulls.create", p);
+      if (!p.base) throw Object.assign(new Error("Validation Failed: base is required"), { status: 422 });
       const pr = { number: nextId(), title: p.title, body: p.body, state: "open",
         head: { ref: p.head, sha: "" }, base: { ref: p.base } };
       pr.html_url = url("pull", pr.number);
@@ -80,6 +132,7 @@ const rest = {
       return ok(pr);
     },
     update: async (p) => {
+      need("pulls.update", ["pull-requests", "write"]);
       record("pulls.update", p);
       const pr = world.pulls.find((x) => x.number === Number(p.pull_number));
       if (!pr) throw Object.assign(new Error(`no pull request #${p.pull_number}`), { status: 404 });
