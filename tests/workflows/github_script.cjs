@@ -32,6 +32,20 @@ const need = (call, ...alternatives) => {
   world.denied = (world.denied || []).concat([call]);
   throw Object.assign(new Error(`Resource not accessible by integration (${call})`), { status: 403 });
 };
+// A pull request follows its branch, as on GitHub: its head is the branch's tip now.
+const { execFileSync } = require("node:child_process");
+const git = (...args) => execFileSync("git", ["--git-dir", context.origin, ...args], { encoding: "utf8" }).trim();
+const follow = (pr) => {
+  if (!context.origin || pr.state !== "open") return pr;
+  try {
+    pr.head.sha = git("rev-parse", `refs/heads/${pr.head.ref}`);
+    pr._files = git("diff", "--name-only", `refs/heads/${pr.base.ref}...refs/heads/${pr.head.ref}`)
+      .split("\n").filter(Boolean);
+  } catch (error) {
+    // The branch is gone: GitHub keeps the last head.
+  }
+  return pr;
+};
 const publicPull = (pr) => Object.fromEntries(Object.entries(pr).filter(([k]) => !k.startsWith("_")));
 
 const rest = {
@@ -108,25 +122,28 @@ const rest = {
   pulls: {
     list: async (p) => need("pulls.list", ["pull-requests", "read"]) ||
       ok(world.pulls.filter((pr) => pr.state === (p.state || "open") &&
-        (!p.head || `${context.repo.owner}:${pr.head.ref}` === p.head)).map(publicPull)),
+        (!p.head || `${context.repo.owner}:${pr.head.ref}` === p.head)).map(follow).map(publicPull)),
     get: async (p) => {
       need("pulls.get", ["pull-requests", "read"]);
       const pr = world.pulls.find((x) => x.number === Number(p.pull_number));
       if (!pr) throw Object.assign(new Error(`no pull request #${p.pull_number}`), { status: 404 });
-      return ok(publicPull(pr));
+      return ok(publicPull(follow(pr)));
     },
     listFiles: async (p) => {
       need("pulls.listFiles", ["pull-requests", "read"]);
       const pr = world.pulls.find((x) => x.number === Number(p.pull_number));
       if (!pr) throw Object.assign(new Error(`no pull request #${p.pull_number}`), { status: 404 });
-      return ok((pr._files || []).map((filename) => ({ filename, status: "modified" })));
+      return ok((follow(pr)._files || []).map((filename) => ({ filename, status: "modified" })));
     },
     create: async (p) => {
       need("pulls.create", ["pull-requests", "write"]);
       record("pulls.create", p);
       if (!p.base) throw Object.assign(new Error("Validation Failed: base is required"), { status: 422 });
-      const pr = { number: nextId(), title: p.title, body: p.body, state: "open",
-        head: { ref: p.head, sha: "" }, base: { ref: p.base } };
+      const repoRef = { id: 1, full_name: `${context.repo.owner}/${context.repo.repo}` };
+      const pr = follow({ number: nextId(), title: p.title, body: p.body, state: "open",
+        user: { login: "github-actions[bot]", type: "Bot" },
+        head: { ref: p.head, sha: "", repo: repoRef }, base: { ref: p.base, sha: "", repo: repoRef },
+        merge_commit_sha: null, merged_at: null });
       pr.html_url = url("pull", pr.number);
       world.pulls.push(pr);
       return ok(pr);

@@ -272,6 +272,7 @@ class World:
         base = pr["base"]["ref"]
         merge = self._merge_commit(pr["head"]["ref"], base, message=f"Merge pull request #{number}")
         self.git("push", "-q", "origin", f"{merge}:refs/heads/{base}")
+        pr["head"]["sha"] = self.git("rev-parse", f"origin/{pr['head']['ref']}")
         pr.update(state="closed", merge_commit_sha=merge, merged_at="2026-11-24T00:00:00Z")
         self.save_api(api)
         self.git("checkout", "-q", "-B", "main", "origin/main")

@@ -396,6 +396,7 @@ class _StepRunner:
             "repo": {"owner": OWNER, "repo": REPO},
             # The job's permissions bind GITHUB_TOKEN only; another token has its own.
             "permissions": self.permissions if own_token else None,
+            "origin": str(self.world.origin),
         }
         context_file = self.temp / f"context-{self.counter}.json"
         context_file.write_text(json.dumps(context))
