@@ -218,3 +218,25 @@ def test_one_org_is_configuration_not_a_new_apply_workflow(github: GitHub) -> No
     assert github.by_code("testing") == {}
     run = world.run_workflow("drift.yml", "schedule")
     assert [j.result for j in run.jobs["drift"]] == ["success"]
+
+
+def test_a_manual_apply_reason_cannot_hide_the_force_warning(github: GitHub) -> None:
+    from markdown_it import MarkdownIt
+
+    world = github.world
+    bootstrap(github, 1)
+    reason = "routine <!-- | [x](https://evil.example) @team `code`"
+    run = world.run_workflow(
+        "apply.yml",
+        "workflow_dispatch",
+        inputs={"environment": "testing", "force": True, "reason": reason, "pull-request": ""},
+        only=("manual-plan",),
+    )
+    summary = run.job("manual-plan").summary
+    assert "routine <!--" not in summary and "](https://evil" not in summary
+    assert "@team" not in summary
+    assert summary.index("force is set") < summary.index("Reason:"), "the warning comes first"
+    html = MarkdownIt("gfm-like").render(summary)
+    assert "force is set: the safety rails below are lifted" in html
+    assert "Plan digest" in html, "and the plan is not swallowed by a comment"
+    assert "routine &lt;!--" in html
