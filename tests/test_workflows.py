@@ -11,6 +11,7 @@ that change only ``series/.state/``.
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -297,3 +298,45 @@ def test_docs_describe_every_input_of_the_action_and_the_pins_in_use() -> None:
                 pins.add((m.group(1).split("@")[0], (m.group(2) or "").lstrip("# ").strip()))
     for action_name, version in pins:
         assert f"`{action_name}` {version}" in docs, (action_name, version)
+
+
+def test_the_action_installs_every_dependency_at_its_pinned_version(tmp_path: Path) -> None:
+    """The install step, run with a stand-in ``python`` that records what pip was asked."""
+    import os
+    import subprocess
+
+    action = yaml.safe_load(ACTION.read_text(encoding="utf-8"))
+    (install,) = [s for s in action["runs"]["steps"] if s.get("id") == "install"]
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "calls"
+    (bin_dir / "python").write_text(
+        f'#!/bin/sh\nprintf "%s|%s\\n" "$PIP_CONSTRAINT" "$*" >>"{log}"\n'
+    )
+    (bin_dir / "reconciler").write_text("#!/bin/sh\necho reconciler 0.0\n")
+    for tool in bin_dir.iterdir():
+        tool.chmod(0o755)
+    env = {
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "ACTION_PATH": str(ROOT),
+        "RUNNER_TEMP": str(tmp_path),
+    }
+    for _ in range(2):  # a second use in the same job reuses the install
+        subprocess.run(["bash", "-c", install["run"]], env=env, check=True, timeout=60)
+    (call,) = log.read_text().splitlines()
+    constraints = str(ROOT / "constraints.txt")
+    assert call == (
+        f"{constraints}|-m pip install -q --disable-pip-version-check -c {constraints} {ROOT}"
+    )
+    # Every runtime dependency, and the build backend, pinned to one version there.
+    pins = {
+        line.split("==")[0].lower().replace("_", "-")
+        for line in (ROOT / "constraints.txt").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    }
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    needed = {
+        re.split(r"[<>=!~;\[ ]", d, maxsplit=1)[0].lower().replace("_", "-")
+        for d in [*project["project"]["dependencies"], *project["build-system"]["requires"]]
+    }
+    assert needed <= pins, needed - pins
