@@ -137,6 +137,12 @@ const rest = {
     },
     create: async (p) => {
       need("pulls.create", ["pull-requests", "write"]);
+      // The repository setting "Allow GitHub Actions to create and approve pull requests"
+      // binds GITHUB_TOKEN only (off by default).
+      if (context.token === "github" && !world.actions_may_open_pull_requests) {
+        world.denied = (world.denied || []).concat(["pulls.create"]);
+        throw Object.assign(new Error("GitHub Actions is not permitted to create or approve pull requests."), { status: 403 });
+      }
       record("pulls.create", p);
       if (!p.base) throw Object.assign(new Error("Validation Failed: base is required"), { status: 422 });
       const repoRef = { id: 1, full_name: `${context.repo.owner}/${context.repo.repo}` };

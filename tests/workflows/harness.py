@@ -189,6 +189,13 @@ class World:
     def calls(self, since: int = 0) -> list[str]:
         return [c["call"] for c in self.api()["calls"][since:]]
 
+    def actions_may_open_pull_requests(self, allowed: bool) -> None:
+        """The repository setting "Allow GitHub Actions to create and approve pull requests"
+        (off unless a test turns it on, as on GitHub)."""
+        api = self.api()
+        api["actions_may_open_pull_requests"] = allowed
+        self.save_api(api)
+
     def take_dispatches(self) -> list[dict[str, Any]]:
         """The ``workflow_dispatch`` events the workflows asked for since the last call."""
         api = self.api()

@@ -396,6 +396,7 @@ class _StepRunner:
             "repo": {"owner": OWNER, "repo": REPO},
             # The job's permissions bind GITHUB_TOKEN only; another token has its own.
             "permissions": self.permissions if own_token else None,
+            "token": "github" if own_token else "other",
             "origin": str(self.world.origin),
         }
         context_file = self.temp / f"context-{self.counter}.json"

@@ -64,6 +64,7 @@ def test_a_scheduled_drift_run_opens_the_adopt_pull_request_into_the_default_bra
     github: GitHub,
 ) -> None:
     world = github.world
+    world.actions_may_open_pull_requests(True)  # a team that turned the setting on
     bootstrap(github, 1)
     live = github.by_code("testing")["BULK00"]
     github.orgs["testing"].edit_series(int(live["id"]), {"description": "Edited in the CRM"})
@@ -121,6 +122,7 @@ def test_the_adopt_pull_request_gets_its_plan_by_a_dispatch_and_merging_it_appli
     github: GitHub,
 ) -> None:
     world = github.world
+    world.actions_may_open_pull_requests(True)  # a team that turned the setting on
     bootstrap(github, 2)
     live = github.by_code("testing")["BULK01"]
     github.orgs["testing"].edit_series(int(live["id"]), {"discountValue": 125})
@@ -240,3 +242,39 @@ def test_a_manual_apply_reason_cannot_hide_the_force_warning(github: GitHub) -> 
     assert "force is set: the safety rails below are lifted" in html
     assert "Plan digest" in html, "and the plan is not swallowed by a comment"
     assert "routine &lt;!--" in html
+
+
+def test_by_default_a_person_opens_the_adopt_pull_request_and_its_checks_start(
+    github: GitHub,
+) -> None:
+    world = github.world
+    world.actions_may_open_pull_requests(False)  # GitHub's default, and docs/ci.md's advice
+    bootstrap(github, 2)
+    live = github.by_code("testing")["BULK01"]
+    github.orgs["testing"].edit_series(int(live["id"]), {"discountValue": 125})
+    run = world.run_workflow("drift.yml", "schedule", matrix={"environment": "testing"})
+    assert run.result("drift") == "success", run.job("drift").log
+    assert adopt_pulls(world) == [], "GitHub Actions may not open it"
+    assert "pulls.create" in world.api().get("denied", [])
+    assert world.take_dispatches() == []
+    (issue,) = [i for i in world.api()["issues"] if i["state"] == "open"]
+    link = "/compare/main...reconciler/adopt-testing?expand=1"
+    assert link in issue["body"] and "open its pull request" in issue["body"]
+
+    # A person opens it from the link: a person's pull request starts its plan like any other.
+    world.git("fetch", "-q", "origin")
+    world.git("checkout", "-q", "-B", "reconciler/adopt-testing", "origin/reconciler/adopt-testing")
+    pr = world.open_pull_request(
+        "reconciler/adopt-testing", 71, title="Adopt CRM changes (testing)"
+    )
+    run = world.run_workflow("plan.yml", "pull_request", pull_request=pr)
+    assert [j.result for j in run.jobs["plan"]] == ["success", "success"]
+    assert "Plan: 0 to create, 0 to update" in plan_comment(world, 71, "testing")
+
+    # The next drift run finds that pull request and names it; the CRM reverted, it closes it.
+    world.run_workflow("drift.yml", "schedule", matrix={"environment": "testing"})
+    (issue,) = [i for i in world.api()["issues"] if i["state"] == "open"]
+    assert 'open pull request #71 "Adopt CRM changes (testing)"' in issue["body"]
+    github.orgs["testing"].edit_series(int(live["id"]), {"discountValue": 100})
+    world.run_workflow("drift.yml", "schedule", matrix={"environment": "testing"})
+    assert [p["state"] for p in adopt_pulls(world)] == ["closed"]

@@ -12,10 +12,40 @@ from pathlib import Path
 
 from tests.workflows.harness import ROOT
 
-BASICS = (
-    "bash sh env git tar gzip mktemp cat find head tail rm mkdir dirname basename id sed cut "
-    "sha256sum tr ls cp mv grep sort wc uname chmod ln readlink touch date"
-).split()
+BASICS = [
+    "bash",
+    "sh",
+    "env",
+    "git",
+    "tar",
+    "gzip",
+    "mktemp",
+    "cat",
+    "find",
+    "head",
+    "tail",
+    "rm",
+    "mkdir",
+    "dirname",
+    "basename",
+    "id",
+    "sed",
+    "cut",
+    "sha256sum",
+    "tr",
+    "ls",
+    "cp",
+    "mv",
+    "grep",
+    "sort",
+    "wc",
+    "uname",
+    "chmod",
+    "ln",
+    "readlink",
+    "touch",
+    "date",
+]
 
 
 def test_the_lint_runs_with_only_the_test_extras_node_and_shellcheck(tmp_path: Path) -> None:
