@@ -123,7 +123,13 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rendered]:
 # --- what the workflows post -----------------------------------------------------------------
 
 
-def _run_script(workflow: str, step: str, env: dict[str, str], payload: dict[str, object]) -> dict:
+def _run_script(
+    workflow: str,
+    step: str,
+    env: dict[str, str],
+    payload: dict[str, object],
+    cwd: Path | None = None,
+) -> dict:
     """Run the github-script ``step`` of ``workflow`` with node against the fake GitHub API of
     the workflow simulations; return the API's state afterwards (what the script posted)."""
     import subprocess
@@ -162,9 +168,11 @@ def _run_script(workflow: str, step: str, env: dict[str, str], payload: dict[str
         (root / "context.json").write_text(json.dumps(context))
         for name in ("out", "summary"):
             (root / name).touch()
+        from tests.workflows.runner import tool
+
         done = subprocess.run(
             [
-                "node",
+                tool("node"),  # the test extra's, where the machine has none
                 str(GITHUB_SCRIPT),
                 str(root / "script.js"),
                 str(root / "api.json"),
@@ -176,6 +184,7 @@ def _run_script(workflow: str, step: str, env: dict[str, str], payload: dict[str
                 "GITHUB_OUTPUT": str(root / "out"),
                 "GITHUB_STEP_SUMMARY": str(root / "summary"),
             },
+            cwd=cwd,
             capture_output=True,
             text=True,
             timeout=60,
@@ -186,19 +195,23 @@ def _run_script(workflow: str, step: str, env: dict[str, str], payload: dict[str
 
 
 def pr_comment(plan_md: str, tmp: Path) -> tuple[str, bool]:
-    """The comment body as plan.yml's script builds it, and whether it had to cut the plan."""
-    path = tmp / "plan-production.md"
-    path.write_text(plan_md, encoding="utf-8")
-    env = {
-        "ENVIRONMENT": "production",
-        "CREDENTIALS": "true",
-        "PLAN_OUTCOME": "success",
-        "PLAN_MARKDOWN": str(path),
-        "PLAN_DIGEST": "d" * 64,
-        "PLAN_RAILS": "0",
+    """The comment body as plan.yml's comment job builds it from a plan leg's report, and
+    whether it had to cut the plan."""
+    reports = tmp / "reports"
+    reports.mkdir(exist_ok=True)
+    (reports / "plan-production.md").write_text(plan_md, encoding="utf-8")
+    report = {
+        "environment": "production",
+        "changed": "true",
+        "fork": "false",
+        "credentials": "true",
+        "plan_outcome": "success",
+        "plan_digest": "d" * 64,
+        "plan_rails": "0",
     }
+    (reports / "report-production.json").write_text(json.dumps(report), encoding="utf-8")
     payload = {"pull_request": {"number": 7, "head": {"sha": "0123abc" + "0" * 33}}}
-    (comment,) = _run_script("plan.yml", "Comment the plan", env, payload)["comments"]
+    (comment,) = _run_script("plan.yml", "Comment the plan", {}, payload, cwd=tmp)["comments"]
     body: str = comment["body"]
     return body, "… cut to fit" in body
 
