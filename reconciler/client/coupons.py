@@ -39,7 +39,7 @@ from reconciler.client.session import Call, RetryPolicy, Session
 from reconciler.errors import ConfigError, HttpStatusError
 from reconciler.model.canonical import request_body
 from reconciler.model.ports import Listing
-from reconciler.model.settings import Environment
+from reconciler.model.settings import DEFAULT_BATCH_SIZE, Environment
 
 SERIES_PATH = "/v2/coupon/series"
 LIST_PATH = "/v1.1/coupon/series"
@@ -61,7 +61,7 @@ class CouponClient:
         auth: AuthKind | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         rate_limit_per_minute: int = 100,
-        batch_size: int = 20,
+        batch_size: int = DEFAULT_BATCH_SIZE,
         concurrency: int = 4,
         timeout_seconds: float = 30.0,
         max_attempts: int = 5,
@@ -203,24 +203,27 @@ class CouponClient:
         return FetchResult(found=found, missing=missing, warnings=tuple(warnings))
 
     async def _fetch_batch(self, batch: list[int], semaphore: asyncio.Semaphore) -> _Found:
-        size = self.effective_batch_size
-        if len(batch) > size:  # formed before the server's limit was learned: no refusal
-            return await self._fetch_parts(_chunks(batch, size), semaphore)
-        call = Call("GET", SERIES_PATH, params={"ids": ",".join(str(i) for i in batch)})
         async with semaphore:
-            try:
-                body = await self._session.call(call)
-            except HttpStatusError as exc:
-                refusal = exc
+            # The size is checked once a slot is ours: a limit learned while this batch
+            # waited applies to it (checked before waiting, every queued batch was refused).
+            size = self.effective_batch_size
+            if len(batch) > size:
+                parts = _chunks(batch, size)
             else:
+                call = Call("GET", SERIES_PATH, params={"ids": [str(i) for i in batch]})
                 try:
-                    return read_entities(body, batch)
-                except Unexpected as error:
-                    self._session.fail_bad_answer(call, str(error))
+                    body = await self._session.call(call)
+                except HttpStatusError as exc:
+                    refusal = exc
+                else:
+                    try:
+                        return read_entities(body, batch)
+                    except Unexpected as error:
+                        self._session.fail_bad_answer(call, str(error))
+                parts = self._parts_after_refusal(batch, refusal)
+                if not parts:
+                    return {}, [f"series {batch[0]}: {refusal.api_message or refusal}"]
         # Outside the semaphore: the parts take their own slots.
-        parts = self._parts_after_refusal(batch, refusal)
-        if not parts:
-            return {}, [f"series {batch[0]}: {refusal.api_message or refusal}"]
         return await self._fetch_parts(parts, semaphore)
 
     async def _fetch_parts(self, parts: list[list[int]], semaphore: asyncio.Semaphore) -> _Found:
@@ -291,16 +294,30 @@ class CouponClient:
         status, body = await self._session.send(call)
         return self._series_answer(call, body, status=status)
 
-    async def update_series(self, series_id: int, fields: Mapping[str, Any]) -> dict[str, Any]:
-        """PUT the series ``series_id`` (a full replacement); the answer is the stored series."""
+    async def update_series(
+        self, series_id: int, fields: Mapping[str, Any], *, org_id: int | None
+    ) -> dict[str, Any]:
+        """PUT the series ``series_id`` (a full replacement); the answer is the stored series.
+
+        ``org_id`` is the live series' ``orgId``, sent in the body: the Update page's error
+        table asks for it ("Verify that ... orgId is provided") and both its examples send
+        it. A live series that did not carry one (``None``) is not updated: ``BadResponse``
+        before anything is sent, as no documented PUT goes without it.
+        """
         if not is_id(series_id):
             raise TypeError(f"series ids are integers, not {series_id!r}")
         call = Call(
             "PUT",
             f"{SERIES_PATH}/{series_id}",
             params={"format": "json"},
-            json_body={"CouponSeriesV2": request_body(fields)},
+            json_body={"CouponSeriesV2": {**request_body(fields), "orgId": org_id}},
         )
+        if not is_id(org_id):
+            self._session.fail_bad_answer(
+                call,
+                f"series {series_id} was read without an integer orgId ({trim(org_id)}): "
+                "the PUT needs the live series' orgId, and is not sent",
+            )
         status, body = await self._session.send(call)
         return self._series_answer(call, body, status=status)
 

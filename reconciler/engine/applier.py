@@ -437,7 +437,9 @@ class Applier:
         # between sets the marker next time (a lost state can then still find the series).
         self.store.record_id(item.key, series_id, unmarked="seriesCode" in late)
         if late:
-            answer = await self.client.update_series(series_id, put_body(live=answer, changes=late))
+            answer = await self.client.update_series(
+                series_id, put_body(live=answer, changes=late), org_id=answer.get("orgId")
+            )
             self.store.record_marked(item.key)
         return SeriesOutcome(
             key=item.key,
@@ -465,7 +467,9 @@ class Applier:
                 item.key, item.action, Outcome.DONE, series_id, message="already created"
             )
         wanted = {c.field: item.desired[c.field] for c in changes}
-        answer = await self.client.update_series(series_id, put_body(live=live, changes=wanted))
+        answer = await self.client.update_series(
+            series_id, put_body(live=live, changes=wanted), org_id=live.get("orgId")
+        )
         return SeriesOutcome(
             item.key,
             item.action,
@@ -528,7 +532,7 @@ class Applier:
                 ),
             )
         answer = await self.client.update_series(
-            item.series_id, put_body(live=live, changes=item.desired)
+            item.series_id, put_body(live=live, changes=item.desired), org_id=live.get("orgId")
         )
         return SeriesOutcome(
             key=item.key,
