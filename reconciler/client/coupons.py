@@ -11,6 +11,7 @@ import os
 import random as _random
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
 
@@ -22,7 +23,6 @@ from reconciler.client.answers import (
     api_errors,
     batch_refused_for_size,
     is_id,
-    list_items,
     read_entities,
     stated_limit,
     trim,
@@ -35,10 +35,11 @@ from reconciler.client.events import (
     ClientEvent,
     FetchResult,
 )
+from reconciler.client.listing import ListFailed, merge, read_list
 from reconciler.client.session import Call, RetryPolicy, Session
-from reconciler.errors import ConfigError, HttpStatusError
+from reconciler.errors import ConfigError, HttpStatusError, IncompleteListing
 from reconciler.model.canonical import request_body
-from reconciler.model.ports import Listing
+from reconciler.model.ports import ListedSeries, Listing
 from reconciler.model.settings import DEFAULT_BATCH_SIZE, Environment
 
 SERIES_PATH = "/v2/coupon/series"
@@ -90,6 +91,7 @@ class CouponClient:
         self.max_attempts = max_attempts
         self._timeout = timeout_seconds
         self._on_event = on_event
+        self._wall_clock = wall_clock
         self._batch_limit: int | None = None
         self._session = Session(
             base_url=self.base_url,
@@ -263,19 +265,40 @@ class CouponClient:
     async def list_series(self) -> Listing:
         """Every series of the org (v1.1 list), as the fields identity reads.
 
-        One call, however large the org (its read timeout at least
-        ``LIST_READ_TIMEOUT_SECONDS``). A series without an id makes it fail: a list that
-        tells which series exist must not drop one.
+        Two calls, ``expired=false`` then ``expired=true``, merged by id: what the list gives
+        without the parameter is not documented, so the tool never depends on it (active
+        first: a series that expires between the calls is in both answers, never in
+        neither). Each call's read timeout is at least ``LIST_READ_TIMEOUT_SECONDS``.
+        Anything less than two complete, successful answers raises ``IncompleteListing``
+        (``BadResponse`` for an answer that is not the documented shape): a list that tells
+        which series exist must not drop one.
         """
+        active = await self._list_part(expired=False)
+        gone = await self._list_part(expired=True)
+        return merge(active, gone)
+
+    async def _list_part(self, *, expired: bool) -> tuple[ListedSeries, ...]:
         call = Call(
             "GET",
             LIST_PATH,
-            params={"format": "json"},
+            params={"format": "json", "expired": "true" if expired else "false"},
             read_timeout=max(self._timeout, LIST_READ_TIMEOUT_SECONDS),
         )
         body = await self._session.call(call)
+        today = datetime.fromtimestamp(self._wall_clock(), UTC).date()
         try:
-            return list_items(body)
+            return read_list(body, expired=expired, today=today)
+        except ListFailed as error:
+            raise IncompleteListing(
+                self._session.redact(
+                    f"{call.method} {call.shown}: {error}; the org's series cannot be told "
+                    "from it, so nothing is planned from it (no create can follow from a "
+                    "failed or partial list). Try again; if it persists, the server does not "
+                    "answer as documented"
+                ),
+                method=call.method,
+                url=self._session.url(call.path),
+            ) from None
         except Unexpected as error:
             self._session.fail_bad_answer(call, str(error))
 
