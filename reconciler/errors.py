@@ -25,6 +25,8 @@ exit codes and messages, and nothing else needs to catch anything broader::
         ├── RateLimited              429 after the retries ran out
         ├── HttpStatusError          any other non-2xx answer (status, API codes, message)
         └── BadResponse              a 2xx answer whose body is not what the API documents
+            └── IncompleteListing    the org's list failed, or is not shown complete: no
+                                       create may follow from it (it fails the plan)
 
 What a failed create means, for whoever records its intent: ``AmbiguousCreate`` means the
 series may exist (look it up before creating again); any other ``ApiError`` from a create
@@ -191,3 +193,9 @@ class HttpStatusError(ApiError):
 
 class BadResponse(ApiError):
     """A 2xx answer whose body is not what the API documents."""
+
+
+class IncompleteListing(BadResponse):
+    """The list of the org's series is not a complete success (a failure inside a 200, a
+    series listed as failed, an answer that ignored its filter): it cannot tell which series
+    do not exist, so nothing may be created from it."""

@@ -65,7 +65,9 @@ class FakeApi:
     async def create_series(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         raise AssertionError("no create expected")
 
-    async def update_series(self, series_id: int, fields: Mapping[str, Any]) -> dict[str, Any]:
+    async def update_series(
+        self, series_id: int, fields: Mapping[str, Any], *, org_id: int | None
+    ) -> dict[str, Any]:
         self.log.append(("PUT", (series_id,)))
         await asyncio.sleep(0)
         self.series[series_id] = {**self.series[series_id], **fields}

@@ -24,3 +24,33 @@ def test_bench_plan_runs_and_prints_its_figures() -> None:
     assert "batch 50, concurrency 8:" in out and "fewer calls" in out
     assert "c. whole plan of 40 series" in out and "series/s" in out
     assert "40 unchanged" in out
+
+
+def test_bench_batch_runs_and_prints_its_figures() -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "bench_batch.py"),
+            "--n",
+            "60",
+            "--limit",
+            "10",
+            "--latency-ms",
+            "0",
+            "--sizes",
+            "5,10,30",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert "batch    5:   12 calls + 0 refused" in out
+    assert "batch   10:    6 calls + 0 refused" in out
+    # above the limit: at most one refusal per concurrent slot (4), then the learned limit
+    line = next(x for x in out.splitlines() if x.startswith("batch   30"))
+    assert "6 calls" in line and "learned limit 10" in line
+    refused = int(line.split("+ ")[1].split(" refused")[0])
+    assert 1 <= refused <= 2  # 60 ids in batches of 30: two batches, both in flight at once

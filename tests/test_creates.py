@@ -77,7 +77,9 @@ class LyingApi:
         answer_id = self.next_id if self.answer_id is None else self.answer_id
         return {**self.series[self.next_id], "id": answer_id}
 
-    async def update_series(self, series_id: int, fields: Mapping[str, Any]) -> dict[str, Any]:
+    async def update_series(
+        self, series_id: int, fields: Mapping[str, Any], *, org_id: int | None
+    ) -> dict[str, Any]:
         self.writes.append(("PUT", series_id))
         self.series[series_id] = {**self.series[series_id], **fields}
         return {**self.series[series_id], "id": series_id}

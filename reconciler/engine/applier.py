@@ -306,7 +306,7 @@ class Applier:
                 ),
             )
         answer = await self.client.update_series(
-            item.series_id, put_body(live=live, changes=item.desired)
+            item.series_id, put_body(live=live, changes=item.desired), org_id=live.get("orgId")
         )
         return SeriesOutcome(
             key=item.key,

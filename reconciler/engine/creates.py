@@ -261,7 +261,9 @@ class Creates:
         self.store.record_id(item.key, sid, unmarked="seriesCode" in late)
         after: Mapping[str, Any] = live
         if late:
-            after = await self.client.update_series(sid, put_body(live=live, changes=late))
+            after = await self.client.update_series(
+                sid, put_body(live=live, changes=late), org_id=live.get("orgId")
+            )
             self.store.record_marked(item.key)
         return SeriesOutcome(
             key=item.key,
@@ -336,7 +338,9 @@ class Creates:
                 item.key, item.action, Outcome.DONE, series_id, message="already created"
             )
         wanted = {c.field: item.desired[c.field] for c in changes}
-        answer = await self.client.update_series(series_id, put_body(live=live, changes=wanted))
+        answer = await self.client.update_series(
+            series_id, put_body(live=live, changes=wanted), org_id=live.get("orgId")
+        )
         return SeriesOutcome(
             item.key,
             item.action,

@@ -50,6 +50,7 @@ from reconciler.model.desired import DesiredSeries, IgnoreRule, Reference, Serie
 from reconciler.model.hosts import base_url_problem
 from reconciler.model.references import api_value, check_references
 from reconciler.model.settings import (
+    DEFAULT_BATCH_SIZE,
     DEFAULT_ENVIRONMENT,
     DEFAULT_PREFIX,
     SANDBOX_ENVIRONMENT,
@@ -547,7 +548,7 @@ class _EnvironmentModel(BaseModel):
     auth: AuthMethod | None = None
     env_prefix: str = DEFAULT_PREFIX
     rate_limit_per_minute: int = PydanticField(default=100, gt=0)
-    batch_size: int = PydanticField(default=20, gt=0)
+    batch_size: int = PydanticField(default=DEFAULT_BATCH_SIZE, gt=0)
     parallelism: int = PydanticField(default=4, gt=0)
     timeout_seconds: float = PydanticField(default=30.0, gt=0)
     max_update_share: float = PydanticField(default=0.3, gt=0, le=1)

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.pending import NEEDS_MODEL
 from tests.scenarios.conftest import World, check_golden, series_text
 
 # Set by a person in the CRM's own screens; no file ever declares them.
@@ -165,6 +166,7 @@ def test_an_ignore_rule_keeps_a_removed_line_out_of_the_plan(world: World) -> No
     assert live(world, "own/limit")["maxRedeem"] == 500
 
 
+@NEEDS_MODEL
 def test_an_imported_file_edited_later_resets_the_removed_line(world: World) -> None:
     body = {
         "description": "Made in the CRM",

@@ -31,6 +31,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconciler.model.catalogue import FIELDS, Field, Kind
+from tests.pending import NEEDS_MODEL
 from tests.sandbox import docs_pairs
 from tests.scenarios.conftest import World
 from tests.scenarios.test_convergence import cli_in, new_folder, post_series
@@ -342,6 +343,7 @@ def _live(world: World, sid: int) -> dict[str, Any]:
     return found
 
 
+@NEEDS_MODEL
 @PROPERTY
 @given(generated=series(documented=False))
 def test_files_of_every_field_kind_apply_as_the_docs_say_and_plan_empty(
@@ -365,6 +367,7 @@ def test_files_of_every_field_kind_apply_as_the_docs_say_and_plan_empty(
         shutil.rmtree(folder)
 
 
+@NEEDS_MODEL
 @PROPERTY
 @given(generated=series(documented=True), all_fields=st.booleans())
 def test_live_series_from_documented_bodies_import_validate_and_plan_empty(
