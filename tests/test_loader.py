@@ -347,7 +347,7 @@ def test_many_files_sharing_a_discount_code_are_reported_compactly(tmp_path: Pat
 def test_files_are_shown_as_display_does_with_each_folder_resolved_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from reconciler.files import loader
+    from reconciler.files import paths as shown
 
     (tmp_path / "series" / "a" / "b").mkdir(parents=True)
     paths = [
@@ -358,19 +358,19 @@ def test_files_are_shown_as_display_does_with_each_folder_resolved_once(
         tmp_path / "elsewhere" / "x.yaml",
     ]
     monkeypatch.chdir(tmp_path / "series" / "a")
-    expected = [loader._display(p, tmp_path / "series") for p in paths]
-    expected_cwd = [loader._display(p, None) for p in paths]
+    expected = [shown.display_path(p, tmp_path / "series") for p in paths]
+    expected_cwd = [shown.display_path(p, None) for p in paths]
     resolved: list[Path] = []
-    real = loader._resolved_folder
+    real = shown.resolved_folder
 
     def counting(folder: Path) -> Path:
         resolved.append(folder)
         return real(folder)
 
-    monkeypatch.setattr(loader, "_resolved_folder", counting)
-    display = loader._Display(tmp_path / "series")
+    monkeypatch.setattr(shown, "resolved_folder", counting)
+    display = shown.PathDisplay(tmp_path / "series")
     assert [display(p) for p in paths] == expected
-    in_cwd = loader._Display(None)
+    in_cwd = shown.PathDisplay(None)
     assert [in_cwd(p) for p in paths] == expected_cwd
     assert expected[:2] == ["top.yaml", "a/one.yaml"] and expected_cwd[1] == "one.yaml"
     # Two roots, four folders, the working directory once per load: not once per file.
