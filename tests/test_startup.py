@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import importlib.abc
+import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 
@@ -35,3 +37,44 @@ def test_httpcore_finds_sniffio_once_not_at_every_lock() -> None:
     finally:
         sys.meta_path.remove(finder)
     assert finder.lookups == 0
+
+
+VALID = """\
+description: One
+discountCode: ONE
+validTillDate: 2030-09-30T00:00:00Z
+anyUser: true
+discountValue: 10
+clientHandlingType: DISC_CODE
+expiryStrategyType: SERIES_EXPIRY
+discountType: PERC
+smsTemplate: "Your code is {{voucher}}"
+"""
+
+
+def test_validate_imports_no_http_client_server_or_pydantic(tmp_path: Path) -> None:
+    # `validate` runs on every commit (pre-commit) and first in every CI job: it reads files
+    # only, so nothing of the HTTP client, the sandbox or pydantic (90 ms alone) is loaded.
+    series = tmp_path / "series"
+    series.mkdir()
+    (series / "one.yaml").write_text(VALID, encoding="utf-8")
+    (series / "reconciler.yaml").write_text(
+        "environments:\n  prod:\n    base_url: https://eu.api.capillarytech.com\n"
+        "    batch_size: 50\n",
+        encoding="utf-8",
+    )
+    script = (
+        "import sys\n"
+        "from reconciler.cli import main\n"
+        "try:\n"
+        f"    main(['validate', '--dir', {str(series)!r}])\n"
+        "except SystemExit as done:\n"
+        "    code = done.code\n"
+        "heavy = ('pydantic', 'httpx', 'httpcore', 'anyio', 'asyncio', 'starlette', 'uvicorn',\n"
+        "         'sqlite3', 'reconciler.client', 'reconciler.sandbox', 'reconciler.engine')\n"
+        "print(code, sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.stdout.strip().splitlines()[-1] == "0 []", done.stdout + done.stderr
