@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from reconciler.files.validate import Source, check_across, check_field, check_series
 from reconciler.model.catalogue import series_id_fields
@@ -48,18 +48,38 @@ class Template:
     ok: bool
 
 
-def check_values(data: Mapping[Any, Any], source: Source, problems: list[Problem]) -> Values:
+# A checked scalar by (field, type, value) when it had no problem: what ``check_field`` makes
+# of it depends on nothing else (its source only places problems), and thousands of files
+# repeat the same ``discountType: PERC``. One per load; keyed by type too (1 == 1.0 == True).
+CheckMemo = dict[tuple[str, type, Any], Any]
+_SCALARS: Final = (str, int, float, bool, type(None))
+
+
+def check_values(
+    data: Mapping[Any, Any],
+    source: Source,
+    problems: list[Problem],
+    *,
+    memo: CheckMemo | None = None,
+) -> Values:
     values: dict[str, Any] = {}
     lines: dict[str, int] = {}
     invalid: set[str] = set()
+    known = memo if memo is not None else {}
     for name, value in data.items():
-        checked = check_field(name, value, source=source)
-        problems.extend(checked.problems)
-        if checked.ok:
-            values[name] = checked.value
-            lines[name] = source.document.where((*source.prefix, name), key=True).line
+        key = (name, type(value), value) if type(value) in _SCALARS else None
+        if key is not None and key in known:
+            values[name] = known[key]
         else:
-            invalid.add(name)
+            checked = check_field(name, value, source=source)
+            problems.extend(checked.problems)
+            if not checked.ok:
+                invalid.add(name)
+                continue
+            values[name] = checked.value
+            if key is not None and not checked.problems:
+                known[key] = checked.value
+        lines[name] = source.document.where((*source.prefix, name), key=True).line
     return Values(values, lines, frozenset(invalid), source)
 
 
@@ -198,6 +218,7 @@ def resolve_template(
 
 
 __all__ = [
+    "CheckMemo",
     "Context",
     "Resolution",
     "Template",
