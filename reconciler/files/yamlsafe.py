@@ -56,8 +56,10 @@ _SCALAR_TAGS: Final = frozenset(
 )
 # The safe loader's implicit tags by first character (``yes`` is a bool, ``0x1F`` an int...).
 _RESOLVERS: Final[dict[Any, list[tuple[str, Any]]]] = yaml.SafeLoader.yaml_implicit_resolvers
-_WILDCARD: Final = _RESOLVERS.get(None, [])
-_NONE: Final[list[tuple[str, Any]]] = []
+_WILDCARD: Final = tuple(_RESOLVERS.get(None, []))
+_BY_FIRST: Final = {
+    first: (*resolvers, *_WILDCARD) for first, resolvers in _RESOLVERS.items() if first is not None
+}
 _NULL: Final = f"{_TAG}null"
 _TEXT_TAGS: Final = frozenset({_STR, f"{_TAG}timestamp"})
 
@@ -320,14 +322,29 @@ class _Builder:
         documents = 0
         first_document: Any = None
         get = loader.get_event
+        scalar_event = yaml.ScalarEvent
+        record = self.record
+        top = self.top
         while True:
             event = get()
             kind = type(event)
-            if kind is yaml.ScalarEvent:
+            if kind is scalar_event:
                 if stack:
                     frame = stack[-1]
                     if frame.is_map and frame.key is None:
-                        self._key(frame, event)
+                        key = event.value
+                        if event.anchor is None and key != "<<" and not record:
+                            # The common case, inline: a plain key (see ``_key``).
+                            self.count += 1
+                            key = sys.intern(key)
+                            raw = event.start_mark
+                            if key in frame.keys:
+                                self._set_key(frame, key, raw)
+                            else:
+                                frame.keys[key] = frame.key_mark = raw
+                                frame.key = key
+                        else:
+                            self._key(frame, event)
                         continue
                     self.count += 1
                     if self.count > MAX_NODES:
@@ -335,10 +352,10 @@ class _Builder:
                     value = self._scalar(event)
                     if event.anchor is not None:
                         self._anchor_scalar(event, value, self._path_here(stack))
-                    if self.record:
+                    if record:
                         self.value_list.append((self._path_here(stack), _event_mark(event)))
-                    elif frame.key is not None and len(stack) == 1:
-                        self._top_value(frame, event.start_mark)
+                    elif len(stack) == 1 and frame.is_map:
+                        top[frame.key] = _pack(frame.key_mark, event.start_mark)  # type: ignore[index]
                     frame.count += 1
                     if frame.is_map:
                         frame.out[frame.key] = value
@@ -557,7 +574,7 @@ class _Builder:
             if not event.implicit[0]:
                 return text  # quoted: text
             tag = _STR
-            for candidate, regexp in _RESOLVERS.get(text[0] if text else "", _NONE) + _WILDCARD:
+            for candidate, regexp in _BY_FIRST.get(text[:1], _WILDCARD):
                 if regexp.match(text):
                     tag = candidate
                     break

@@ -167,8 +167,31 @@ def stored_value(spec: Field, value: Any) -> Any:
     return value
 
 
+# Canonical forms of scalars by (field, type, value): a plan compares 30 fields of every
+# series on both sides, and most values repeat (PERC, true, the same dates). Only immutable
+# results are kept, so a caller can never change what another one gets. Bounded.
+_CANONICAL: dict[tuple[str, type, Any], Any] = {}
+_CANONICAL_MAX: Final = 16384
+_SCALAR_TYPES: Final = frozenset({str, int, float, bool, type(None)})
+
+
 def canonical(name: str, value: Any) -> Any:
     """The form in which a value of field ``name`` is compared; ``None`` means no value."""
+    kind = type(value)
+    if kind not in _SCALAR_TYPES:
+        return _canonical(name, value)
+    key = (name, kind, value)
+    if key in _CANONICAL:
+        return _CANONICAL[key]
+    result = _canonical(name, value)
+    if type(result) in _SCALAR_TYPES:
+        if len(_CANONICAL) >= _CANONICAL_MAX:
+            _CANONICAL.clear()
+        _CANONICAL[key] = result
+    return result
+
+
+def _canonical(name: str, value: Any) -> Any:
     spec = BY_NAME[name]
     if value is ABSENT or value is None:
         return None
