@@ -59,8 +59,8 @@ def per_create(work: Callable[[int], None], creates: int, repeat: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--creates", type=int, default=200, help="creates timed per size (200)")
-    parser.add_argument("--repeat", type=int, default=3, help="rounds; the best is kept (3)")
+    parser.add_argument("--creates", type=int, default=1000, help="creates timed per size (1000)")
+    parser.add_argument("--repeat", type=int, default=5, help="rounds; the best is kept (5)")
     args = parser.parse_args()
     print(f"one more create, best of {args.repeat} x {args.creates}")
     first: tuple[float, float] | None = None
