@@ -375,3 +375,32 @@ def test_files_are_shown_as_display_does_with_each_folder_resolved_once(
     assert expected[:2] == ["top.yaml", "a/one.yaml"] and expected_cwd[1] == "one.yaml"
     # Two roots, four folders, the working directory once per load: not once per file.
     assert len(resolved) == 2 + 4 + 1 + 4
+
+
+# --- the load's own speed-ups change nothing a user sees (issue 24) ----------------------------
+
+
+def test_a_value_checked_once_still_warns_in_every_file(tmp_path: Path) -> None:
+    # Checked scalars are remembered per load only when they had no problem: a warning (here
+    # a deprecated field) is given in every file that has it, each at its own line.
+    extra = 'smsTemplate: "Hi"\nisReferralExistingUsersAllowed: false\n'
+    _tree(tmp_path, {f"s{i}.yaml": _series(f"C{i}", "\n" * i + extra) for i in range(3)})
+    result = load_series(tmp_path)
+    warned = sorted((p.file, p.line) for p in result.problems if "deprecated" in p.message)
+    assert [line for _, line in warned] == [10, 11, 12]
+    assert all(s.fields["isReferralExistingUsersAllowed"] is False for s in result.series)
+
+
+def test_a_load_restores_the_cycle_collector_as_it_found_it(tmp_path: Path) -> None:
+    import gc
+
+    _tree(tmp_path, {"a.yaml": _series("A"), "b.yaml": "a: [\n"})
+    assert gc.isenabled()
+    load_series(tmp_path)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        load_series(tmp_path)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
