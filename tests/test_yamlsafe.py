@@ -182,16 +182,16 @@ def test_the_node_count_is_bounded_before_composing() -> None:
 def test_a_file_is_parsed_once_and_deeper_positions_only_when_asked(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from reconciler.files import yamlsafe
+    from reconciler.files import yamlevents
 
     parses: list[str] = []
-    real = yamlsafe._LOADER
+    real = yamlevents._LOADER
 
     def counting(text: str) -> object:
         parses.append(text)
         return real(text)
 
-    monkeypatch.setattr(yamlsafe, "_LOADER", counting)
+    monkeypatch.setattr(yamlevents, "_LOADER", counting)
     text = b"description: x\nproductInfo:\n  - productType: SKU\n    productIds: [1, 2]\n"
     loaded = load_yaml(text, file="f.yaml")
     assert loaded.ok and loaded.document is not None and len(parses) == 1
