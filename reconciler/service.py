@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -36,6 +37,18 @@ if TYPE_CHECKING:
     from reconciler.engine.applier import Progress
     from reconciler.engine.result import ApplyResult
     from reconciler.engine.state import StateStore
+
+
+@contextlib.contextmanager
+def heap_settled() -> Iterator[None]:
+    """The loaded series (a million objects at 10,000 files) left out of the cycle
+    collector's full passes while a plan or an apply runs: they live until it ends, and each
+    pass would walk them all again (a tenth of a 10,000-series plan's CPU). Released after."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def load_valid(directory: Path) -> LoadResult:
@@ -122,7 +135,8 @@ def make_plan(
                 digests=digests,
             )
 
-    plan = asyncio.run(run())
+    with heap_settled():
+        plan = asyncio.run(run())
     thresholds = ws.environment
     rails = Rails(
         max_update_share=thresholds.max_update_share,
@@ -255,7 +269,8 @@ def apply(
                 loop.remove_signal_handler(signal.SIGINT)
                 loop.remove_signal_handler(signal.SIGTERM)
 
-    return asyncio.run(run())
+    with heap_settled():
+        return asyncio.run(run())
 
 
 def _reviewed_target(

@@ -26,6 +26,29 @@ def test_bench_plan_runs_and_prints_its_figures() -> None:
     assert "40 unchanged" in out
 
 
+def test_bench_state_runs_and_prints_its_figures() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_state.py"), "--creates", "20"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "20,000 ids:" in done.stdout and "copying the maps:" in done.stdout
+
+
+def test_bench_scale_runs_and_prints_its_figures() -> None:
+    command = [sys.executable, str(ROOT / "benchmarks" / "bench_scale.py"), "--n", "30"]
+    command += ["--skip", "rate,growth,creates,start", "--repeat", "1", "--updates", "3"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert "x the floor" in out and "CPU" in out and "peak RSS" in out
+    assert "3a. pull request: 3 files changed in 30" in out and "--target of the 3 keys" in out
+    assert "summary: " in out
+
+
 def test_bench_batch_runs_and_prints_its_figures() -> None:
     done = subprocess.run(
         [

@@ -190,3 +190,15 @@ def test_json_text_and_whole_numbers_are_sent_in_one_form() -> None:
     )
     assert to_api("discountValue", 15.0) == 15 and type(to_api("discountValue", 15.0)) is int
     assert to_api("discountValue", 12.5) == 12.5
+
+
+def test_a_remembered_canonical_form_is_never_shared_when_it_can_change() -> None:
+    # Canonical forms of scalars are remembered; a form a caller could change (the list an
+    # id string becomes) is made anew each time.
+    first = canonical("storeIdsJson", "[3, 1]")
+    assert first == [1, 3]
+    first.append(99)
+    assert canonical("storeIdsJson", "[3, 1]") == [1, 3]
+    # Equal but differently typed values are told apart (1 == 1.0 == True).
+    assert canonical("discountValue", 1) == 1 and type(canonical("discountValue", 1.5)) is float
+    assert canonical("anyUser", True) is True and canonical("anyUser", 1) is not True

@@ -5,7 +5,7 @@ command shares (``-v``, ``--debug``) and the mapping of errors to exit codes.
 
 Start-up is kept short (``reconciler --help`` runs on every pre-commit hook and in every CI
 step): the command modules import only click at module level and load what they use inside
-the command function, so ``--help`` never imports pydantic, httpx or the sandbox.
+the command function, so ``--help`` never imports httpx, YAML or the sandbox.
 
 Exit codes, documented in the README and never reused for another meaning:
 

@@ -32,6 +32,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from reconciler.engine.persistent import PersistentMap
 from reconciler.errors import StateError
 
 STATE_DIR = ".state"
@@ -76,44 +77,91 @@ class State:
     # killed between its answer and the seriesCode PUT, or a series adopted by discountCode.
     # The next plan sets the marker, so a later loss of this file still finds the series.
     unmarked: frozenset[str] = frozenset()
+    # Which key holds each id (built on first use, then carried from state to state).
+    _owners: PersistentMap[int, str] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        # Persistent maps: each change below is O(1), not a copy of every key (an apply of
+        # 10,000 creates records 10,000 states).
+        for name in ("ids", "intents", "fields"):
+            value = getattr(self, name)
+            if not isinstance(value, PersistentMap):
+                object.__setattr__(self, name, PersistentMap(value))
+
+    def _owner_map(self) -> PersistentMap[int, str]:
+        if self._owners is None:
+            object.__setattr__(self, "_owners", PersistentMap((v, k) for k, v in self.ids.items()))
+        assert self._owners is not None
+        return self._owners
+
+    def _evolve(self, owners: PersistentMap[int, str] | None, **changes: Any) -> State:
+        state = replace(self, **changes)
+        object.__setattr__(state, "_owners", owners)
+        return state
+
+    def _maps(
+        self,
+    ) -> tuple[
+        PersistentMap[str, int], PersistentMap[str, Intent], PersistentMap[str, tuple[str, ...]]
+    ]:
+        assert isinstance(self.ids, PersistentMap)
+        assert isinstance(self.intents, PersistentMap)
+        assert isinstance(self.fields, PersistentMap)
+        return self.ids, self.intents, self.fields
 
     def key_of(self, series_id: int) -> str | None:
-        for key, value in self.ids.items():
-            if value == series_id:
-                return key
-        return None
+        return self._owner_map().get(series_id)
 
     def with_id(self, key: str, series_id: int) -> State:
-        ids = {k: v for k, v in self.ids.items() if v != series_id}
-        ids[key] = series_id
-        intents = {k: v for k, v in self.intents.items() if k != key}
-        return replace(self, ids=ids, intents=intents)
+        ids, intents, _ = self._maps()
+        owners = self._owner_map()
+        drop = [k for k in (owners.get(series_id),) if k is not None and k != key]
+        old_id = ids.get(key)
+        owners = owners.changed(
+            drop=[old_id] if old_id is not None and old_id != series_id else [],
+            put={series_id: key},
+        )
+        return self._evolve(
+            owners,
+            ids=ids.changed(drop=drop, put={key: series_id}),
+            intents=intents.changed(drop=[key]) if key in intents else intents,
+        )
 
     def with_intent(self, intent: Intent) -> State:
-        intents = dict(self.intents)
-        intents[intent.key] = intent
-        return replace(self, intents=intents)
+        _, intents, _ = self._maps()
+        return self._evolve(self._owners, intents=intents.changed(put={intent.key: intent}))
 
     def without_intent(self, key: str) -> State:
-        return replace(self, intents={k: v for k, v in self.intents.items() if k != key})
+        _, intents, _ = self._maps()
+        if key not in intents:
+            return self
+        return self._evolve(self._owners, intents=intents.changed(drop=[key]))
 
     def without_key(self, key: str) -> State:
-        return replace(
-            self,
-            ids={k: v for k, v in self.ids.items() if k != key},
-            intents={k: v for k, v in self.intents.items() if k != key},
-            fields={k: v for k, v in self.fields.items() if k != key},
+        ids, intents, fields = self._maps()
+        owners = self._owner_map()
+        old_id = ids.get(key)
+        return self._evolve(
+            owners.changed(drop=[old_id]) if old_id is not None else owners,
+            ids=ids.changed(drop=[key]) if key in ids else ids,
+            intents=intents.changed(drop=[key]) if key in intents else intents,
+            fields=fields.changed(drop=[key]) if key in fields else fields,
             unmarked=self.unmarked - {key},
         )
 
     def with_unmarked(self, key: str, *, unmarked: bool) -> State:
+        if (key in self.unmarked) == unmarked:
+            return self
         keys = self.unmarked | {key} if unmarked else self.unmarked - {key}
-        return replace(self, unmarked=frozenset(keys))
+        return self._evolve(self._owners, unmarked=frozenset(keys))
 
     def with_fields(self, key: str, names: tuple[str, ...]) -> State:
-        fields = dict(self.fields)
-        fields[key] = tuple(sorted(set(names)))
-        return replace(self, fields=fields)
+        _, _, fields = self._maps()
+        return self._evolve(
+            self._owners, fields=fields.changed(put={key: tuple(sorted(set(names)))})
+        )
 
     def moved(self, old: str, new: str) -> State:
         series_id = self.ids[old]
