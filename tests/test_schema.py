@@ -34,8 +34,36 @@ def test_types_enums_deprecation_and_friendly_forms() -> None:
     assert {f.get("type") for f in props["storeIdsJson"]["anyOf"]} == {"array", "string"}
     assert props["productInfo"]["items"]["additionalProperties"] is False
     options = props["reconciler"]
-    assert set(options["properties"]) == {"ignore", "retire", "only", "environments"}
+    assert set(options["properties"]) == {"ignore", "retire", "only", "environments", "owns"}
+    assert options["properties"]["owns"]["enum"] == ["all", "written"]
     assert all(p.get("description") for p in props.values())
+
+
+def test_numbers_as_the_openapi_types_them() -> None:
+    props = series_schema()["properties"]
+    for name in ("minBillAmount", "maxBillAmount", "discountUpto", "discountValue"):
+        assert props[name]["type"] == "number", name  # fractions accepted
+    assert props["maxBillAmount"]["format"] == "double"
+    assert props["discountUpto"]["format"] == "float"
+    int32 = [n for n, p in props.items() if p.get("format") == "int32"]
+    assert sorted(int32) == sorted(
+        [
+            "maxCreate",
+            "maxRedeem",
+            "maxVouchersPerUser",
+            "minDaysBetweenVouchers",
+            "maxRedemptionsInSeriesPerUser",
+            "minDaysBetweenRedemption",
+            "redemptionValidAfterDays",
+            "randomCodeLength",
+            "expiryStrategyValue",
+        ]
+    )  # redemptionPerCouponMaxLimit too, under its anyOf with null
+    assert props["maxVouchersPerUser"]["maximum"] == 2**31 - 1
+    assert props["maxVouchersPerUser"]["minimum"] == -(2**31)
+    assert props["randomCodeLength"]["minimum"] == 0
+    limit = props["redemptionPerCouponMaxLimit"]["anyOf"][0]
+    assert limit["format"] == "int32" and limit["maximum"] == 2**31 - 1
 
 
 def test_the_schema_command_prints_it() -> None:

@@ -233,7 +233,7 @@ def test_create_fills_defaults_and_server_fields(api: Api) -> None:
     assert answer["numIssued"] == 0 and answer["fixedExpiryDate"] == 1927497600000
     assert answer["validTillDate"] == "2031-01-30T00:00:00Z"
     assert "campaignName" not in answer
-    assert answer["expiryStrategyValue"] == 1 and answer["maxCreate"] == -1
+    assert answer["expiryStrategyValue"] == -1 and answer["maxCreate"] == -1  # as 877510
     assert answer["redemptionPerCouponMaxLimit"] == -1
     assert answer["shortSMSTemplate"].startswith("Hello {{cust_name}}")
     for absent in ("customPropertyMap", "targetUserDetails", "productInfo", "genericCode"):
@@ -387,12 +387,14 @@ def test_put_is_a_full_replacement(api: Api) -> None:
     response = api.put(f"/v2/coupon/series/{created['id']}", json=put_body(created))
     assert response.status_code == 200, response.text
     after = response.json()
-    assert after["info"] == "" and after["maxCreate"] == -1  # back to the defaults
+    assert after["maxCreate"] == -1  # back to the default
+    # No fixed default (info is derived from the description on create): left out.
+    assert "info" not in after
     assert "customPropertyMap" not in after and "targetUserDetails" not in after
     assert after["validTillDate"] == created["validTillDate"]  # no default: kept
     for owned in ("id", "orgId", "createdBy", "createdOn", "numIssued", "seriesCode"):
         assert after[owned] == created[owned]
-    assert api.read(created["id"])[0]["info"] == ""
+    assert "info" not in api.read(created["id"])[0]
 
 
 def test_put_with_and_without_format_json(api: Api) -> None:
