@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.engine.diff import diff_fields
+from reconciler.engine.ownership import HELD_NOTE
 from reconciler.engine.plan import Action, Plan, SeriesPlan
 from reconciler.errors import ValidationFailed
 from reconciler.files.adopt import BLOCK, AdoptError, Scope, adopt_text, placement
@@ -57,7 +58,8 @@ def adoptable(series: SeriesPlan, *, only: Sequence[str] = ()) -> tuple[list[str
 
     Ignored fields never reach the plan's changes, so they are never adopted. A retired
     series' validTillDate is the retirement itself, not drift; nor is a reset of a field the
-    file no longer declares (a change with a note): adopting it would undo the removal.
+    file no longer declares (a change with a note): adopting it would undo the removal. A
+    field held at its default by ``owns: all`` is drift: its live value is written in.
     """
     fields: list[str] = []
     notes: list[str] = []
@@ -66,8 +68,9 @@ def adoptable(series: SeriesPlan, *, only: Sequence[str] = ()) -> tuple[list[str
     for change in series.changes:
         if only and change.field not in only:
             continue
-        if change.note:
+        if change.note and change.note != HELD_NOTE:
             # A reset (a removed line, a dependent field): the files' decision, not drift.
+            # A held default (owns: all) is drift like any declared value: adopted.
             notes.append(
                 f"{series.key}: {change.field} is not adopted: the apply resets it ({change.note})"
             )

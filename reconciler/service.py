@@ -509,7 +509,7 @@ def _import_one(
     """The second pass: write one file. ``keys`` maps ids to the keys its series-id fields
     name them by (``_names_by_key``): the file then works in every environment; other ids
     stay ids."""
-    from reconciler.files.importer import file_fields, render_file
+    from reconciler.files.importer import declared_fields, file_fields, render_file
 
     series_id, chosen, path = pending.series_id, pending.key, pending.path
     fields = file_fields(
@@ -528,9 +528,12 @@ def _import_one(
     except OSError as error:
         return Imported(series_id, chosen, None, f"cannot write {path}: {error.strerror}")
     store.record_id(chosen, series_id)
-    # What the written file declares (its fields and the settings' defaults, as the loader
-    # merges them): the file matches the CRM now, so a line deleted later is a reset.
-    store.record_fields(chosen, tuple(sorted({*fields, *loaded.settings.defaults_in(ws.name)})))
+    # What the written file declares (its fields, the settings' defaults and what owns: all
+    # holds, as the loader merges them): the file matches the CRM now, so a line deleted
+    # later is a reset.
+    store.record_fields(
+        chosen, declared_fields(fields=fields, defaults=loaded.settings.defaults_in(ws.name))
+    )
     return Imported(series_id, chosen, path, "written")
 
 

@@ -43,7 +43,7 @@ from reconciler.files.validate import (
     suggest,
 )
 from reconciler.files.yamlsafe import MAX_BYTES, DocPath, load_yaml
-from reconciler.model.catalogue import series_id_fields
+from reconciler.model.catalogue import series_id_fields, server_defaults
 from reconciler.model.desired import DesiredSeries, IgnoreRule, Reference, SeriesOptions
 from reconciler.model.hosts import base_url_problem
 from reconciler.model.references import api_value, check_references
@@ -487,11 +487,14 @@ def _resolve(
     layers.append(template.base)
     if environment is not None and environment in template.overrides:
         layers.append(template.overrides[environment])
-    merged: dict[str, Any] = {}
+    # ``owns: all``: every documented default under every layer (no origin: no line).
+    merged: dict[str, Any] = server_defaults() if template.options.owns_all else {}
+    held = set(merged)
     origins: dict[str, Source] = {}
     lines: dict[str, int] = {}
     invalid: set[str] = set()
     for layer in layers:
+        held.difference_update(layer.values, layer.invalid)
         for name in layer.invalid:
             merged.pop(name, None)
             invalid.add(name)
@@ -518,6 +521,7 @@ def _resolve(
         lines=lines,
         digest=template.digest,
         references=references,
+        held=frozenset(held),
     )
     return series, problems
 

@@ -128,6 +128,7 @@ def test_import_of_every_docs_series_plans_empty(
     text = (world.series / f"{key}.yaml").read_text(encoding="utf-8")
     assert text.startswith("# Imported from environment 'local', series ")
     data = yaml.safe_load(text)
+    assert data.pop("reconciler") == {"owns": "all"}  # the series owns every defaulted field
     assert all(BY_NAME[name].writable for name in data)
     if all_fields:
         assert len(data) >= 60  # every writable field the answer carries
