@@ -19,11 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from reconciler.engine.diff import diff_fields
 from reconciler.engine.ownership import HELD_NOTE
 from reconciler.engine.plan import Action, Plan, SeriesPlan
 from reconciler.errors import ValidationFailed
-from reconciler.files.adopt import BLOCK, AdoptError, Scope, adopt_text, placement
+from reconciler.files.adopt import BLOCK, AdoptError, Scope, adopt_text, owning_all, placement
 from reconciler.files.loader import LoadResult
 from reconciler.model.catalogue import BY_NAME
 from reconciler.model.desired import DesiredSeries, Reference
@@ -337,6 +339,30 @@ def _check(
         if left:
             names = ", ".join(c.field for c in left)
             raise AdoptError(f"{path}: could not write the live value of {names}; nothing written")
+
+
+def own_every_field(directory: Path, key: str) -> str:
+    """Make the existing file of ``key`` say ``reconciler: owns: all``, as an imported file
+    does: a series adopted for it (``import ID --key KEY``) then owns every field with a
+    documented default, and the next plan shows what differs. What to tell the user."""
+    try:
+        path = series_path(directory, key)
+        raw = path.read_bytes()
+        bom = "\ufeff" if raw.startswith(b"\xef\xbb\xbf") else ""
+        patched = owning_all(text=raw.decode("utf-8-sig"), file=str(path))
+        if patched is None:
+            return ""  # the file says owns: already: its choice stands
+        _write(path, (bom + patched).encode("utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, AdoptError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        return (
+            f"; add `owns: all` under `reconciler:` by hand to hold its other fields at their "
+            f"documented defaults ({reason})"
+        )
+    return (
+        "; owns: all added to the file: every field with a documented default is held (the "
+        "next plan shows what differs)"
+    )
 
 
 def _write(path: Path, data: bytes) -> None:

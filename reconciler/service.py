@@ -490,9 +490,13 @@ def _import_key(
     if path.exists() or (directory / f"{chosen}.yml").exists():
         if not (key and chosen in files):
             return Imported(series_id, chosen, None, f"{path} exists: not overwritten")
-        # Adopting an existing series (an interrupted create's, or a look-alike) for a file.
+        # Adopting an existing series (an interrupted create's, or a look-alike) for a file:
+        # it owns every defaulted field, as an imported one does.
+        from reconciler.adopt_service import own_every_field
+
         store.record_id(chosen, series_id)
-        return Imported(series_id, chosen, None, "recorded for the existing file")
+        said = own_every_field(directory, chosen)
+        return Imported(series_id, chosen, None, f"recorded for the existing file{said}")
     taken.add(chosen)
     return _Pending(series_id, chosen, path, live)
 
@@ -539,11 +543,17 @@ def _import_one(
 
 def _adopt_for_file(*, ws: Workspace, store: StateStore, series_id: int, claim: _Claim) -> Imported:
     """Record ``series_id`` for the one file that declares it, or say who must choose."""
+    from reconciler.adopt_service import own_every_field
+
     owner = claim.keys[0]
     if claim.decided and owner not in store.state.ids:
         store.record_id(owner, series_id)
+        said = own_every_field(ws.directory, owner)
         return Imported(
-            series_id, owner, None, "recorded for the existing file that declares its discountCode"
+            series_id,
+            owner,
+            None,
+            f"recorded for the existing file that declares its discountCode{said}",
         )
     files = ", ".join(claim.keys)
     return Imported(

@@ -171,11 +171,13 @@ def test_import_never_overwrites_an_existing_file(world: World) -> None:
     assert "520591: imported/onam-10-off-2 → " in result.output
     assert (world.series / "imported/onam-10-off.yaml").read_text() == mine
     assert world.state()["ids"] == {"imported/onam-10-off-2": 520591}
-    # A key named for an existing file adopts the id for that file and leaves it alone.
+    # A key named for an existing file adopts the id for that file, whose lines stay as
+    # written: the series now owns every defaulted field, as an imported one does.
     result = world.cli("import", "698948", "--env", "local", "--key", "imported/onam-10-off")
     assert result.exit_code == 0, result.output
-    assert "recorded for the existing file" in result.output
-    assert (world.series / "imported/onam-10-off.yaml").read_text() == mine
+    assert "recorded for the existing file; owns: all added to the file" in result.output
+    owned = mine + "reconciler:\n  owns: all\n"
+    assert (world.series / "imported/onam-10-off.yaml").read_text() == owned
     assert world.state()["ids"]["imported/onam-10-off"] == 698948
     assert sorted(p.name for p in (world.series / "imported").iterdir()) == [
         "onam-10-off-2.yaml",

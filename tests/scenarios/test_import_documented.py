@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from reconciler.model.catalogue import BY_NAME
-from tests.evidence import ANSWERS, GOLD_877510
+from tests.evidence import ANSWERS, CREATED_698948, GOLD_877510
 from tests.scenarios.conftest import World
 
 
@@ -44,11 +44,16 @@ def _valid_and_converged(world: World) -> None:
     assert plan.exit_code == 0, plan.output
 
 
-@pytest.mark.parametrize("documented", sorted(ANSWERS))
+# Every documented answer: the gold series, the GET page's two, the Update page's answer,
+# and the Create page's answer (698948 as the create made it).
+DOCUMENTED = {**{str(k): v for k, v in ANSWERS.items()}, "698948-created": CREATED_698948}
+
+
+@pytest.mark.parametrize("documented", sorted(DOCUMENTED))
 def test_a_documented_answer_imports_validates_and_plans_empty(
-    world: World, documented: int
+    world: World, documented: str
 ) -> None:
-    series_id = _stored(world, ANSWERS[documented])
+    series_id = _stored(world, DOCUMENTED[documented])
     _import(world, series_id, f"docs/s{documented}")
     _valid_and_converged(world)
     assert _file(world, f"docs/s{documented}")["reconciler"] == {"owns": "all"}
@@ -116,3 +121,36 @@ def test_a_removed_derived_line_is_released_never_reset(world: World) -> None:
     applied = world.cli("apply", "--env", "local", "--auto-approve")
     assert applied.exit_code == 0, applied.output
     assert world.sandbox.get_series(series_id)["info"] == "Gold star coupons"  # type: ignore[index]
+
+
+def test_a_series_adopted_for_an_existing_file_owns_every_defaulted_field(world: World) -> None:
+    from tests.scenarios.conftest import series_text
+
+    world.write("gold", series_text("Gold by hand", "GOLDX"))
+    body = {
+        "description": "Gold by hand",
+        "discountCode": "GOLDX",
+        "discountType": "ABS",
+        "discountValue": 100,
+        "anyUser": True,
+        "smsTemplate": "Hi {{first_name}}, your code is {{voucher}}",  # the settings' default
+        "clientHandlingType": "DISC_CODE",
+        "expiryStrategyType": "SERIES_EXPIRY",
+        "validTillDate": "2030-09-30T00:00:00Z",
+        "maxVouchersPerUser": 3,  # set in the CRM: the file never said
+    }
+    (series_id,) = world.sandbox.preload([body])
+    result = world.cli("import", str(series_id), "--key", "gold", "--env", "local")
+    assert result.exit_code == 0, result.output
+    assert "recorded for the existing file; owns: all added to the file" in result.output
+    assert _file(world, "gold")["reconciler"] == {"owns": "all"}
+
+    plan = world.cli("plan", "--env", "local", "--detailed-exitcode")
+    assert plan.exit_code == 2, plan.output
+    assert (
+        "maxVouchersPerUser: 3 → -1 (not in the file: the server's default, held by owns: all)"
+        in (plan.output)
+    )
+    applied = world.cli("apply", "--env", "local", "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    _valid_and_converged(world)
