@@ -327,3 +327,21 @@ def test_owns_takes_all_or_written(tmp_path: Path) -> None:
         "file writes nothing) or written (only the fields written are managed; the default), "
         'not "everything"'
     ]
+
+
+def test_a_shared_discount_code_is_a_warning_when_series_codes_tell_them_apart(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "a.yaml").write_text(BASE + "seriesCode: SA\n")
+    (tmp_path / "b.yaml").write_text(BASE + "seriesCode: SB\n")
+    loaded = load_series(tmp_path, display_root=tmp_path)
+    assert loaded.ok
+    assert [(p.file, p.severity.value) for p in loaded.problems] == [
+        ("a.yaml", "warning"),
+        ("b.yaml", "warning"),
+    ]
+    # One of them without a seriesCode of its own: nothing tells them apart.
+    (tmp_path / "b.yaml").write_text(BASE)
+    refused = load_series(tmp_path, display_root=tmp_path)
+    assert not refused.ok
+    assert all("(or a seriesCode of its own)" in p.message for p in refused.problems)

@@ -127,7 +127,13 @@ UNIQUE_FIELDS: Final = tuple(n for n in catalogue.identity_fields() if n != "gen
 
 
 def check_across(series: Sequence[DesiredSeries]) -> list[Problem]:
-    """Rules between series files: a discountCode or seriesCode in two files."""
+    """Rules between series files: a discountCode or seriesCode in two files.
+
+    A seriesCode is unique in the org: two files with one are an error. A discountCode is
+    not (series 877510 and 927443 of one org share gold1234): two files with one are a
+    warning when each declares a seriesCode of its own, which tells them apart (an imported
+    file always does), and an error otherwise.
+    """
     problems: list[Problem] = []
     for name in UNIQUE_FIELDS:
         users: dict[Any, list[DesiredSeries]] = {}
@@ -138,20 +144,26 @@ def check_across(series: Sequence[DesiredSeries]) -> list[Problem]:
         for value, holders in users.items():
             if len(holders) < 2:
                 continue
+            told_apart = name == "discountCode" and _own_series_codes(holders)
             for one in holders:
                 others = _some_files([o.file for o in holders if o is not one])
                 line = one.lines.get(name, 0)
-                problems.append(
-                    Problem(
-                        one.file,
-                        line,
-                        1 if line else 0,
-                        f"{name} {value!r} is also used by {others}: each series needs its own",
-                        Severity.ERROR,
-                        name,
-                    )
+                message = f"{name} {value!r} is also used by {others}: " + (
+                    "the CRM allows it, and each file's seriesCode tells the series apart, "
+                    "but a till cannot: give each its own unless they are meant to share it"
+                    if told_apart
+                    else "each series needs its own"
+                    + (" (or a seriesCode of its own)" if name == "discountCode" else "")
                 )
+                severity = Severity.WARNING if told_apart else Severity.ERROR
+                problems.append(Problem(one.file, line, 1 if line else 0, message, severity, name))
     return problems
+
+
+def _own_series_codes(holders: Sequence[DesiredSeries]) -> bool:
+    codes = [h.fields.get("seriesCode") for h in holders]
+    named = [c.strip() for c in codes if isinstance(c, str) and c.strip()]
+    return len(named) == len(holders) == len(set(named))
 
 
 def _some_files(files: list[str], *, shown: int = 3) -> str:

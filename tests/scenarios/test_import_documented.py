@@ -154,3 +154,18 @@ def test_a_series_adopted_for_an_existing_file_owns_every_defaulted_field(world:
     applied = world.cli("apply", "--env", "local", "--auto-approve")
     assert applied.exit_code == 0, applied.output
     _valid_and_converged(world)
+
+
+def test_two_series_sharing_a_discount_code_import_and_plan_empty(world: World) -> None:
+    # 877510 and 927443 of one org share gold1234 (the newer Update page): a discountCode is
+    # not unique, and each imported file's seriesCode tells them apart.
+    first = _stored(world, GOLD_877510)
+    second = _stored(world, {**GOLD_877510, "description": "Gold star coupons, again"})
+    _import(world, first, "gold/one")
+    _import(world, second, "gold/two")
+    valid = world.cli("validate")
+    assert valid.exit_code == 0, valid.output
+    assert "discountCode 'gold1234' is also used by" in valid.output
+    assert "each file's seriesCode tells the series apart" in valid.output
+    plan = world.cli("plan", "--env", "local", "--detailed-exitcode")
+    assert plan.exit_code == 0, plan.output
