@@ -212,13 +212,6 @@ RULES: Final[tuple[Rule, ...]] = (
         evidence="the Update page: 'N days for DAYS; N months for MONTHS_END' (no error code "
         "documented). A warning: the server stores -1 for a value left out, so the CRM can "
         "hold it, and an import writes it",
-        schema={
-            "if": {
-                "required": ["expiryStrategyType"],
-                "properties": {"expiryStrategyType": {"enum": list(COUNTED_EXPIRY)}},
-            },
-            "then": {"properties": {"expiryStrategyValue": {"minimum": 1}}},
-        },
     ),
     *(
         Rule(
