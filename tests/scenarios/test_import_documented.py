@@ -13,9 +13,13 @@ from typing import Any
 import pytest
 import yaml
 
-from reconciler.model.catalogue import BY_NAME
+from reconciler.model.canonical import canonical
+from reconciler.model.catalogue import BY_NAME, server_defaults
 from tests.evidence import ANSWERS, CREATED_698948, GOLD_877510
 from tests.scenarios.conftest import World
+from tests.scenarios.test_multi_environment import Orgs, orgs
+
+__all__ = ["orgs"]  # the two-org fixture, shared with test_multi_environment
 
 
 def _stored(world: World, answer: dict[str, Any]) -> int:
@@ -169,3 +173,29 @@ def test_two_series_sharing_a_discount_code_import_and_plan_empty(world: World) 
     assert "each file's seriesCode tells the series apart" in valid.output
     plan = world.cli("plan", "--env", "local", "--detailed-exitcode")
     assert plan.exit_code == 0, plan.output
+
+
+def test_a_file_imported_in_one_org_creates_the_series_in_another_with_every_default(
+    orgs: Orgs,
+) -> None:
+    # Imported from testing, the file creates the series in production: the POST sends every
+    # held default, so the new series holds the documented values from the start, whatever
+    # that org's own defaults, and the plan after is empty in both.
+    body = {k: v for k, v in GOLD_877510.items() if k in BY_NAME and BY_NAME[k].writable}
+    (made,) = orgs.sandboxes["testing"].preload([body])
+    # Its own seriesCode, as answered (preload's PRE<id> may name a series of the other org).
+    orgs.sandboxes["testing"].edit_series(made, {"seriesCode": GOLD_877510["seriesCode"]})
+    imported = orgs.cli("import", str(made), "--key", "gold", "--env", "testing")
+    assert imported.exit_code == 0, imported.output
+    plan = orgs.cli("plan", "--env", "production")
+    assert plan.exit_code == 0, plan.output
+    assert "sent at the server's documented default (owns: all)" in plan.output
+    orgs.apply("production")
+    created = orgs.live("production", "gold")
+    # Production's own defaults (redeemAtStore [900, 901]) win over a held default.
+    assert canonical("redeemAtStore", created["redeemAtStore"]) == [900, 901]
+    for name, value in server_defaults().items():
+        if name != "redeemAtStore":
+            assert canonical(name, created.get(name)) == canonical(name, value), name
+    orgs.empty_plan("production")
+    orgs.empty_plan("testing")
