@@ -212,9 +212,13 @@ def _import_key(
     if path.exists() or (directory / f"{chosen}.yml").exists():
         if not (key and chosen in files):
             return Imported(series_id, chosen, None, f"{path} exists: not overwritten")
-        # Adopting an existing series (an interrupted create's, or a look-alike) for a file.
+        # Adopting an existing series (an interrupted create's, or a look-alike) for a file:
+        # it owns every defaulted field, as an imported one does.
+        from reconciler.adopt_service import own_every_field
+
         store.record_id(chosen, series_id)
-        return Imported(series_id, chosen, None, "recorded for the existing file")
+        said = own_every_field(directory, chosen)
+        return Imported(series_id, chosen, None, f"recorded for the existing file{said}")
     taken.add(chosen)
     return _Pending(series_id, chosen, path, live)
 
@@ -231,7 +235,7 @@ def _import_one(
     """The second pass: write one file. ``keys`` maps ids to the keys its series-id fields
     name them by (``_names_by_key``): the file then works in every environment; other ids
     stay ids."""
-    from reconciler.files.importer import file_fields, render_file
+    from reconciler.files.importer import declared_fields, file_fields, render_file
 
     series_id, chosen, path = pending.series_id, pending.key, pending.path
     fields = file_fields(
@@ -250,19 +254,28 @@ def _import_one(
     except OSError as error:
         return Imported(series_id, chosen, None, f"cannot write {path}: {error.strerror}")
     store.record_id(chosen, series_id)
-    # What the written file declares (its fields and the settings' defaults, as the loader
-    # merges them): the file matches the CRM now, so a line deleted later is a reset.
-    store.record_fields(chosen, tuple(sorted({*fields, *loaded.settings.defaults_in(ws.name)})))
+    # What the written file declares (its fields, the settings' defaults and what owns: all
+    # holds, as the loader merges them): the file matches the CRM now, so a line deleted
+    # later is a reset.
+    store.record_fields(
+        chosen, declared_fields(fields=fields, defaults=loaded.settings.defaults_in(ws.name))
+    )
     return Imported(series_id, chosen, path, "written")
 
 
 def _adopt_for_file(*, ws: Workspace, store: StateStore, series_id: int, claim: _Claim) -> Imported:
     """Record ``series_id`` for the one file that declares it, or say who must choose."""
+    from reconciler.adopt_service import own_every_field
+
     owner = claim.keys[0]
     if claim.decided and owner not in store.state.ids:
         store.record_id(owner, series_id)
+        said = own_every_field(ws.directory, owner)
         return Imported(
-            series_id, owner, None, "recorded for the existing file that declares its discountCode"
+            series_id,
+            owner,
+            None,
+            f"recorded for the existing file that declares its discountCode{said}",
         )
     files = ", ".join(claim.keys)
     return Imported(

@@ -77,3 +77,25 @@ def test_bench_batch_runs_and_prints_its_figures() -> None:
     assert "6 calls" in line and "learned limit 10" in line
     refused = int(line.split("+ ")[1].split(" refused")[0])
     assert 1 <= refused <= 2  # 60 ids in batches of 30: two batches, both in flight at once
+
+
+def test_bench_imported_runs_and_prints_its_figures() -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "bench_imported.py"),
+            "--n",
+            "20",
+            "--repeat",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert "20 imported series" in out
+    assert "load + validate: owns all" in out and "compare with live: owns all" in out
+    assert "load + compare: ratio owns all / written:" in out

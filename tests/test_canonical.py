@@ -51,6 +51,17 @@ def test_numbers_as_the_server_stores_them() -> None:
     assert canonical("redeemStoreType", "string") == "redeemable_stores"
 
 
+def test_doubles_and_floats_as_the_openapi_types_them() -> None:
+    # minBillAmount / maxBillAmount are doubles: a whole amount is one value however spelled.
+    for name in ("minBillAmount", "maxBillAmount"):
+        assert canonical(name, 100.0) == canonical(name, 100) == 100
+        assert type(canonical(name, 100.0)) is int
+        assert canonical(name, 99.5) == 99.5
+    # discountUpto is a float: single precision, as discountValue.
+    assert canonical("discountUpto", 150000000000000) == 150000004759552
+    assert canonical("discountUpto", 12.5) == 12.5
+
+
 def test_json_in_strings_compares_as_json_and_sets() -> None:
     assert canonical("redemptionRange", '{"dom":["-1"],"dow":["-1"],"hours":["-1"]}') == canonical(
         "redemptionRange", '{"dom" : [-1], "dow": [-1], "hours": [-1]}'

@@ -28,7 +28,7 @@ from reconciler.engine.identity import (
     with_marker,
 )
 from reconciler.engine.impact import with_business
-from reconciler.engine.ownership import resets_for
+from reconciler.engine.ownership import held_changes, held_create_note, resets_for
 from reconciler.engine.plan import (
     Action,
     Blocked,
@@ -92,6 +92,7 @@ def retire_fields(
         options=series.options,
         lines=series.lines,
         digest=series.digest,
+        held=series.held - {"validTillDate"},
     )
 
 
@@ -129,11 +130,14 @@ def plan_series(
     declared = set(series.declared)
     compared = declared - set(rules)
     if live is None:
+        # Held defaults (owns: all) are sent, not listed: one note says so.
         changes = tuple(
             FieldChange(field=name, before=None, after=canonical(name, series.fields[name]))
-            for name in sorted(declared)
+            for name in sorted(declared - series.held)
         )
         notes = [intent_note] if intent_note else []
+        if series.held:
+            notes.append(held_create_note(len(series.held)))
         if any(BY_NAME[name].set_on_update_only for name in declared):
             notes.append(
                 "the server makes its own seriesCode on create: the apply sets this one (which "
@@ -148,13 +152,18 @@ def plan_series(
             retire=series.options.retire,
             notes=tuple(notes),
         )
-    declared_changes = diff_fields(desired=series.fields, live=live, fields=compared)
     resets = resets_for(series, last_declared=last_declared, live=live, rules=rules)
+    declared_changes = held_changes(
+        diff_fields(desired=series.fields, live=live, fields=compared - resets.unseen),
+        held=series.held,
+    )
     changes = tuple(sorted((*declared_changes, *resets.changes), key=lambda c: c.field))
     desired = {
         c.field: series.fields[c.field] for c in declared_changes if c.field in series.fields
     }
     desired.update(resets.body)
+    if changes:
+        desired.update(resets.carried)  # a PUT replaces the series: never clear them
     ignored = tuple(
         IgnoredField(
             field=rule.field,
@@ -288,6 +297,7 @@ async def build_plan(
     plans: list[SeriesPlan] = []
     creates: list[DesiredSeries] = []
     blocked: list[Blocked] = []
+    said: list[PlanWarning] = []
     for key in in_scope:
         series = desired.get(key)
         if series is None:
@@ -303,15 +313,24 @@ async def build_plan(
         if isinstance(verdict, Known):
             if verdict.how is How.INTENT or key in state.unmarked:
                 series = with_marker(series)  # the marker its create never got to set
+            found = _found_note(verdict)
             planned = plan_series(
                 series,
                 live=live[key],
                 series_id=verdict.series_id,
                 rules=rules,
-                found_note=_found_note(verdict),
+                found_note=found,
                 last_declared=state.fields.get(key),
                 digest=digests,
             )
+            if planned.action is Action.UNCHANGED:
+                # An unchanged series is not shown: what ownership says of it (a released
+                # line, a field the answer does not show) is a warning of the plan.
+                said += [
+                    PlanWarning(message=n, key=key, file=series.file)
+                    for n in planned.notes
+                    if n != found
+                ]
             plans.append(_with_notes(planned, resolved.notes))
             continue
         if isinstance(verdict, Blocking):
@@ -339,6 +358,7 @@ async def build_plan(
         for p in loaded.problems
         if p.severity is Severity.WARNING
     ]
+    warnings.extend(said)
     warnings.extend(_left_out_warnings(loaded, state))
     warnings.extend(_gone_warnings(orphan_ids, gone=gone, command=command))
     warnings += _stray_warnings(

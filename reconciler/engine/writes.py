@@ -30,8 +30,15 @@ def put_body(*, live: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str
 def mismatches(
     *, sent: Mapping[str, Any], answer: Mapping[str, Any], fields: Sequence[str]
 ) -> tuple[FieldChange, ...]:
-    """Fields whose answered value is not what was sent (before: sent, after: answered)."""
-    names = [n for n in fields if n in sent and not BY_NAME[n].set_on_update_only]
+    """Fields whose answered value is not what was sent (before: sent, after: answered).
+
+    A field no documented answer carries (``Field.answered`` false) and this answer leaves
+    out is not a mismatch: the server's answers never show it."""
+    names = [
+        n
+        for n in fields
+        if n in sent and not BY_NAME[n].set_on_update_only and (BY_NAME[n].answered or n in answer)
+    ]
     return diff_fields(desired=answer, live=sent, fields=names)
 
 

@@ -15,7 +15,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, Final
 
 from reconciler.files.validate import Source, check_across, check_field, check_series
-from reconciler.model.catalogue import series_id_fields
+from reconciler.model.catalogue import series_id_fields, server_defaults
 from reconciler.model.desired import DesiredSeries, Reference, SeriesOptions
 from reconciler.model.references import api_value, check_references
 from reconciler.problems import Problem
@@ -192,11 +192,14 @@ def resolve_template(
     layers.append(template.base)
     if environment is not None and environment in template.overrides:
         layers.append(template.overrides[environment])
-    merged: dict[str, Any] = {}
+    # ``owns: all``: every documented default under every layer (no origin: no line).
+    merged: dict[str, Any] = server_defaults() if template.options.owns_all else {}
+    held = set(merged)
     origins: dict[str, Source] = {}
     lines: dict[str, int] = {}
     invalid: set[str] = set()
     for layer in layers:
+        held.difference_update(layer.values, layer.invalid)
         for name in layer.invalid:
             merged.pop(name, None)
             invalid.add(name)
@@ -223,6 +226,7 @@ def resolve_template(
         lines=lines,
         digest=template.digest,
         references=references,
+        held=frozenset(held),
     )
     return series, problems
 

@@ -3,8 +3,9 @@
 Three conversions live here, all keyed on a field's ``kind`` and ``storage``:
 
 - ``stored_value``: what the real server keeps when it is sent a value (UTC day for dates,
-  single precision for discountValue, 32-bit wrap for maxCreate/maxRedeem, ...). The sandbox
-  uses it to behave like the server; the validator uses it to warn before a value is lost.
+  single precision for discountValue and discountUpto, 32-bit wrap for maxCreate/maxRedeem,
+  ...). The sandbox uses it to behave like the server; the validator uses it to warn before a
+  value is lost.
 - ``canonical``: the form both sides of a diff are compared in: the stored value, with JSON
   carried in strings parsed, lists that are sets sorted, and "no value" spelled ``None``.
 - ``to_api`` / ``to_friendly``: between the friendlier YAML forms of a series file and the
@@ -206,7 +207,10 @@ def _canonical(name: str, value: Any) -> Any:
     if kind is Kind.DATETIME:
         return value
     if kind is Kind.NUMBER and _is_number(value):
-        return float32(value) if spec.storage is Storage.FLOAT32 else value
+        if spec.storage is Storage.FLOAT32:
+            return float32(value)
+        # A double: 100 and 100.0 are one amount, compared (and hashed) as one value.
+        return int(value) if isinstance(value, float) and value.is_integer() else value
     if kind is Kind.STRING_MAP and isinstance(value, Mapping):
         return {str(k): v for k, v in sorted(value.items())}
     if kind is Kind.OBJECT and isinstance(value, Mapping):

@@ -33,6 +33,9 @@ class SeriesOptions:
     # (a discountCode is not unique in an org): identity no longer blocks on them, the create
     # is planned, and the new series is then known by its marker.
     distinct_from: tuple[int, ...] = ()
+    # ``owns: all``: the series also declares every field with a documented server default,
+    # at that default where the file writes nothing (every imported file says so).
+    owns_all: bool = False
 
 
 @dataclass(frozen=True)
@@ -67,3 +70,6 @@ class DesiredSeries:
     # (ids and references). ``fields`` holds the field with every reference still unresolved
     # (``references.placeholder``) until the planner resolves it for one environment.
     references: Mapping[str, tuple[int | Reference, ...]] = field(default_factory=dict)
+    # The fields declared only by ``owns: all``: held at their documented default, written
+    # nowhere (not in the file, not in the settings).
+    held: frozenset[str] = frozenset()

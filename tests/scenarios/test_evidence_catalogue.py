@@ -1,17 +1,15 @@
 """What the vendor's evidence asks of the catalogue, as the CLI meets it (issue 21.5-21.7).
 
 The sandbox answers as gold_877510 and the OpenAPI types say (``docs/sandbox.md``); each test
-here is one known counter-example to the catalogue as it was before engineer ``model``'s
-change, run through the CLI against the sandbox over loopback. They are strict xfails until
-that change lands (``tests/pending.py``); then they must pass, and the property tests
-skipped for the same reason are to be run again.
+here is one known counter-example to the catalogue as it was before the documented defaults
+and types came in (``docs/assumptions.md``, rows C1-C10), run through the CLI against the
+sandbox over loopback.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from tests.pending import NEEDS_MODEL
 from tests.scenarios.conftest import World, series_text
 from tests.vendor_evidence import evidence
 
@@ -20,7 +18,6 @@ def _post(world: World, body: dict[str, object]) -> int:
     return int(world.sandbox.create(body)["id"])
 
 
-@NEEDS_MODEL
 def test_a_series_made_with_the_required_fields_only_imports_and_plans_empty(
     world: World,
 ) -> None:
@@ -46,7 +43,6 @@ def test_a_series_made_with_the_required_fields_only_imports_and_plans_empty(
     assert plan.exit_code == 0, plan.output
 
 
-@NEEDS_MODEL
 def test_a_discount_cap_is_stored_in_single_precision(world: World) -> None:
     """The OpenAPI: discountUpto is a float. 40169870 is kept as 40169872: the tool must
     refuse it, or compare as the server stores, and in either case never plan for ever."""
@@ -60,7 +56,6 @@ def test_a_discount_cap_is_stored_in_single_precision(world: World) -> None:
         assert "discountUpto" in checked.output
 
 
-@NEEDS_MODEL
 def test_an_int32_field_beyond_32_bits_is_never_sent(world: World) -> None:
     """The OpenAPI marks maxVouchersPerUser int32; the server wraps a larger value, as the
     Update pair shows for maxCreate: the tool must refuse it before the API sees it."""

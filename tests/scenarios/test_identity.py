@@ -26,7 +26,6 @@ import pytest
 
 from reconciler.files.loader import validate_directory
 from reconciler.sandbox import Faults
-from tests.pending import NEEDS_MODEL
 from tests.scenarios.conftest import series_text
 from tests.scenarios.processes import RECONCILER, child_env, free_port, run
 from tests.scenarios.served import SETTINGS, Project, Served, served
@@ -159,7 +158,6 @@ def _made_outside(server: Served, tmp_path: Path, codes: list[str]) -> dict[str,
     return {str(m["discountCode"]): int(m["id"]) for m in made}
 
 
-@NEEDS_MODEL
 def test_first_adoption_blocks_lookalikes_and_import_all_unmanaged_adopts_them(
     server: Served, tmp_path: Path
 ) -> None:

@@ -12,7 +12,6 @@ from typing import Any
 
 import yaml
 
-from tests.pending import NEEDS_MODEL
 from tests.scenarios.conftest import series_body
 from tests.scenarios.test_multi_environment import Orgs, orgs
 
@@ -25,7 +24,6 @@ def _names(orgs: Orgs, key: str) -> list[Any]:
     return names
 
 
-@NEEDS_MODEL
 def test_all_unmanaged_names_every_series_of_the_run_by_key(orgs: Orgs) -> None:
     sandbox = orgs.sandboxes["testing"]
     # Listed first (lower id), naming a series listed after it.

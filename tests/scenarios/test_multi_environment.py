@@ -20,7 +20,6 @@ from click.testing import CliRunner, Result
 from reconciler.cli import main
 from reconciler.client.credentials import SANDBOX_PASSWORD, SANDBOX_USERNAME, Credentials
 from reconciler.sandbox import Faults, Sandbox, create_app, running_server
-from tests.pending import NEEDS_MODEL
 
 from .conftest import SETTLE_SECONDS, series_text
 
@@ -292,7 +291,6 @@ def test_a_problem_of_one_environment_names_it(orgs: Orgs) -> None:
     assert "discountValue" in result.output
 
 
-@NEEDS_MODEL
 def test_import_names_the_series_the_folder_manages_by_key(orgs: Orgs) -> None:
     orgs.write("promo/base", series_text("Base", "BASE1"))
     orgs.apply("testing")

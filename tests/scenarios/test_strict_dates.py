@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.pending import NEEDS_MODEL
 from tests.scenarios.conftest import World, series_text
 
 # As people write them in YAML (unquoted where YAML allows it).
@@ -62,7 +61,6 @@ def test_every_accepted_spelling_is_sent_in_the_documented_form(strict: World) -
     ) == [200] * len(SPELLINGS)
 
 
-@NEEDS_MODEL
 def test_retire_and_import_against_the_strict_sandbox(strict: World) -> None:
     strict.write("s/one", _file(1, "2031-01-01 20:00:00-08:00"))
     assert strict.cli("apply", "--env", "local", "--auto-approve").exit_code == 0
