@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -35,11 +36,12 @@ def is_id(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def json_or_text(response: httpx.Response) -> Any:
+def json_or_text(response: httpx.Response, *, decode: Callable[[bytes], Any] | None = None) -> Any:
+    """The parsed body (with ``decode``, a call's own JSON decoder), else its text."""
     if not response.content:
         return ""
     try:
-        return json.loads(response.content)
+        return (decode or json.loads)(response.content)
     except (ValueError, UnicodeDecodeError):
         return response.text
 

@@ -35,7 +35,7 @@ from reconciler.client.events import (
     ClientEvent,
     FetchResult,
 )
-from reconciler.client.listing import ListFailed, merge, read_list
+from reconciler.client.listing import ListFailed, decode_list, merge, read_list
 from reconciler.client.session import Call, RetryPolicy, Session
 from reconciler.errors import ConfigError, HttpStatusError, IncompleteListing
 from reconciler.model.canonical import request_body
@@ -289,6 +289,7 @@ class CouponClient:
             LIST_PATH,
             params={"format": "json", "expired": "true" if expired else "false"},
             read_timeout=max(self._timeout, LIST_READ_TIMEOUT_SECONDS),
+            decode=decode_list,
         )
         body = await self._session.call(call)
         today = datetime.fromtimestamp(self._wall_clock(), UTC).date()

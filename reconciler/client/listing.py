@@ -16,10 +16,15 @@ What the page's example (``v1_1_list_example``) shows, and what is checked here:
   gives is not documented, so the client asks both and merges them by id; an answer that
   plainly ignores its parameter (an expired=true answer holding a series valid next month)
   is not trusted to be complete either.
+
+The answer is decoded lean (``decode_list``): each series keeps only the fields read here
+as soon as it is decoded, so the 58 fields a series of the example carries (19 MB of JSON at
+10,000 series) are never all held at once. What is checked is the same.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any, Final
@@ -33,8 +38,40 @@ from reconciler.model.ports import ListedSeries, Listing
 _DAY_MARGIN: Final = timedelta(days=1)
 
 
+# Every key this module reads, at any depth of the answer: the envelope, the status, and
+# each series' fields, its ``coupons`` and its ``item_status``. ``decode_list`` keeps these.
+_READ: Final = frozenset(
+    {
+        *("response", "status", "success", "code", "message", "series", "items", "item"),
+        *("id", "item_status", "series_code", "discount_code", "description", "created"),
+        *("valid_till_date", "coupons", "issued", "redeemed"),
+    }
+)
+
+
 class ListFailed(Unexpected):
     """A list answer that says, or shows, that it is not the complete list asked for."""
+
+
+def decode_list(content: bytes) -> Any:
+    """A v1.1 list answer parsed as ``json.loads`` would, except that every object carrying
+    ``item_status`` (a series) keeps only the keys this module reads (``_READ``): 8 of 58.
+
+    Objects are decoded innermost first, so a series' other fields are dropped the moment it
+    is complete: the answer's peak is its text and a few fields a series, not every field of
+    every series (+78 MB at 10,000 series, decoded whole). Since no key that is read is ever
+    dropped, wherever it sits, ``read_list`` reads and refuses exactly as before; only the
+    objects an error message quotes are shorter.
+    """
+    return json.loads(content, object_pairs_hook=_lean)
+
+
+def _lean(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # As json.loads: a repeated key keeps its last value, at its first place.
+    whole = dict(pairs)
+    if "item_status" not in whole:  # not a series: kept whole (an emptied object would read
+        return whole  # as an empty org where it should be refused)
+    return {name: value for name, value in whole.items() if name in _READ}
 
 
 def read_list(body: Any, *, expired: bool, today: date) -> tuple[ListedSeries, ...]:
@@ -170,4 +207,4 @@ def _count(value: Any) -> int | None:
     return None
 
 
-__all__ = ["ListFailed", "merge", "read_list"]
+__all__ = ["ListFailed", "decode_list", "merge", "read_list"]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NoReturn
 from urllib.parse import urlencode
 
@@ -80,6 +80,9 @@ class Call:
     create: bool = False  # a POST that makes a series: the ambiguous-create policy applies
     authenticated: bool = True
     read_timeout: float | None = None  # None: the client's timeout
+    # The JSON decoder of a 2xx answer (None: ``json.loads``): the v1.1 list keeps only what
+    # it reads of each series as the answer is decoded (``listing.decode_list``).
+    decode: Callable[[bytes], Any] | None = field(default=None, compare=False)
 
     @property
     def shown(self) -> str:
@@ -280,8 +283,8 @@ class Session:
 
     def _answer(self, call: Call, response: httpx.Response) -> Any:
         """The JSON body of a 2xx answer; else a ``_Failed`` with the verdict on it."""
-        body = json_or_text(response)
         status = response.status_code
+        body = json_or_text(response, decode=call.decode if 200 <= status < 300 else None)
         if 200 <= status < 300:
             if isinstance(body, str):
                 self.fail_bad_answer(call, f"the answer is not JSON: {trim(body)}", status=status)
