@@ -29,7 +29,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from reconciler.engine.planner import plan_series  # noqa: E402
+from reconciler.engine.per_series import plan_series  # noqa: E402
 from reconciler.files.importer import file_fields, render_file  # noqa: E402
 from reconciler.files.loader import load_series  # noqa: E402
 

@@ -14,6 +14,8 @@ live CRM (``apply PLANFILE`` makes it again and compares it with the reviewed on
   PUT body is the live series' writable fields with the planned changes applied: PUT
   replaces the whole series, so nothing undeclared is reset.
 - Every answer is compared with what was sent; a field the server did not take is reported.
+- Verified at the end: every series written is read back (batched) and planned again from
+  its file (``engine/verify.py``): "Converged", or what still differs.
 - Independent series go on when one fails; a stop request lets running calls finish.
 """
 
@@ -29,9 +31,10 @@ from reconciler.engine.creates import Creates
 from reconciler.engine.diff import live_digest
 from reconciler.engine.order import CreateOrder
 from reconciler.engine.plan import Action, Move, Plan, Rails, SeriesPlan, safety_violations
-from reconciler.engine.planner import build_plan, distinct_from
+from reconciler.engine.planner import distinct_from
 from reconciler.engine.result import ApplyResult, Outcome, SeriesOutcome
 from reconciler.engine.state import StateStore
+from reconciler.engine.verify import verify_written
 from reconciler.engine.writes import failed, mismatches, not_started, put_body
 from reconciler.errors import ApiError, SafetyRailTripped
 from reconciler.files.loader import LoadResult
@@ -168,11 +171,13 @@ class Applier:
         interrupted = self.stop.is_set()
         after = None
         if not interrupted:
-            after = await build_plan(
+            # What this apply wrote, read back and planned again (``engine/verify.py``).
+            after = await verify_written(
+                plan=self.plan,
+                outcomes=outcomes,
                 loaded=self.loaded,
                 state=self.store.state,
                 client=self.client,
-                targets=self.plan.targets,
                 now=self.now(),
                 command=self.command,
             )

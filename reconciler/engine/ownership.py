@@ -5,7 +5,7 @@ per environment and key, the fields declared at the last successful apply. Compa
 three (declared now, declared then, live) gives what ``kubectl apply`` gets from its
 last-applied-configuration:
 
-- a field declared now is compared as usual (not here: ``planner.plan_series``);
+- a field declared now is compared as usual (not here: ``per_series.plan_series``);
 - a field declared then and not now is *reset* to the server's default, the value the
   documented answers to minimal creates show (``reconciler.model.defaults``), shown as
   ``maxRedeem: 500 → -1 (no longer in the file: server default)``. A field with no such
@@ -261,7 +261,7 @@ def resets_for(
     live: Mapping[str, Any],
     rules: Mapping[str, IgnoreRule],
 ) -> Resets:
-    """``field_resets`` for a loaded series and its ignore rules (``planner.ignore_rules``)."""
+    """``field_resets`` for a loaded series and its ignore rules (``per_series.ignore_rules``)."""
     return field_resets(
         desired=series.fields,
         declared=series.declared,

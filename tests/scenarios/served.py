@@ -15,7 +15,10 @@ adds what the sandbox's own switches do not have:
   every failure injected, its own and the sandbox's;
 - it can make a create's answer lie (``post_answer_id``): the sandbox acts on the POST, and
   the answer names that id instead of the one the sandbox gave (another series' id, 0, a
-  negative or 64-bit-overflowing number, a string), as a broken proxy or server would.
+  negative or 64-bit-overflowing number, a string), as a broken proxy or server would;
+- it can make a PUT not take a field while its answer says it did (``put_ignores``): the
+  sandbox stores the field's old value, and the answer echoes the value sent;
+- it counts calls by method and path too (``paths``: ``"GET /v1.1/coupon/series"``).
 """
 
 from __future__ import annotations
@@ -56,6 +59,8 @@ class Door:
         self.hold_puts = False
         self.held = 0
         self.post_answer_id: Any = None
+        self.put_ignores: str | None = None
+        self.paths: Counter[str] = Counter()
         self.failure_rate = 0.0
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
@@ -77,6 +82,7 @@ class Door:
     def reset_counts(self) -> None:
         with self._lock:
             self.calls.clear()
+            self.paths.clear()
 
     def _draw(self) -> str | None:
         with self._lock:
@@ -93,6 +99,10 @@ class Door:
         method = str(scope.get("method", ""))
         with self._lock:
             self.calls[method] += 1
+            self.paths[f"{method} {scope.get('path', '')}"] += 1
+        if method == "PUT" and self.put_ignores is not None:
+            await self._ignoring_put(scope, receive, send, self.put_ignores)
+            return
         if method == "PUT" and self.hold_puts:
             with self._lock:
                 self.held += 1
@@ -138,6 +148,55 @@ class Door:
             {"type": "http.response.start", "status": start.get("status", 200), "headers": headers}
         )
         await send({"type": "http.response.body", "body": raw})
+
+    async def _ignoring_put(self, scope: Scope, receive: Receive, send: Send, name: str) -> None:
+        """The PUT acted on with ``name`` at its stored value; the answer says it was taken."""
+        raw = b""
+        while True:
+            message = await receive()
+            raw += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        sent = json.loads(raw or b"{}")
+        body = sent.get("CouponSeriesV2", {}) if isinstance(sent, dict) else {}
+        stored = self.sandbox.get_series(int(str(scope["path"]).rsplit("/", 1)[-1])) or {}
+        wanted = body.get(name)
+        if name in stored:
+            body[name] = stored[name]
+        forwarded = [json.dumps(sent).encode()]
+
+        async def replay() -> Message:
+            chunk = forwarded.pop() if forwarded else b""
+            return {"type": "http.request", "body": chunk, "more_body": False}
+
+        headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(forwarded[0])).encode()))
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def keep(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app({**scope, "headers": headers}, replay, keep)
+        answer = json.loads(b"".join(chunks) or b"{}")
+        if isinstance(answer, dict) and "id" in answer and wanted is not None:
+            answer[name] = wanted
+        out = json.dumps(answer).encode()
+        raw_headers = [
+            (k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"
+        ]
+        raw_headers.append((b"content-length", str(len(out)).encode()))
+        await send(
+            {
+                "type": "http.response.start",
+                "status": start.get("status", 200),
+                "headers": raw_headers,
+            }
+        )
+        await send({"type": "http.response.body", "body": out})
 
 
 async def _answer(send: Send, status: int, headers: Mapping[str, str], code: int) -> None:
