@@ -13,7 +13,8 @@ Ids come from the state as this apply left it: the plan's (checked against the o
 when the plan was made) and those of its creates (each read back before it was recorded).
 A key with no id is a create whose outcome is unknown: it is planned as a create again. An
 id a read no longer returns is blocked: the apply wrote to a series the CRM does not give
-back.
+back. The plan's blocked keys and likely renames are carried over: the apply left them to a
+person, so it has not converged.
 """
 
 from __future__ import annotations
@@ -120,7 +121,9 @@ async def verify_written(
         created_at=timestamp(now),
         desired_digest=plan.desired_digest,
         series=tuple(series),
-        blocked=tuple(blocked),
+        # What the plan left to a person is still theirs: the apply did not touch it.
+        moves=plan.moves,
+        blocked=(*plan.blocked, *blocked),
         targets=keys,
     )
 
