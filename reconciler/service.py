@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from reconciler.client import ClientEvent, CouponClient
     from reconciler.engine.applier import Progress
     from reconciler.engine.result import ApplyResult
+    from reconciler.engine.scope import ChangeScope
     from reconciler.engine.state import StateStore
 
 
@@ -115,11 +116,24 @@ def make_plan(
     digests: bool = True,
     base_url: str | None = None,
     review: Review | None = None,
+    changed_since: str | None = None,
 ) -> Plan:
-    """The plan of ``directory`` against an environment; ``digests``: see ``build_plan``."""
+    """The plan of ``directory`` against an environment; ``digests``: see ``build_plan``.
+
+    ``changed_since``: a plan of the series changed since that git revision (and those they
+    name), reading only their files (``scope_service``).
+    """
     from reconciler.engine.planner import build_plan
 
-    loaded = load_valid(directory)
+    scope = None
+    if changed_since is not None:
+        from reconciler.scope_service import load_scoped
+
+        if targets:
+            raise ConfigError("--target and --changed-since cannot be used together")
+        loaded, scope = load_scoped(directory, changed_since)
+    else:
+        loaded = load_valid(directory)
     ws = Where(directory, env, sandbox, trusted_settings, base_url).open(loaded)
 
     async def run() -> Plan:
@@ -133,6 +147,7 @@ def make_plan(
                 now=now,
                 command=ws.command,
                 digests=digests,
+                scope=scope,
             )
 
     with heap_settled():
@@ -172,6 +187,7 @@ class ApplyRequest:
     trusted_settings: Path | None = None
     base_url: str | None = None  # --base-url
     review: Review = field(default_factory=Review)
+    changed_since: str | None = None  # --changed-since: the commit the change is measured from
 
 
 def apply(
@@ -195,6 +211,7 @@ def apply(
     reviewed = read_plan_file(request.plan_file) if request.plan_file else None
     loaded = load_valid(request.directory)
     env, sandbox, targets = _reviewed_target(request, reviewed, loaded)
+    scope = _apply_scope(request, reviewed, loaded)
     where = Where(request.directory, env, sandbox, request.trusted_settings, request.base_url)
     ws = where.open(loaded)
     if reviewed is not None:
@@ -227,6 +244,7 @@ def apply(
                         # Compared with a reviewed plan: every series' live digest; else
                         # applied now: only the updates' are checked.
                         digests=reviewed is not None,
+                        scope=scope,
                     )
                     if reviewed is not None:
                         plan = with_rails(plan, rails=rails, now=now_utc())
@@ -304,6 +322,31 @@ def _reviewed_target(
         return None, True, reviewed.targets
     unnamed = planned == DEFAULT_ENVIRONMENT and not loaded.settings.environments
     return (None if unnamed else planned), False, reviewed.targets
+
+
+def _apply_scope(
+    request: ApplyRequest, reviewed: Plan | None, loaded: LoadResult
+) -> ChangeScope | None:
+    """The scope an apply rebuilds: the reviewed plan's (checked, with ``--changed-since``,
+    to cover what changed since that commit: before any call), else the one of
+    ``--changed-since``, else none."""
+    from reconciler.scope_service import check_covered, scope_of
+
+    if request.changed_since is None:
+        return reviewed.scope if reviewed is not None else None
+    if request.targets and reviewed is None:
+        raise ConfigError("--target and --changed-since cannot be used together")
+    if reviewed is None:
+        from reconciler.files.changes import changed_since
+
+        return scope_of(changed_since(request.directory, request.changed_since), loaded)
+    check_covered(
+        reviewed=reviewed,
+        directory=request.directory,
+        revision=request.changed_since,
+        loaded=loaded,
+    )
+    return reviewed.scope
 
 
 def _ask(

@@ -11,6 +11,7 @@ import click
 from reconciler.cli import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, activity, fail, main, run
 from reconciler.cli.options import (
     base_url_option,
+    changed_since_option,
     check_target,
     directory_option,
     policy_options,
@@ -33,6 +34,7 @@ Examples:
   reconciler apply --sandbox
   reconciler apply --env production --auto-approve     # in CI, after a reviewed plan
   reconciler plan --env production --out plan.json && reconciler apply plan.json
+  reconciler apply plan.json --changed-since HEAD^1   # after a merge: the plan covers it
   reconciler apply --env production --override 'big-percentage=Diwali, approved by Asha'
 
 \b
@@ -59,6 +61,7 @@ Exit codes: 0 applied and converged, 1 anything failed or not converged,
     "reconciler/render/jsonfmt.py.",
 )
 @click.option("--target", "targets", multiple=True, metavar="KEY", help="Apply only this key.")
+@changed_since_option
 @trusted_settings_option
 @base_url_option
 @policy_options
@@ -72,6 +75,7 @@ def apply_command(
     parallelism: int | None,
     fmt: str,
     targets: tuple[str, ...],
+    changed_since: str | None,
     trusted_settings: Path | None,
     base_url: str | None,
     overrides: tuple[str, ...],
@@ -115,6 +119,7 @@ def apply_command(
         trusted_settings=trusted_settings,
         base_url=base_url,
         review=Review(overrides=overrides, trusted_policy=trusted_policy),
+        changed_since=changed_since,
     )
     from reconciler.render.progress import ProgressView
 

@@ -106,6 +106,16 @@ def policy_options(func: F) -> F:
     )(func)
 
 
+def changed_since_option(func: F) -> F:
+    return click.option(
+        "--changed-since",
+        metavar="REV",
+        help="Only the series whose files changed since this git commit (and the series they "
+        "name); the whole folder when the settings or policy file changed. With a reviewed "
+        "plan, apply: refuse it unless it covers what changed since REV.",
+    )(func)
+
+
 def plan_format_option(func: F) -> F:
     """``--format`` of the commands that render a plan (``plan``, ``show``)."""
     return click.option(

@@ -10,6 +10,7 @@ import click
 from reconciler.cli import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, activity, main, run
 from reconciler.cli.options import (
     base_url_option,
+    changed_since_option,
     check_target,
     directory_option,
     plan_format_option,
@@ -30,6 +31,7 @@ Examples:
   reconciler plan --env production --out plan.json   # then: reconciler apply plan.json
   reconciler plan --env production --format html > plan.html
   reconciler plan --env production --override 'big-percentage=Diwali, approved by Asha'
+  reconciler plan --env production --changed-since origin/main   # a pull request's change
 
 \b
 Exit codes: 0 done (no changes, with --detailed-exitcode), 1 error (also: the
@@ -46,6 +48,7 @@ policy refuses the plan, shown in full first), 2 changes present (only with
     help="Exit 0 when nothing changes, 2 when changes are present, 1 on error.",
 )
 @click.option("--target", "targets", multiple=True, metavar="KEY", help="Plan only this key.")
+@changed_since_option
 @trusted_settings_option
 @base_url_option
 @policy_options
@@ -57,6 +60,7 @@ def plan_command(
     out: Path | None,
     detailed_exitcode: bool,
     targets: tuple[str, ...],
+    changed_since: str | None,
     trusted_settings: Path | None,
     base_url: str | None,
     overrides: tuple[str, ...],
@@ -86,6 +90,7 @@ def plan_command(
                 # by the apply: every series needs its digest then, not otherwise.
                 digests=out is not None or fmt == "json",
                 review=Review(overrides=overrides, trusted_policy=trusted_policy),
+                changed_since=changed_since,
             ),
             problems_format="github" if fmt == "github" else "text",
         )

@@ -12,7 +12,8 @@ What is compared, per series key: whether the plan has it, its action, its serie
 digest of the live series it read (a series changed in the CRM since the review), the retire
 flag, every field change (before, after, and why a change the file does not spell out is
 made: a reset), and every value it would send (a create's whole body, an update's fields).
-Per plan: the blocked keys, the likely renames (moves), the safety rails, the targets.
+Per plan: the blocked keys, the likely renames (moves), the safety rails, the targets and
+the scope of a plan of a change (``engine/scope.py``).
 Warnings, notes, orphans and the time of the plan are what a reviewer reads, not what an
 apply does, and are not compared.
 """
@@ -64,6 +65,8 @@ def differences(*, reviewed: Plan, now: Plan) -> tuple[Difference, ...]:
     out: list[Difference] = []
     if sorted(old["targets"]) != sorted(new["targets"]):
         out.append(Difference("", "targets", _list(old["targets"]), _list(new["targets"])))
+    if _scope(old.get("scope")) != _scope(new.get("scope")):
+        out.append(Difference("", "scope", _scope(old.get("scope")), _scope(new.get("scope"))))
     if sorted(old["rails"]) != sorted(new["rails"]):
         out.append(Difference("", "safety rails", _list(old["rails"]), _list(new["rails"])))
     out += _repeated(old)
@@ -187,6 +190,16 @@ def _moves(
             continue
         out.append(Difference(key, "likely rename", _move(a), _move(b)))
     return out
+
+
+def _scope(scope: Mapping[str, Any] | None) -> str:
+    """What a scope covers (not the revision it was measured from: a merge's is another
+    commit id for the same change)."""
+    if not scope:
+        return "none"
+    if scope.get("folder_wide"):
+        return "the whole folder (" + _list(scope["folder_wide"]) + " changed)"
+    return f"changed: {_list(scope.get('changed', ()))}; named: {_list(scope.get('named', ()))}"
 
 
 def _summary(item: Mapping[str, Any] | None) -> str:

@@ -258,13 +258,24 @@ Distinct = Mapping[str, Collection[int]]
 
 
 def identify(
-    *, desired: Desired, state: State, org: OrgIndex, distinct: Distinct | None = None
+    *,
+    desired: Desired,
+    state: State,
+    org: OrgIndex,
+    distinct: Distinct | None = None,
+    others: Mapping[str, str] | None = None,
 ) -> dict[str, Verdict]:
-    """A verdict for each desired key: known (and how), blocked (and why), or absent."""
+    """A verdict for each desired key: known (and how), blocked (and why), or absent.
+
+    ``others``: the markers of the folder's keys outside ``desired`` (a plan of some keys
+    only), so that a series carrying one is still another key's, as in a whole plan.
+    """
     apart = distinct or {}
     markers = {key: marker_of(key, fields) for key, fields in desired.items()}
     marker_keys: dict[str, str] = {}
     for key, marker in markers.items():
+        marker_keys.setdefault(marker, key)
+    for key, marker in (others or {}).items():
         marker_keys.setdefault(marker, key)
     # Series no desired key may claim: those of the state's other keys (vanished files: a
     # rename shows as a move) until a desired key proves one its own.
@@ -313,7 +324,7 @@ def identify(
         verdicts[key] = Known(found.series_id, How.MARKER)
         owners[found.series_id] = key
     # A series some desired key's state wrongly names is still up for its rightful owner.
-    taken_markers = set(markers.values())
+    taken_markers = set(marker_keys)
     for key, fields in desired.items():
         if key in verdicts:
             continue

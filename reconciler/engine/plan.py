@@ -13,6 +13,9 @@ Plan file / JSON format (``format_version`` 1) — documented in the README::
       "created_at": "2026-11-23T10:00:00Z",
       "desired_digest": "<sha256 of the series files and settings>",
       "targets": [],
+      "scope": null,            # plan --changed-since: {"changed_since": "<commit>",
+                                # "changed": [keys], "named": [keys], "folder_wide": [files]}
+      "existing_outside": 0,    # a plan of some keys: the folder's series outside it
       "counts": {"create": 1, "update": 2, "unchanged": 40, "orphaned": 1, "moved": 0,
                  "blocked": 0, "ignored_fields": 3},
       "rails": ["<safety rail this plan trips: the apply refuses it without --force>"],
@@ -57,6 +60,7 @@ from typing import Any
 
 from reconciler.engine.diff import FieldChange, NestedChange
 from reconciler.engine.facts import Business, Overlap, PolicyFinding
+from reconciler.engine.scope import ChangeScope
 from reconciler.errors import PlanError
 from reconciler.model.canonical import parse_datetime
 from reconciler.model.catalogue import BY_NAME
@@ -186,6 +190,11 @@ class Plan:
     blocked: tuple[Blocked, ...] = ()
     warnings: tuple[PlanWarning, ...] = ()
     targets: tuple[str, ...] = ()
+    # ``plan --changed-since``: what the plan covers (``engine/scope.py``); None otherwise.
+    scope: ChangeScope | None = None
+    # A plan of some keys only (targets, a scope): the folder's series outside it that the
+    # CRM has, so that the share of series updated is a share of all of them (safety rails).
+    existing_outside: int = 0
     # The safety rails an apply of this plan would trip (``with_rails``): shown at the top of
     # every rendering so a reviewer sees them before the merge, not after.
     rails: tuple[str, ...] = ()
@@ -248,6 +257,8 @@ class Plan:
             "created_at": self.created_at,
             "desired_digest": self.desired_digest,
             "targets": list(self.targets),
+            "scope": None if self.scope is None else self.scope.to_dict(),
+            "existing_outside": self.existing_outside,
             "counts": self.counts.as_dict(),
             "rails": list(self.rails),
             "policy": [f.to_dict() for f in self.policy],
@@ -289,6 +300,8 @@ class Plan:
                 created_at=str(data["created_at"]),
                 desired_digest=str(data["desired_digest"]),
                 targets=tuple(data.get("targets", ())),
+                scope=ChangeScope.from_dict(data.get("scope")),
+                existing_outside=_integer(data.get("existing_outside", 0)),
                 rails=tuple(str(r) for r in data.get("rails", ())),
                 policy=tuple(PolicyFinding.from_dict(f) for f in data.get("policy", ())),
                 overlaps=tuple(Overlap.from_dict(o) for o in data.get("overlaps", ())),
@@ -465,6 +478,7 @@ def safety_violations(plan: Plan, *, rails: Rails, now: datetime) -> tuple[str, 
     """Why an apply of ``plan`` should be refused (empty: it may go on). Pure."""
     reasons: list[str] = []
     existing = len(plan.of(Action.UPDATE)) + len(plan.of(Action.UNCHANGED))
+    existing += plan.existing_outside  # a scoped plan: a share of all of them, not of its own
     updates = len(plan.of(Action.UPDATE))
     if (
         existing >= rails.share_min_series

@@ -22,7 +22,9 @@ from reconciler.engine.identity import (
     OrgIndex,
     Unlisted,
     Verdict,
+    derived_marker,
     identify,
+    marker_of,
     strays,
     with_marker,
 )
@@ -36,6 +38,7 @@ from reconciler.engine.plan import (
     PlanWarning,
     SeriesPlan,
 )
+from reconciler.engine.scope import ChangeScope
 from reconciler.engine.state import Intent, State
 from reconciler.errors import MissingId, MissingSeries, PlanError, ValidationFailed
 from reconciler.files.loader import LoadResult
@@ -79,8 +82,13 @@ async def build_plan(
     now: datetime | None = None,
     command: Callable[[str], str] = _command,
     digests: bool = True,
+    scope: ChangeScope | None = None,
 ) -> Plan:
     """Compare the files with the live series of ``state``'s environment.
+
+    ``targets`` (``--target``) or ``scope`` (``--changed-since``: ``engine/scope.py``) limit
+    the plan to some keys; identity still reads the whole org's list and knows the markers
+    of every key of the folder.
 
     Identity comes from the org (one list call, always: a plan that cannot reach the API fails
     instead of reading "nothing exists"); the state only saves lookups. ``command`` spells a
@@ -91,22 +99,12 @@ async def build_plan(
     moment = now or now_utc()
     loaded = environment_view(loaded, state.environment)
     desired = {s.key: s for s in loaded.series}
-    target_set = set(targets)
-    left_out = sorted(target_set & loaded.left_out)
-    if left_out:
-        raise PlanError(
-            f"--target names keys that are not in environment {state.environment!r} (their "
-            f"files' only: leaves it out): {left_out}"
-        )
-    unknown = sorted(target_set - set(desired) - set(state.ids))
-    if unknown:
-        raise PlanError(f"--target names keys that are neither files nor in the state: {unknown}")
-    everything = (set(desired) | set(state.ids)) - loaded.left_out
-    in_scope = sorted(target_set) if target_set else sorted(everything)
+    in_scope = _keys_in_scope(loaded, state, targets=targets, scope=scope)
     org = OrgIndex.of(await client.list_series())
     wanted = {k: desired[k].fields for k in in_scope if k in desired}
     distinct = distinct_from(desired.values())
-    verdicts = identify(desired=wanted, state=state, org=org, distinct=distinct)
+    others = _outside_markers(loaded, wanted=wanted)
+    verdicts = identify(desired=wanted, state=state, org=org, distinct=distinct, others=others)
     orphan_ids = {k: state.ids[k] for k in in_scope if k not in desired and k in state.ids}
     gone = await _unlisted(
         client=client, verdicts=verdicts, orphans=orphan_ids, org=org, state=state
@@ -203,9 +201,58 @@ async def build_plan(
         moves=tuple(moves),
         blocked=tuple(blocked),
         warnings=tuple(warnings),
-        targets=tuple(sorted(target_set)),
+        targets=tuple(in_scope) if scope is not None and not scope.whole else tuple(targets),
+        scope=scope,
+        existing_outside=_existing(others, state=state, org=org, in_scope=in_scope),
     )
     return _with_review_facts(plan, live=live, org=org, moment=moment)
+
+
+def _keys_in_scope(
+    loaded: LoadResult, state: State, *, targets: Sequence[str], scope: ChangeScope | None
+) -> list[str]:
+    """The keys a plan covers: every key of the environment (files and the state's), the
+    ``--target`` keys (each must be one of them), or a change's scope (its keys that are
+    in this environment: a removed file's key only while the state still has it)."""
+    desired = {s.key for s in loaded.series}
+    everything = (desired | set(state.ids)) - loaded.left_out
+    if scope is not None:
+        if targets:
+            raise PlanError("--target and --changed-since cannot be used together")
+        return sorted(everything) if scope.whole else sorted(set(scope.keys) & everything)
+    target_set = set(targets)
+    left_out = sorted(target_set & loaded.left_out)
+    if left_out:
+        raise PlanError(
+            f"--target names keys that are not in environment {state.environment!r} (their "
+            f"files' only: leaves it out): {left_out}"
+        )
+    unknown = sorted(target_set - desired - set(state.ids))
+    if unknown:
+        raise PlanError(f"--target names keys that are neither files nor in the state: {unknown}")
+    return sorted(target_set) if target_set else sorted(everything)
+
+
+def _outside_markers(loaded: LoadResult, *, wanted: Mapping[str, Any]) -> dict[str, str]:
+    """The markers of the folder's keys a plan of some keys leaves out: a file's own (loaded)
+    or the one derived from its key (a file not parsed, which declares no seriesCode:
+    ``service.load_scoped`` parses every file that may)."""
+    out = {s.key: marker_of(s.key, s.fields) for s in loaded.series if s.key not in wanted}
+    out.update({key: derived_marker(key) for key in loaded.unread if key not in wanted})
+    return out
+
+
+def _existing(
+    others: Mapping[str, str], *, state: State, org: OrgIndex, in_scope: Sequence[str]
+) -> int:
+    """How many of the keys outside the plan have a series in the org (by the state's id or
+    by their marker): the rest of the share a safety rail weighs."""
+    scoped = set(in_scope)
+    return sum(
+        1
+        for key, marker in others.items()
+        if key not in scoped and (state.ids.get(key) in org.by_id or marker in org.by_code)
+    )
 
 
 def _with_review_facts(

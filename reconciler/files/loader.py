@@ -24,7 +24,7 @@ import contextlib
 import gc
 import hashlib
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -72,6 +72,9 @@ class LoadResult:
     left_out: frozenset[str] = frozenset()
     # The rules of ``policy.yaml`` beside the series (``reconciler.files.policy``).
     policy: Policy = field(default_factory=Policy)
+    # Keys of files read for the digest but neither parsed nor checked (``load_series``'s
+    # ``parse``): not in ``series``. Empty for a whole load.
+    unread: frozenset[str] = frozenset()
     _context: Context | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -112,11 +115,22 @@ def validate_directory(directory: Path, *, display_root: Path | None = None) -> 
 
 
 def load_series(
-    directory: Path, *, display_root: Path | None = None, today: date | None = None
+    directory: Path,
+    *,
+    display_root: Path | None = None,
+    today: date | None = None,
+    parse: Callable[[str, bytes], bool] | None = None,
 ) -> LoadResult:
-    """Load and validate every series file under ``directory`` and its settings file."""
+    """Load and validate every series file under ``directory`` and its settings file.
+
+    ``parse(key, raw)``: only the files it accepts are parsed and checked (a plan scoped to
+    a change: ``service.load_scoped``); the others are still read, for the digest (which is
+    the whole folder's either way), and their keys are known (a reference to one is not an
+    unknown key, two files of one key are still refused) but they are in ``unread``, not in
+    ``series``.
+    """
     with _cycle_collector_paused():
-        return _load_series(directory, display_root=display_root, today=today)
+        return _load_series(directory, display_root=display_root, today=today, parse=parse)
 
 
 @contextlib.contextmanager
@@ -134,7 +148,13 @@ def _cycle_collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _load_series(directory: Path, *, display_root: Path | None, today: date | None) -> LoadResult:
+def _load_series(
+    directory: Path,
+    *,
+    display_root: Path | None,
+    today: date | None,
+    parse: Callable[[str, bytes], bool] | None,
+) -> LoadResult:
     hasher = hashlib.sha256()
     settings_read = read_settings(directory, display_root=display_root)
     problems: list[Problem] = list(settings_read.problems)
@@ -158,6 +178,7 @@ def _load_series(directory: Path, *, display_root: Path | None, today: date | No
     templates: list[Template] = []
     display = PathDisplay(display_root)
     memo: CheckMemo = {}
+    unread: set[str] = set()
     for path in files:
         relative = path.relative_to(directory).as_posix()
         key = relative.rsplit(".", 1)[0]
@@ -169,6 +190,9 @@ def _load_series(directory: Path, *, display_root: Path | None, today: date | No
             problems.append(Problem(shown, 0, 0, refused.message))
             continue
         _digest_file(hasher, relative, raw)
+        if parse is not None and not parse(key, raw):
+            unread.add(key)
+            continue
         template, found = _load_one(raw, key=key, file=shown, environments=known_envs, memo=memo)
         problems.extend(found)
         if template is not None:
@@ -210,6 +234,7 @@ def _load_series(directory: Path, *, display_root: Path | None, today: date | No
         environment=names[0] if len(names) == 1 else "",
         left_out=chosen.left_out,
         policy=policy_read.policy,
+        unread=frozenset(unread),
         _context=context,
     )
 

@@ -128,7 +128,9 @@ def _banner(plan: Plan) -> str:
     ]
     items = "".join(f"<li><b>{n:,}</b>{esc(label)}</li>" for label, n in counts)
     targets = (
-        f'<p class="meta">Limited to the targets {esc(", ".join(plan.targets))}</p>'
+        f'<p class="meta">{esc(plan.scope.describe())}</p>'
+        if plan.scope is not None
+        else f'<p class="meta">Limited to the targets {esc(", ".join(plan.targets))}</p>'
         if plan.targets
         else ""
     )

@@ -177,7 +177,9 @@ def _head(plan: Plan) -> str:
     ]
     if not plan.has_changes:
         lines += ["No changes. The live series match the files.", ""]
-    if plan.targets:
+    if plan.scope is not None:
+        lines += [f"> **Note:** {escape(plan.scope.describe())}", ""]
+    elif plan.targets:
         targets = ", ".join(escape(t) for t in plan.targets)
         lines += [
             f"> **Note:** this plan is limited to the targets {targets}; "

@@ -253,6 +253,8 @@ def _some(keys: Sequence[str], *, limit: int = 5) -> str:
 
 
 def _targets(plan: Plan, paint: Paint) -> list[str]:
+    if plan.scope is not None:
+        return [paint(f"Note: {printable(plan.scope.describe())}", DIM), ""]
     if not plan.targets:
         return []
     targets = ", ".join(printable(t) for t in plan.targets)
