@@ -239,7 +239,7 @@ def apply(
                         loaded=loaded,
                         state=store.state,
                         client=client,
-                        targets=targets,
+                        targets=() if scope is not None else targets,
                         command=ws.command,
                         # Compared with a reviewed plan: every series' live digest; else
                         # applied now: only the updates' are checked.
