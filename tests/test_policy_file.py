@@ -189,7 +189,7 @@ def test_ordinary_patterns_are_accepted(pattern: str) -> None:
 
 def test_the_schema_describes_every_check_and_one_check_per_rule() -> None:
     schema = policy_schema()
-    rule = schema["$defs"]["RuleModel"]
+    rule = schema["$defs"]["Rule"]
     assert set(CHECKS) <= set(rule["properties"])
     assert rule["additionalProperties"] is False
     assert rule["oneOf"] == [{"required": [c]} for c in CHECKS]

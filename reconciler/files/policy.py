@@ -25,13 +25,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Literal
-
-from pydantic import BaseModel, ConfigDict, ValidationError
-from pydantic import Field as PydanticField
+from typing import Any, Final
 
 from reconciler.files.validate import Source, suggest
 from reconciler.files.yamlsafe import MAX_BYTES, DocPath, load_yaml
@@ -53,56 +50,113 @@ CHECKS: Final = (
 _RULE_ID = r"^[a-z0-9][a-z0-9-]{0,62}$"
 
 
-class RuleModel(BaseModel):
-    """One rule of the policy file (the JSON Schema's ``rules`` items)."""
+LEVELS: Final = ("warn", "approve", "deny")
 
-    model_config = ConfigDict(extra="forbid", title="Rule")
 
-    id: str = PydanticField(
-        pattern=_RULE_ID, description="Names the rule in findings and overrides (a-z, 0-9, -)."
-    )
-    level: Literal["warn", "approve", "deny"] = PydanticField(
-        description="warn: shown; approve: plan and apply refuse unless an override names the "
-        "rule with a reason; deny: refused, always."
-    )
-    reason: str = PydanticField("", description="Why the rule exists: shown with each finding.")
-    series: list[str] = PydanticField(
-        default_factory=list,
-        description="Keys the rule covers (globs: vip/*); left out: every series.",
-    )
-    environments: list[str] = PydanticField(
-        default_factory=list, description="Environments the rule covers; left out: every one."
-    )
-    percent_above: float | None = PydanticField(
-        None, ge=0, description="A PERC discount above this many percent."
-    )
-    amount_above: float | None = PydanticField(
-        None, ge=0, description="An ABS discount above this amount."
-    )
-    validity_longer_than_days: int | None = PydanticField(
-        None,
-        ge=0,
-        description="A validity window (redemptionValidFrom to validTillDate) "
-        "longer than this many days.",
-    )
-    frozen_once_issued: list[str] | None = PydanticField(
-        None, min_length=1, description="Fields that may not change once coupons were issued."
-    )
-    protected: Literal[True] | None = PydanticField(
-        None, description="Any create or update of the series it covers."
-    )
-    description_must_match: str | None = PydanticField(
-        None,
+@dataclass(frozen=True)
+class _Key:
+    """What one key of a rule may hold: the loader checks it and the schema says it."""
+
+    description: str
+    kind: str  # string | number | integer | strings | level | true
+    required: bool = False
+    minimum: float | None = None
+    pattern: str | None = None
+    max_length: int | None = None
+    min_items: int | None = None
+
+
+# A rule's keys, strict like the settings file (a value of the wrong type is a problem, never
+# converted); the one table both ``read_policy`` and ``policy_schema`` are made from.
+_KEYS: Final[dict[str, _Key]] = {
+    "id": _Key(
+        "Names the rule in findings and overrides (a-z, 0-9, -).",
+        "string",
+        required=True,
+        pattern=_RULE_ID,
+    ),
+    "level": _Key(
+        "warn: shown; approve: plan and apply refuse unless an override names the rule with "
+        "a reason; deny: refused, always.",
+        "level",
+        required=True,
+    ),
+    "reason": _Key("Why the rule exists: shown with each finding.", "string"),
+    "series": _Key("Keys the rule covers (globs: vip/*); left out: every series.", "strings"),
+    "environments": _Key("Environments the rule covers; left out: every one.", "strings"),
+    "percent_above": _Key("A PERC discount above this many percent.", "number", minimum=0),
+    "amount_above": _Key("An ABS discount above this amount.", "number", minimum=0),
+    "validity_longer_than_days": _Key(
+        "A validity window (redemptionValidFrom to validTillDate) longer than this many days.",
+        "integer",
+        minimum=0,
+    ),
+    "frozen_once_issued": _Key(
+        "Fields that may not change once coupons were issued.", "strings", min_items=1
+    ),
+    "protected": _Key("Any create or update of the series it covers.", "true"),
+    "description_must_match": _Key(
+        "A regular expression the description must contain a match of (no nested "
+        "repetition, alternation under repetition or back-references).",
+        "string",
         max_length=MAX_PATTERN,
-        description="A regular expression the description must contain a match of (no "
-        "nested repetition, alternation under repetition or back-references).",
-    )
+    ),
+}
 
 
-class PolicyModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", title="reconciler policy file")
+def _key_problem(key: _Key, value: Any) -> tuple[tuple[int, ...], str]:
+    """Why ``value`` does not fit ``key`` ("" when it does), and the list index it is at."""
+    if key.kind == "level":
+        ok = isinstance(value, str) and value in LEVELS
+        return (), "" if ok else "Input should be " + ", ".join(repr(v) for v in LEVELS[:-1]) + (
+            f" or {LEVELS[-1]!r}"
+        )
+    if key.kind == "true":
+        return (), "" if value is True else "the only value is true (leave the key out)"
+    if key.kind == "string":
+        if not isinstance(value, str):
+            return (), "Input should be a valid string"
+        if key.pattern and not re.match(key.pattern, value):
+            return (), "a rule id is lower-case letters, digits and - (at most 63)"
+        if key.max_length is not None and len(value) > key.max_length:
+            return (), f"String should have at most {key.max_length} characters"
+        return (), ""
+    if key.kind == "strings":
+        if not isinstance(value, list):
+            return (), "Input should be a valid list"
+        for index, item in enumerate(value):
+            if not isinstance(item, str):
+                return (index,), "Input should be a valid string"
+        if key.min_items is not None and len(value) < key.min_items:
+            return (), f"List should have at least {key.min_items} item"
+        return (), ""
+    integer = key.kind == "integer"
+    if isinstance(value, bool) or not isinstance(value, int if integer else int | float):
+        return (), f"Input should be a valid {'integer' if integer else 'number'}"
+    if key.minimum is not None and value < key.minimum:
+        return (), f"Input should be greater than or equal to {key.minimum:g}"
+    return (), ""
 
-    rules: list[RuleModel] = PydanticField(default_factory=list)
+
+def _key_schema(key: _Key) -> dict[str, Any]:
+    shapes: dict[str, dict[str, Any]] = {
+        "string": {"type": "string"},
+        "number": {"type": "number"},
+        "integer": {"type": "integer"},
+        "strings": {"type": "array", "items": {"type": "string"}},
+        "level": {"type": "string", "enum": list(LEVELS)},
+        "true": {"const": True},
+    }
+    out: dict[str, Any] = {"description": key.description, **shapes[key.kind]}
+    for name, value in (
+        ("minimum", key.minimum),
+        ("pattern", key.pattern),
+        ("maxLength", key.max_length),
+        ("minItems", key.min_items),
+    ):
+        if value is not None:
+            out[name] = value
+    return out
 
 
 @dataclass(frozen=True)
@@ -161,13 +215,25 @@ def merged(files: Policy, trusted: Policy) -> Policy:
 
 
 def policy_schema() -> dict[str, Any]:
-    """The JSON Schema of the policy file (for editors; the loader checks the same model)."""
-    schema = PolicyModel.model_json_schema()
-    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID, **schema}
-    rule = schema["$defs"]["RuleModel"]
-    # Exactly one check per rule: what the loader says too, for the editor to say first.
-    rule["oneOf"] = [{"required": [name]} for name in CHECKS]
-    return schema
+    """The JSON Schema of the policy file (for editors), from the table the loader checks."""
+    rule = {
+        "title": "Rule",
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {name: _key_schema(key) for name, key in _KEYS.items()},
+        "required": [name for name, key in _KEYS.items() if key.required],
+        # Exactly one check per rule: what the loader says too, for the editor to say first.
+        "oneOf": [{"required": [name]} for name in CHECKS],
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "reconciler policy file",
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"rules": {"type": "array", "items": {"$ref": "#/$defs/Rule"}}},
+        "$defs": {"Rule": rule},
+    }
 
 
 def read_policy(
@@ -200,38 +266,33 @@ def read_policy(
     seen: dict[str, int] = {}
     for index, raw_rule in enumerate(items):
         where: DocPath = ("rules", index)
-        try:
-            item = RuleModel.model_validate(raw_rule)
-        except ValidationError as error:
-            problems.extend(_structure_problems(error, top, where))
-            # The rest of the rule is checked too: every problem at once.
-            bad = {str(e["loc"][0]) for e in error.errors() if e["loc"]}
-            problems.extend(_rule_problems(_lenient(raw_rule, bad), where, top, environments))
-            continue
-        found = _rule_problems(item, where, top, environments)
-        if item.id in seen:
+        values, broken, found = _read_rule(raw_rule, where, top)
+        found.extend(_rule_problems(values, broken, where, top, environments))
+        rule_id = values.get("id")
+        if rule_id is not None and rule_id in seen:
             found.append(
                 top.problem(
                     (*where, "id"),
-                    f"rule id {item.id!r} is also the id of rule {seen[item.id] + 1}: ids "
+                    f"rule id {rule_id!r} is also the id of rule {seen[rule_id] + 1}: ids "
                     "name rules in overrides, so each must be unique",
                 )
             )
-        seen.setdefault(item.id, index)
+        if rule_id is not None:
+            seen.setdefault(rule_id, index)
         problems.extend(found)
         if found:
             continue
-        (check,) = [name for name in CHECKS if getattr(item, name) is not None]
-        value = getattr(item, check)
+        (check,) = [name for name in CHECKS if name in values]
+        value = values[check]
         rules.append(
             PolicyRule(
-                id=item.id,
-                level=item.level,
+                id=values["id"],
+                level=values["level"],
                 check=check,
                 value=tuple(value) if isinstance(value, list) else value,
-                reason=item.reason,
-                series=tuple(item.series),
-                environments=tuple(item.environments),
+                reason=values.get("reason", ""),
+                series=tuple(values.get("series", ())),
+                environments=tuple(values.get("environments", ())),
                 file=shown,
                 line=loaded.document.where(where).line,
             )
@@ -241,52 +302,48 @@ def read_policy(
     return PolicyRead(Policy(rules=tuple(rules), file=shown), tuple(problems), raw)
 
 
-def _structure_problems(error: ValidationError, top: Source, where: DocPath) -> list[Problem]:
-    out = []
+def _read_rule(
+    raw: Any, where: DocPath, top: Source
+) -> tuple[dict[str, Any], set[str], list[Problem]]:
+    """A rule's keys that hold what they may, the keys that do not, and why (every one)."""
     rule = f"rule {int(where[-1]) + 1}"
-    for item in error.errors():
-        loc: DocPath = tuple(item["loc"])
-        extra = item["type"] == "extra_forbidden"
-        name = ".".join(str(p) for p in loc)
-        said = f"{rule}, {name}" if name else rule
-        if extra and loc:
-            known = list(RuleModel.model_fields)
-            close = suggest(str(loc[-1]), known)
+    if not isinstance(raw, dict):
+        message = f"{rule} must be a mapping: id:, level:, and one check"
+        return {}, set(), [top.problem(where, message)]
+    values: dict[str, Any] = {}
+    broken: set[str] = set()
+    found: list[Problem] = []
+    for name, value in raw.items():
+        key = _KEYS.get(str(name))
+        if key is None:
+            close = suggest(str(name), list(_KEYS))
             hint = f"did you mean {close}? " if close else ""
-            message = f"{rule} has no key {str(loc[-1])!r}: {hint}the keys are {', '.join(known)}"
-        elif item["type"] == "string_pattern_mismatch" and loc == ("id",):
-            message = f"{said}: a rule id is lower-case letters, digits and - (at most 63)"
-        elif item["type"] == "missing":
-            message = f"{rule} needs {name}:"
+            message = f"{rule} has no key {str(name)!r}: {hint}the keys are {', '.join(_KEYS)}"
+            found.append(top.problem((*where, name), message, key=True))
+            continue
+        if value is None and not key.required:
+            continue
+        at, why = _key_problem(key, value)
+        if why:
+            broken.add(name)
+            found.append(top.problem((*where, name, *at), f"{rule}, {name}: {why}"))
         else:
-            message = f"{said}: {item['msg']}"
-        out.append(top.problem((*where, *loc), message, key=extra or item["type"] == "missing"))
-    return out
-
-
-def _lenient(raw: Any, bad: set[str]) -> RuleModel:
-    """What can be read of a rule that failed its structure check, for the other checks:
-    the valid keys' values, and which checks it names (``True`` for a broken one)."""
-    fields: dict[str, Any] = {}
-    if isinstance(raw, dict):
-        for name, value in raw.items():
-            if name in CHECKS:
-                fields[name] = True if name in bad else value
-            elif name in ("id", "environments", "series") and name not in bad:
-                fields[name] = value
-    fields.setdefault("id", "?")
-    if "frozen_once_issued" in bad:
-        fields["frozen_once_issued"] = []
-    if "description_must_match" in bad:
-        fields["description_must_match"] = ""
-    return RuleModel.model_construct(**fields)
+            values[name] = value
+    for name, key in _KEYS.items():
+        if key.required and name not in raw:
+            found.append(top.problem((*where, name), f"{rule} needs {name}:", key=True))
+    return values, broken, found
 
 
 def _rule_problems(
-    item: RuleModel, where: DocPath, top: Source, environments: Sequence[str]
+    values: Mapping[str, Any],
+    broken: set[str],
+    where: DocPath,
+    top: Source,
+    environments: Sequence[str],
 ) -> list[Problem]:
     found: list[Problem] = []
-    checks = [name for name in CHECKS if getattr(item, name) is not None]
+    checks = [name for name in CHECKS if name in values or name in broken]
     if len(checks) != 1:
         said = ", ".join(checks) if checks else "none"
         found.append(
@@ -296,7 +353,7 @@ def _rule_problems(
                 f"{', '.join(CHECKS)}; write two rules for two checks",
             )
         )
-    for index, name in enumerate(item.frozen_once_issued or ()):
+    for index, name in enumerate(values.get("frozen_once_issued", ())):
         spec = BY_NAME.get(name)
         if spec is None or not spec.writable:
             close = suggest(name, [n for n, f in BY_NAME.items() if f.writable])
@@ -307,12 +364,12 @@ def _rule_problems(
                     f"{name!r} is not a field a series file sets{hint}",
                 )
             )
-    if item.description_must_match is not None:
-        why = pattern_problem(item.description_must_match)
+    if "description_must_match" in values:
+        why = pattern_problem(values["description_must_match"])
         if why:
             found.append(top.problem((*where, "description_must_match"), why))
     known = set(environments)
-    for index, name in enumerate(item.environments):
+    for index, name in enumerate(values.get("environments", ())):
         if known and name not in known:
             close = suggest(name, sorted(known))
             hint = f"did you mean {close}? " if close else ""
@@ -323,7 +380,7 @@ def _rule_problems(
                     f"{', '.join(sorted(known))}",
                 )
             )
-    for index, glob in enumerate(item.series):
+    for index, glob in enumerate(values.get("series", ())):
         if not glob.strip():
             found.append(top.problem((*where, "series", index), "an empty series pattern"))
     return found
@@ -386,6 +443,7 @@ def _risky(items: list[Any], *, under_repeat: bool) -> bool:
 
 __all__ = [
     "CHECKS",
+    "LEVELS",
     "POLICY_FILE",
     "Policy",
     "PolicyRead",
