@@ -296,11 +296,17 @@ class _StepRunner:
         if is_tool_action(uses):
             return self._composite(name, with_, env, ctx)
         if action == "actions/checkout":
+            # As actions/checkout does: the one commit (fetch-depth 1 by default), or that many
+            # commits of its history; 0 is all of it. A step that needs another commit (the
+            # base a change is measured from) must fetch it, as on GitHub.
             sha = with_.get("ref") or text(ctx.get("github.sha"))
-            self.world.git(
-                "clone", "-q", str(self.world.origin), str(self.workspace), cwd=self.world.root
-            )
-            self.world.git("fetch", "-q", "origin", sha, cwd=self.workspace)
+            depth = int(with_.get("fetch-depth") or 1)
+            self.workspace.mkdir(parents=True, exist_ok=True)
+            self.world.git("init", "-q", cwd=self.workspace)
+            url = self.world.origin.resolve().as_uri()  # file://: a shallow fetch needs a URL
+            self.world.git("remote", "add", "origin", url, cwd=self.workspace)
+            shallow = [f"--depth={depth}"] if depth > 0 else []
+            self.world.git("fetch", "-q", "--no-tags", *shallow, "origin", sha, cwd=self.workspace)
             self.world.git("checkout", "-q", "--detach", "FETCH_HEAD", cwd=self.workspace)
             return StepResult(name, "success")
         if action == "actions/setup-python":
