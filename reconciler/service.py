@@ -9,11 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from reconciler.engine.plan import Plan, Rails, with_rails
 from reconciler.engine.state import State, replace_state, save_state
@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from reconciler.engine.result import ApplyResult
     from reconciler.engine.state import StateStore
     from reconciler.model.ports import Listing
+
+
+T = TypeVar("T")
 
 
 def load_valid(directory: Path) -> LoadResult:
@@ -174,18 +177,24 @@ def apply(
                 await _prepare_sandbox(ws, client, loaded)
                 with ws.writing() as store:
                     if saved is not None:
-                        await refuse_stale(
-                            plan=saved, loaded=loaded, client=client, environment=ws.name
+                        await until_stopped(
+                            refuse_stale(
+                                plan=saved, loaded=loaded, client=client, environment=ws.name
+                            ),
+                            stop=stop,
                         )
                         plan = saved
                     else:
-                        plan = await build_plan(
-                            loaded=loaded,
-                            state=store.state,
-                            client=client,
-                            targets=request.targets,
-                            command=ws.command,
-                            digests=False,  # applied now: only the updates' are checked
+                        plan = await until_stopped(
+                            build_plan(
+                                loaded=loaded,
+                                state=store.state,
+                                client=client,
+                                targets=request.targets,
+                                command=ws.command,
+                                digests=False,  # applied now: only the updates' are checked
+                            ),
+                            stop=stop,
                         )
                         if plan.has_changes and not _ask(confirm, plan, loop=loop, stop=stop):
                             return None
@@ -207,7 +216,37 @@ def apply(
                 loop.remove_signal_handler(signal.SIGINT)
                 loop.remove_signal_handler(signal.SIGTERM)
 
-    return asyncio.run(run())
+    try:
+        return asyncio.run(run())
+    except _Stopped:
+        # Ctrl-C or SIGTERM before the first write: nothing to finish, so the usual
+        # interruption (exit 130) rather than an apply result.
+        raise KeyboardInterrupt from None
+
+
+class _Stopped(Exception):
+    """A stop request (Ctrl-C, SIGTERM) came while planning, before any write."""
+
+
+async def until_stopped(work: Coroutine[Any, Any, T], *, stop: asyncio.Event) -> T:
+    """``work``'s result, or ``_Stopped`` as soon as ``stop`` is set (``work`` cancelled).
+
+    The loop's signal handlers only set ``stop`` (so that a running apply finishes its
+    calls); while planning nothing is written yet, so a stop ends the command at once,
+    whatever the plan waits for (a silent server, the rate limit, a retry).
+    """
+    task = asyncio.ensure_future(work)
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopper.cancel()
+        if not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    if task.cancelled():
+        raise _Stopped
+    return task.result()
 
 
 def _ask(

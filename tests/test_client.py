@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from reconciler.client import (
-    LIST_READ_TIMEOUT_SECONDS,
+    LIST_TIMEOUT_FACTOR,
     BatchSizeLearned,
     CallDone,
     CallsPlanned,
@@ -588,7 +588,7 @@ async def test_list_series_is_one_call_with_a_long_read_timeout() -> None:
     async with client_for(handler, timeout_seconds=5) as client:
         listed = await client.list_series()
     assert len(seen) == 1
-    assert seen[0].extensions["timeout"]["read"] == LIST_READ_TIMEOUT_SECONDS
+    assert seen[0].extensions["timeout"]["read"] == 5 * LIST_TIMEOUT_FACTOR
     assert seen[0].extensions["timeout"]["connect"] == 5
     assert len(listed.series) == 5000
     assert listed.series[1] == ListedSeries(
@@ -808,10 +808,12 @@ TRANSPORT_FAILURES: list[Exception] = [
 
 @pytest.mark.parametrize("failure", TRANSPORT_FAILURES, ids=lambda e: type(e).__name__)
 async def test_get_and_put_retried_after_transport_failures(failure: Exception) -> None:
-    handler, calls = raising_then_ok([failure, failure])
+    # Silence (a timeout) is tried twice at most; other failures up to max_attempts.
+    again = 1 if isinstance(failure, httpx.TimeoutException) else 2
+    handler, calls = raising_then_ok([failure] * again)
     async with client_for(handler) as client:
         assert 1 in (await client.get_series([1])).found
-    assert calls == ["GET"] * 3
+    assert calls == ["GET"] * (again + 1)
     handler, calls = raising_then_ok([failure])
     async with client_for(handler) as client:
         await client.update_series(1, {})
@@ -819,12 +821,35 @@ async def test_get_and_put_retried_after_transport_failures(failure: Exception) 
 
 
 async def test_transport_failures_exhausted_raise_transport_error() -> None:
-    handler, calls = raising_then_ok([httpx.ReadTimeout("slow")] * 5)
+    handler, calls = raising_then_ok([httpx.ReadError("reset")] * 5)
     async with client_for(handler, max_attempts=5) as client:
-        with pytest.raises(TransportError, match=r"after 5 attempts\): ReadTimeout") as caught:
+        with pytest.raises(TransportError, match=r"after 5 attempts\): ReadError") as caught:
             await client.get_series([1])
     assert not isinstance(caught.value, AmbiguousCreate)
     assert len(calls) == 5
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [httpx.ReadTimeout("r"), httpx.ConnectTimeout("c"), httpx.WriteTimeout("w")],
+    ids=lambda e: type(e).__name__,
+)
+async def test_silence_is_tried_twice_at_most(failure: Exception) -> None:
+    """Each timeout costs the whole timeout: a third wait rarely helps and a user waits."""
+    handler, calls = raising_then_ok([failure] * 5)
+    async with client_for(handler, max_attempts=5, timeout_seconds=7) as client:
+        with pytest.raises(TransportError) as caught:
+            await client.get_series([1])
+    assert len(calls) == 2
+    message = str(caught.value)
+    assert "after 2 attempts" in message and "within 7s" in message
+    assert "timeout_seconds" in message and "on https://eu.api.capillarytech.com" in message
+    # A failure of another kind between two timeouts still ends at the second timeout.
+    handler, calls = raising_then_ok([failure, httpx.ReadError("reset"), failure, failure])
+    async with client_for(handler, max_attempts=5) as client:
+        with pytest.raises(TransportError, match="after 3 attempts"):
+            await client.get_series([1])
+    assert len(calls) == 3
 
 
 async def test_unusable_transport_error_not_retried() -> None:
@@ -887,10 +912,10 @@ async def test_ambiguous_create_has_its_own_place_in_the_tree() -> None:
     ids=lambda e: type(e).__name__,
 )
 async def test_post_retried_when_it_certainly_was_not_sent(failure: Exception) -> None:
-    handler, calls = raising_then_ok([failure, failure])
+    handler, calls = raising_then_ok([failure])
     async with client_for(handler) as client:
         assert (await client.create_series({}))["id"] == 1
-    assert calls == ["POST"] * 3
+    assert calls == ["POST"] * 2
 
 
 async def test_post_retried_only_after_a_429() -> None:
@@ -962,9 +987,12 @@ async def test_rate_limit_holds_calls_over_the_limit() -> None:
 
     async with client_for(handler, fake=fake, events=events, rate_limit_per_minute=3) as client:
         await asyncio.gather(*(client.update_series(1, {}) for _ in range(7)))
-    assert [s - 1000.0 for s in starts] == [0, 0, 0, 60, 60, 60, 120]
-    waits = [e.delay_seconds for e in events if isinstance(e, RateLimitWait)]
-    assert waits == [60.0, 60.0]
+    # A slot frees 60 s + the 1 s margin after its call's answer (instant here).
+    assert [s - 1000.0 for s in starts] == [0, 0, 0, 61, 61, 61, 122]
+    waits = [
+        e.delay_seconds for e in events if isinstance(e, RateLimitWait) and e.left_seconds is None
+    ]
+    assert waits == [61.0, 61.0]
     # no 60-second window ever holds more than the limit
     assert all(sum(1 for t in starts if s <= t < s + 60) <= 3 for s in starts)
 
@@ -983,8 +1011,8 @@ async def test_rate_limit_counts_token_calls_and_retries() -> None:
 
     async with client_for(handler, credentials=OAUTH, fake=fake, rate_limit_per_minute=2) as client:
         await client.update_series(1, {})
-    # token at 0, PUT (503) at 0, backoff 0.5 s, then the limiter holds the retry to 60 s
-    assert [s - 1000.0 for s in starts] == [0, 0, 60]
+    # token at 0, PUT (503) at 0, backoff 0.5 s, then the limiter holds the retry to 61 s
+    assert [s - 1000.0 for s in starts] == [0, 0, 61]
 
 
 # ---------------------------------------------------------------------------- redaction

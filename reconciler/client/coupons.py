@@ -43,9 +43,11 @@ from reconciler.model.settings import Environment
 
 SERIES_PATH = "/v2/coupon/series"
 LIST_PATH = "/v1.1/coupon/series"
-# The list of every series of the org is one call that grows with the org: it may take
-# longer to answer than a read of 20 ids, so its read timeout is at least this.
-LIST_READ_TIMEOUT_SECONDS = 120.0
+# The list of every series of the org is one call that grows with the org: the server builds
+# it before its first byte, so it may take longer to start answering than a read of a batch.
+# Its read timeout is this many times ``timeout_seconds`` (120 s at the default 30 s); the
+# read timeout bounds each wait for a byte, not the whole transfer of a long answer.
+LIST_TIMEOUT_FACTOR = 4
 
 _Found = tuple[dict[int, dict[str, Any]], list[Any]]
 
@@ -109,6 +111,7 @@ class CouponClient:
             wall_clock=wall_clock,
             random=random,
             emit=self._emit,
+            env_prefix=env_prefix,
         )
 
     @classmethod
@@ -260,15 +263,15 @@ class CouponClient:
     async def list_series(self) -> Listing:
         """Every series of the org (v1.1 list), as the fields identity reads.
 
-        One call, however large the org (its read timeout at least
-        ``LIST_READ_TIMEOUT_SECONDS``). A series without an id makes it fail: a list that
+        One call, however large the org (its read timeout ``LIST_TIMEOUT_FACTOR`` times
+        ``timeout_seconds``). A series without an id makes it fail: a list that
         tells which series exist must not drop one.
         """
         call = Call(
             "GET",
             LIST_PATH,
             params={"format": "json"},
-            read_timeout=max(self._timeout, LIST_READ_TIMEOUT_SECONDS),
+            read_timeout=self._timeout * LIST_TIMEOUT_FACTOR,
         )
         body = await self._session.call(call)
         try:
@@ -356,4 +359,4 @@ async def _gather_or_cancel(coroutines: Sequence[Coroutine[Any, Any, Any]]) -> l
     return [task.result() for task in tasks]
 
 
-__all__ = ["LIST_PATH", "LIST_READ_TIMEOUT_SECONDS", "SERIES_PATH", "CouponClient"]
+__all__ = ["LIST_PATH", "LIST_TIMEOUT_FACTOR", "SERIES_PATH", "CouponClient"]
