@@ -21,6 +21,7 @@ import pytest
 
 from reconciler.client import (
     LIST_TIMEOUT_FACTOR,
+    AwaitingAnswer,
     BatchSizeLearned,
     CallDone,
     CallsPlanned,
@@ -1104,3 +1105,44 @@ async def test_events_announce_the_batches_of_a_read() -> None:
         await client.get_series([1, 2, 3, 4, 5])
     assert [e.count for e in events if isinstance(e, CallsPlanned)] == [3]
     assert len([e for e in events if isinstance(e, CallDone)]) == 3
+
+
+# ---------------------------------------------------------------------------- waits that tell
+
+
+async def test_a_wait_counts_down_in_events_about_once_a_second() -> None:
+    """Real time: a Retry-After of 2 s sends the wait's start, then ticks with the time left."""
+    handler, _ = status_then_ok([429], headers={"Retry-After": "2"})
+    events: list[ClientEvent] = []
+    async with CouponClient(
+        base_url=BASE,
+        credentials=BASIC,
+        transport=httpx.MockTransport(handler),
+        on_event=events.append,
+    ) as client:
+        await client.update_series(1, {})
+    waits = [e for e in events if isinstance(e, Retrying)]
+    assert waits[0].left_seconds is None and waits[0].delay_seconds == 2.0
+    ticks = [e.left_seconds for e in waits[1:]]
+    assert ticks and all(t is not None and 0 <= t < 2.0 for t in ticks)
+    assert ticks == sorted(ticks, reverse=True)
+
+
+async def test_a_call_without_an_answer_is_reported_while_it_waits() -> None:
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(4.2)
+        return httpx.Response(200, json=series(1))
+
+    events: list[ClientEvent] = []
+    async with CouponClient(
+        base_url=BASE,
+        credentials=BASIC,
+        transport=httpx.MockTransport(slow),
+        on_event=events.append,
+        timeout_seconds=9,
+    ) as client:
+        await client.update_series(1, {})
+    silent = [e for e in events if isinstance(e, AwaitingAnswer)]
+    assert [round(e.waited_seconds) for e in silent] == [3, 4]  # after 3 s, then each second
+    assert silent[0].path == "/v2/coupon/series/1" and silent[0].host == BASE
+    assert silent[0].timeout_seconds == 9 and silent[0].attempt == 1

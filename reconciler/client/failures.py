@@ -204,7 +204,7 @@ def _status_hint(origin: Origin, call: Attempts, status: int, codes: tuple[int, 
             f". The API refused this call to {origin.credentials(token_call=token_call)} "
             "(values not shown): they may lack the rights to coupon series in this org"
         )
-    if status == 404 and not codes:
+    if status == 404 and set(codes) <= {404}:  # no API error of its own: the path is unknown
         where = (
             "it has a path after the host, which the API's hosts do not use"
             if origin.has_path
