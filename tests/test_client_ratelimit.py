@@ -34,9 +34,7 @@ def limited(tmp_path: Path) -> Iterator[tuple[str, Sandbox]]:
     app = create_app(
         db_path=tmp_path / "sandbox.db",
         credentials=Credentials.sandbox(environ={}),
-        faults=Faults(
-            rate_limit_per_minute=defaults.rate_limit_per_minute, latency_seconds=0.05
-        ),
+        faults=Faults(rate_limit_per_minute=defaults.rate_limit_per_minute, latency_seconds=0.05),
         seed=False,
     )
     sandbox: Sandbox = app.state.sandbox

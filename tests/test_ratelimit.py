@@ -123,35 +123,34 @@ async def test_a_server_counting_arrivals_never_refuses(seed: int) -> None:
     assert sim.now < 6 * (60 + ARRIVAL_MARGIN_SECONDS + 2 * 1.55) + 2
 
 
+async def counted_at_the_send(seed: int) -> tuple[list[float], list[float]]:
+    """The old limiter (a slot from the send only) under ``traffic``: sends and arrivals."""
+    sim = Sim()
+    limiter = RateLimiter(limit=10, window=60.0, margin=0.0, clock=sim.clock, sleep=sim.sleep)
+    sent: list[float] = []
+    arrivals: list[float] = []
+
+    async def acquire() -> float:
+        waited = await limiter.acquire()
+        limiter.release()  # counted at the send, as before
+        sent.append(sim.now)
+        return waited
+
+    async def go() -> None:
+        arrivals.extend(
+            await traffic(
+                sim, acquire=acquire, release=lambda: None, calls=60, concurrency=4, seed=seed
+            )
+        )
+
+    await sim.run(go())
+    return sent, arrivals
+
+
 async def test_counting_at_the_send_draws_refusals_on_the_same_traffic() -> None:
-    """The old limiter (a slot from the send only) under the same draws: the server refuses."""
     refused = 0
     for seed in range(5):
-        sim = Sim()
-        limiter = RateLimiter(limit=10, window=60.0, margin=0.0, clock=sim.clock, sleep=sim.sleep)
-        sent: list[float] = []
-
-        async def acquire(limiter: RateLimiter = limiter, sim: Sim = sim) -> float:
-            waited = await limiter.acquire()
-            limiter.release()  # counted at the send, as before
-            sent.append(sim.now)
-            return waited
-
-        arrivals: list[float] = []
-
-        async def go(sim: Sim = sim, acquire: Callable[[], Awaitable[float]] = acquire) -> None:
-            arrivals.extend(
-                await traffic(
-                    sim,
-                    acquire=acquire,
-                    release=lambda: None,
-                    calls=60,
-                    concurrency=4,
-                    seed=seed,
-                )
-            )
-
-        await sim.run(go())
+        sent, arrivals = await counted_at_the_send(seed)
         assert over_limit(sent, limit=10, window=60.0) == 0  # fine by the client's count
         refused += over_limit(arrivals, limit=10, window=60.0)
     assert refused > 0

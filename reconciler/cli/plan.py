@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, activity, main, run
+from reconciler.cli import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, activity, fail, main, run
 from reconciler.cli.options import (
     check_target,
     directory_option,
@@ -79,8 +79,12 @@ def plan_command(
     finally:
         view.finish()
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(plan.to_json(), encoding="utf-8")
+        from reconciler.safefile import write_atomic, write_failure
+
+        try:
+            write_atomic(out, plan.to_json())
+        except OSError as error:
+            fail(write_failure(out, error, what="the plan file"))
     render_plan(plan, fmt=fmt, stream=sys.stdout, color=use_color() and fmt == "text")
     if detailed_exitcode and plan.has_changes:
         sys.exit(EXIT_CHANGES)

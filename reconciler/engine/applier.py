@@ -37,8 +37,10 @@ from reconciler.engine.state import Intent, IntentStatus, StateStore
 from reconciler.errors import (
     AmbiguousCreate,
     ApiError,
+    ReconcilerError,
     SafetyRailTripped,
     StalePlan,
+    StateError,
 )
 from reconciler.files.loader import LoadResult
 from reconciler.model.canonical import now_utc, parse_datetime, timestamp
@@ -220,18 +222,27 @@ class Applier:
         jobs += [batch(updates[i : i + size]) for i in range(0, len(updates), size)]
         for done in await asyncio.gather(*jobs):
             outcomes.extend(done)
-        self._record_fields(outcomes)
+        try:
+            self._record_fields(outcomes)
+        except StateError as error:
+            # Field ownership is a cache: without it nothing is reset, nothing is lost.
+            self.notes.append(f"the fields each file declares were not recorded: {error}")
         interrupted = self.stop.is_set()
         after = None
+        check_error = ""
         if not interrupted:
-            after = await build_plan(
-                loaded=self.loaded,
-                state=self.store.state,
-                client=self.client,
-                targets=self.plan.targets,
-                now=self.now(),
-                command=self.command,
-            )
+            try:
+                after = await build_plan(
+                    loaded=self.loaded,
+                    state=self.store.state,
+                    client=self.client,
+                    targets=self.plan.targets,
+                    now=self.now(),
+                    command=self.command,
+                )
+            except ReconcilerError as error:
+                # What was written stands: the result (ids made included) is still shown.
+                check_error = str(error)
         return ApplyResult(
             environment=self.plan.environment,
             outcomes=tuple(sorted(outcomes, key=lambda o: o.key)),
@@ -239,6 +250,7 @@ class Applier:
             interrupted=interrupted,
             forced=tuple(violations),
             notes=tuple(self.notes),
+            check_error=check_error,
         )
 
     def _filled(self, item: SeriesPlan) -> SeriesPlan | SeriesOutcome:
@@ -278,6 +290,11 @@ class Applier:
             return await self._create(item)
         except ApiError as error:
             return _failed(item, error)
+        except StateError as error:
+            # The state could not be written (a full disk): this series stops here, the
+            # others go on, and the summary says what was done. An intent already written
+            # lets the next apply find a series whose id could not be recorded.
+            return SeriesOutcome(item.key, item.action, Outcome.FAILED, message=str(error))
 
     # --- creates -------------------------------------------------------------------------
 

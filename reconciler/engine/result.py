@@ -45,6 +45,8 @@ class ApplyResult:
     forced: tuple[str, ...] = ()
     # Interrupted creates found in the CRM and adopted, or other notes for the user.
     notes: tuple[str, ...] = ()
+    # Why the plan made after the apply failed ("" when it was made, or not tried).
+    check_error: str = ""
 
     def of(self, outcome: Outcome) -> tuple[SeriesOutcome, ...]:
         return tuple(o for o in self.outcomes if o.outcome is outcome)

@@ -14,6 +14,14 @@ On disk, per environment (``series/.state/<environment>.json``):
   operation is idempotent, so a crash between writing the file and removing the journal
   replays harmlessly.
 
+A line cut short (a crash, a full disk or a file-size limit in the middle of an append) was
+never acted on: its append raised before the call it records was made. So the reader skips
+a torn last line, the next append first cuts it off (so the new entry starts a line of its
+own), and a line that an older version appended after a torn one is read from where its
+entry starts. A write that fails names the file and the reason (``safefile.write_failure``);
+a compaction that fails at the end of a command leaves the journal, which holds every
+change, to the next one, and says so.
+
 Everything read is checked: a damaged, conflicted (git markers) or inconsistent file (two keys
 sharing an id, an id that is not an integer) is refused with the exact recovery command,
 never read as "nothing exists".
@@ -22,10 +30,11 @@ never read as "nothing exists".
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
+import logging
 import os
 import re
-import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum
@@ -33,6 +42,9 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.errors import StateError
+from reconciler.safefile import fsync_folder, write_all, write_atomic, write_failure
+
+logger = logging.getLogger("reconciler.state")
 
 STATE_DIR = ".state"
 FORMAT_VERSION = 2
@@ -42,6 +54,7 @@ JOURNAL_SUFFIX = ".journal"
 _KEY = re.compile(r"^[^\x00-\x1f\x7f/\\][^\x00-\x1f\x7f\\]{0,511}$")
 _CONFLICT = re.compile(r"^(<{7}|={7}|>{7})( |$)", re.MULTILINE)
 _MAX_ID = 2**63 - 1
+_ENTRY_START = b'{"op":'
 
 
 class IntentStatus(str, Enum):
@@ -263,24 +276,43 @@ def _is_series_id(value: Any) -> bool:
 
 def _replay(path: Path, state: State, *, hint: str) -> State:
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        data = path.read_bytes()
     except FileNotFoundError:
         return state
-    except (OSError, UnicodeDecodeError) as error:
+    except OSError as error:
         raise StateError(f"cannot read the state journal {path}: {_short(error)}") from None
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
+    lines = data.split(b"\n")
+    # After the last newline: b"", unless the last append was cut short (a crash, a full
+    # disk). Its append raised before what it records was done: it never happened.
+    lines.pop()
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
             continue
-        try:
-            entry = json.loads(line)
-            state = _apply_entry(state, entry)
-        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
-            if number == len(lines):
-                break  # a line torn by a crash mid-append: it never happened
+        after = _applied(state, raw)
+        if after is None:
             raise StateError(
                 f"the state journal {path} is damaged at line {number}; run `{hint}`"
             ) from None
+        state = after
     return state
+
+
+def _applied(state: State, raw: bytes) -> State | None:
+    """``state`` with the entry of one journal line, or None when the line is not one.
+
+    A line an older version appended after a torn one holds the torn start, then a whole
+    entry: the entry is read from where it starts (the torn start was never acted on).
+    """
+    starts = [0]
+    at = raw.find(_ENTRY_START, 1)
+    if at > 0:
+        starts.append(at)
+    for start in starts:
+        try:
+            return _apply_entry(state, json.loads(raw[start:].decode("utf-8")))
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+            continue
+    return None
 
 
 def _apply_entry(state: State, entry: Mapping[str, Any]) -> State:
@@ -327,32 +359,9 @@ def save_state(path: Path, state: State) -> None:
 
 def _atomic_write(path: Path, text: str) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        write_atomic(path, text)
     except OSError as error:
-        raise StateError(f"cannot write the state file {path}: {error.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException as error:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(error, OSError):
-            raise StateError(f"cannot write the state file {path}: {error.strerror}") from None
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(directory: Path) -> None:
-    with contextlib.suppress(OSError, AttributeError):  # make the rename itself durable
-        dir_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        raise StateError(write_failure(path, error, what="the state file")) from None
 
 
 def replace_state(path: Path, state: State) -> None:
@@ -360,7 +369,7 @@ def replace_state(path: Path, state: State) -> None:
     save_state(path, state)
     with contextlib.suppress(FileNotFoundError):
         journal_path(path).unlink()
-    _fsync_dir(path.parent)
+    fsync_folder(path.parent)
 
 
 class StateStore:
@@ -375,35 +384,78 @@ class StateStore:
         self.environment = environment
         self.journal = journal_path(path)
         self.state = load_state(path, environment=environment, rebuild_hint=rebuild_hint)
-        self._handle: Any = None
+        self._fd: int | None = None
+        self._torn = False  # an append failed part-way: the next one cuts its line off first
 
     def __enter__(self) -> StateStore:
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        self.compact()
+        self.close()
 
     def _append(self, entry: Mapping[str, Any], state: State, *, durable: bool = True) -> None:
         line = json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n"
         try:
-            if self._handle is None:
-                self.journal.parent.mkdir(parents=True, exist_ok=True)
-                self._handle = open(self.journal, "a", encoding="utf-8")  # noqa: SIM115
-            self._handle.write(line)
-            self._handle.flush()
+            fd = self._open()
+            if self._torn:
+                _cut_torn_line(fd)
+                self._torn = False
+            self._torn = True
+            write_all(fd, line.encode("utf-8"))
+            self._torn = False
             if durable:
-                os.fsync(self._handle.fileno())
+                os.fsync(fd)
         except OSError as error:
             raise StateError(
-                f"cannot record a change in {self.journal}: {error.strerror}"
+                write_failure(self.journal, error, what="a change to the state journal")
             ) from None
         self.state = state
 
+    def _open(self) -> int:
+        """The journal, open for appending, its torn last line (a crash's) cut off."""
+        if self._fd is None:
+            self.journal.parent.mkdir(parents=True, exist_ok=True)
+            flags = (
+                os.O_RDWR
+                | os.O_APPEND
+                | os.O_CREAT
+                | getattr(os, "O_CLOEXEC", 0)
+                | getattr(os, "O_BINARY", 0)
+            )
+            fd = os.open(self.journal, flags, 0o644)
+            try:
+                _cut_torn_line(fd)
+            except OSError:
+                os.close(fd)
+                raise
+            self._fd = fd
+        return self._fd
+
+    def _close_journal(self) -> None:
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            self._fd = None
+
+    def close(self) -> None:
+        """Fold the journal in when possible; a failure leaves it for the next command.
+
+        The journal holds every change, so a compaction that cannot be written (a full
+        disk) loses nothing: it is said on stderr, and the next command folds it in.
+        """
+        try:
+            self.compact()
+        except (StateError, OSError) as error:
+            said = str(error) if isinstance(error, StateError) else write_failure(None, error)
+            logger.warning(
+                "%s; every change is kept in %s, which the next command folds in",
+                said,
+                self.journal,
+            )
+
     def compact(self) -> None:
         """Fold the journal into the state file (atomically), then remove the journal."""
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
+        self._close_journal()
         if not self.journal.exists() and self.path.exists():
             return
         if not self.journal.exists() and not (self.state.ids or self.state.intents):
@@ -411,7 +463,7 @@ class StateStore:
         save_state(self.path, self.state)
         with contextlib.suppress(FileNotFoundError):
             self.journal.unlink()
-        _fsync_dir(self.path.parent)
+        fsync_folder(self.path.parent)
 
     def record_intent(self, intent: Intent) -> None:
         entry = {"op": "intent", "key": intent.key, **_intent_dict(intent)}
@@ -463,4 +515,24 @@ def open_store(*, path: Path, environment: str, rebuild_hint: str = "") -> Itera
     try:
         yield store
     finally:
-        store.compact()
+        store.close()
+
+
+def _cut_torn_line(fd: int) -> None:
+    """Cut off what follows the journal's last newline (an append cut short), so that the
+    next entry starts a line of its own; a file that cannot be cut gets a newline instead."""
+    size = os.lseek(fd, 0, os.SEEK_END)
+    if size == 0:
+        return
+    tail = min(size, 1 << 16)
+    os.lseek(fd, size - tail, os.SEEK_SET)
+    chunk = os.read(fd, tail)
+    if chunk.endswith(b"\n"):
+        return
+    keep = size - tail + chunk.rfind(b"\n") + 1 if b"\n" in chunk else 0
+    try:
+        os.ftruncate(fd, keep)
+    except OSError as error:
+        if error.errno not in (errno.EINVAL, errno.EPERM, errno.EACCES):
+            raise
+        write_all(fd, b"\n")

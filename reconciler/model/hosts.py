@@ -54,7 +54,7 @@ def base_url_problem(url: str) -> str:
             if "://" not in url
             else "its scheme is not https"
         )
-        return f"base_url must be an https address such as {_EXAMPLE}: {said}{_NOT_SHOWN}"
+        return f"base_url must be a full address such as {_EXAMPLE}: {said}{_NOT_SHOWN}"
     if not host:
         return f"base_url must name a host, such as {_EXAMPLE}{_NOT_SHOWN}"
     if scheme == "http" and not is_loopback(host):
