@@ -187,15 +187,35 @@ def main(ctx: click.Context, verbose: bool, debug: bool) -> None:
         from reconciler.cli.activity import configure_logging
 
         configure_logging(debug=debug)
+    # Every command's clients report to one status line (``reconciler.listening``).
+    from reconciler.listening import listening
+
+    view = _command_activity()
+    ctx.with_resource(listening(view.on_event))
+    ctx.call_on_close(view.finish)
 
 
-def activity(*, stream: Any = None) -> Activity:
-    """The stderr reporter of the current command: waits, retries, ETA; calls with -v."""
+def _command_activity(*, stream: Any = None) -> Activity:
+    """The stderr reporter of the current command (one per command): waits, retries, ETA;
+    calls with -v.
+
+    Called by this name here: importing the submodule ``reconciler.cli.activity`` rebinds
+    the package's name ``activity`` to that module."""
     from reconciler.cli.activity import Activity
 
     ctx = click.get_current_context(silent=True)
-    verbose = bool(ctx and ctx.find_root().meta.get("reconciler.verbose"))
-    return Activity(stream=stream or sys.stderr, verbose=verbose)
+    root = ctx.find_root() if ctx else None
+    if stream is None and root is not None and "reconciler.activity" in root.meta:
+        view: Activity = root.meta["reconciler.activity"]
+        return view
+    verbose = bool(root and root.meta.get("reconciler.verbose"))
+    view = Activity(stream=stream or sys.stderr, verbose=verbose)
+    if stream is None and root is not None:
+        root.meta["reconciler.activity"] = view
+    return view
+
+
+activity = _command_activity
 
 
 def fail(message: str, *, code: int = EXIT_ERROR) -> NoReturn:

@@ -6,6 +6,7 @@ apply's planning waited for the plan. Now, at ``timeout_seconds: 5``: the first 
 stderr says what the run waits for within seconds, the plan ends by itself well within 90 s
 (the list waits 4 × 5 s for its first byte, and a silent call is tried twice), and SIGINT or
 SIGTERM ends an apply that is still planning within 5 s, with exit 130 and nothing written.
+``list``, ``import`` and ``state rebuild`` say what they wait for too.
 """
 
 from __future__ import annotations
@@ -209,3 +210,18 @@ def test_nothing_is_left_listening(silent: SilentServer) -> None:
         conn.settimeout(0.5)
         with pytest.raises(TimeoutError):
             conn.recv(1)
+
+
+def test_every_command_that_calls_the_api_says_what_it_waits_for(
+    silent: SilentServer, tmp_path: Path
+) -> None:
+    """Not only plan and apply: each command's client reports to the CLI's status line."""
+    project(tmp_path, silent.port, timeout=1)
+    commands = (["list"], ["import", "1"], ["state", "rebuild"])
+    runs = [Running.start([*c, "--env", "local"], cwd=tmp_path) for c in commands]
+    for run in runs:
+        _, first = run.first_line_within(10)
+        assert first.startswith("waiting for the answer to GET /v1.1/coupon/series"), first
+    for run in runs:
+        code, _, _ = run.wait(60)
+        assert code == 1 and "Traceback" not in run.stderr
