@@ -213,3 +213,18 @@ def test_durations() -> None:
         "59m59s",
         "1h02m",
     ]
+
+
+def test_a_message_of_the_apply_never_lands_on_the_open_countdown() -> None:
+    """The settle wait's messages and the rate-limit countdown share stderr on a terminal."""
+    from reconciler.render.progress import ProgressView
+
+    view, out, _clock = make(tty=True)
+    progress = ProgressView(stream=out, bar=True, activity=view)
+    view.on_event(rate_wait(30.0))
+    progress.message("waiting up to 595s for 1 earlier create(s) that may still land")
+    assert out.getvalue() == (
+        "\r\x1b[Kwaiting 30s for the API's rate limit (100 calls a minute)\n"
+        "waiting up to 595s for 1 earlier create(s) that may still land\n"
+    )
+    assert not view.open_line
