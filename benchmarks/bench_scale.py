@@ -1,30 +1,35 @@
 """Performance at scale: the tool, whole processes, against the sandbox over loopback HTTP.
 
 Run: ``.venv/bin/python benchmarks/bench_scale.py`` (N=2,000, a few minutes on 2 cores);
-the full run of the performance issue: ``--n 10000 --creates 10000 --block 1000``.
+the full run of the performance issue: ``--n 10000 --n-large 20000`` (see
+``docs/performance.md`` for the command and the figures).
 
-The sandbox runs in its own process (``reconciler sandbox serve``) with a latency added to
-every call and a rate limit; the tool runs as the ``reconciler`` command, timed from its start
-to its exit (interpreter start, imports, files, calls, rendering), like a CI step. In the
-same run, on the same machine, and against the same server:
+The server runs in its own process (``benchmarks/server.py``: the sandbox, its v1.1 list
+answered in the vendor's documented shape) with a latency added to every call; the tool runs
+as the ``reconciler`` command, timed from its start to its exit (interpreter start, imports,
+files, calls, rendering), like a CI step, with its user+system CPU and peak RSS. In the same
+run, on the same machine, and against the same server:
 
-- the **floor**: plain libyaml parsing of the same files plus the same batched GETs (and the
-  one list call) with plain httpx (``benchmarks/floor.py``, its own process too);
+- the **floor**: plain libyaml parsing of the same files plus the same list call and batched
+  GETs with plain httpx (``benchmarks/floor.py``, its own process too);
 - the **baseline**: the same, reading one series per call, 10 calls at once.
 
 Figures (each ratio is the tool against something measured in this run):
 
-1. plan of N series (1% drifted) vs the floor, at the default batch × parallelism and at
-   100 × 32; vs the baseline; peak RSS of the plan;
+1. plan of N series (1% drifted) vs the floor, at the defaults and at 100 × 32, without a rate
+   limit; CPU and peak RSS against the floor's; the same at ``--n-large``;
 2. plan N / plan N/10 (the growth of a plan with the repository);
-3. calls per update in an apply (the re-read for check-and-set and the PUT), and the
-   check-and-set window: from the re-read's answer to the PUT's start, per series;
-4. creates via apply: the time of each successive block of creates (linear: the last block
-   takes about as long as the first); the apply's wall time against the rate-limit floor
-   (the calls it made at the rate limit's pace);
-5. ``reconciler --help`` cold start against ``python -c pass``.
+3. what a default user sees under the documented 100 calls a minute: a plan (seconds, calls,
+   429s), a pull request's plan (3 files changed: the whole plan, and ``--target`` of the 3
+   keys), an apply of ``--rate-updates`` updates (seconds, calls, 429s);
+4. calls per update in an apply without a limit, and the check-and-set window;
+5. creates via apply: the time of each successive block of creates (O(1) a create: the last
+   block takes about as long as the first); the wall time against the rate-limit floor;
+6. cold start: ``reconciler --help`` and ``reconciler validate`` of 10 files against
+   ``python -c pass``.
 
-The last line is one summary of ratios. Nothing here is asserted: a figure is a measurement.
+Every figure is the best of ``--repeat`` runs unless said otherwise. The last line is one
+summary of ratios. Nothing here is asserted: a figure is a measurement.
 """
 
 from __future__ import annotations
@@ -48,8 +53,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
@@ -64,7 +67,7 @@ description: {description}
 discountCode: {code}
 validTillDate: 2030-09-30T00:00:00Z
 anyUser: true
-discountValue: {value}
+discountValue: {percent}
 clientHandlingType: DISC_CODE
 expiryStrategyType: SERIES_EXPIRY
 discountType: PERC
@@ -76,16 +79,19 @@ targetUserDetails:
   validMaxUserTransactionLimit: 2
 """
 
-# The tool's defaults (batch_size, parallelism) apply when the settings leave them out.
+# The tool's defaults (batch_size, parallelism, rate_limit_per_minute) apply when the
+# settings leave them out.
 SETTINGS = """\
 environments:
   {env}:
     base_url: {url}
     auth: basic
-    rate_limit_per_minute: {rate}
     timeout_seconds: 120
     max_update_share: 1.0
 {tuning}"""
+
+# No limit on either side (the plan figures measure CPU and latency, not the rate limit).
+UNLIMITED = 1_000_000
 
 _CALL = re.compile(r"^\s+(GET|POST|PUT) (\S+) -> (\S+) attempt \d+ ([0-9.]+)s")
 _PROGRESS = re.compile(r"^\S (\S+)(?: \(id \d+\))?: (create|update) (\w+)")
@@ -102,6 +108,7 @@ class Run:
     stdout: str
     stderr: list[tuple[float, str]] = field(default_factory=list)  # (seconds since start, line)
     server_cpu: float = 0.0  # CPU seconds the sandbox server spent meanwhile
+    cpu: float = 0.0  # user + system CPU seconds of the command itself
 
     def lines(self) -> list[str]:
         return [line for _, line in self.stderr]
@@ -109,6 +116,8 @@ class Run:
 
 def child_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CAPILLARY", "RECONCILER"))}
+    # An installed package has its bytecode; a checkout gets it at the first run.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(
         CAPILLARY_USERNAME=SANDBOX_USERNAME,
         CAPILLARY_PASSWORD=SANDBOX_PASSWORD,
@@ -156,7 +165,9 @@ def run(command: Sequence[str], *, cwd: Path, check: bool = True) -> Run:
     out: list[str] = []
     err: list[tuple[float, str]] = []
     assert proc.stdout is not None and proc.stderr is not None
+    peak = _PeakSampler(proc.pid)
     readers = [
+        threading.Thread(target=peak.run),
         threading.Thread(target=lambda: out.append(proc.stdout.read())),  # type: ignore[union-attr]
         threading.Thread(
             target=lambda: err.extend(
@@ -169,10 +180,16 @@ def run(command: Sequence[str], *, cwd: Path, check: bool = True) -> Run:
         reader.start()
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
+    peak.done = True
     for reader in readers:
         reader.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
-    result = Run(seconds, usage.ru_maxrss / 1024, proc.returncode, "".join(out), err)
+    # Linux carries the parent's high-water mark into a child's ru_maxrss across the
+    # (v)fork and exec: this script holds the worlds it built, so the child's own peak is
+    # read from /proc while it runs (ru_maxrss where there is no /proc).
+    rss = peak.kib / 1024 if peak.kib else usage.ru_maxrss / 1024
+    result = Run(seconds, rss, proc.returncode, "".join(out), err)
+    result.cpu = usage.ru_utime + usage.ru_stime
     result.server_cpu = cpu_seconds(_SERVER.get("pid")) - server_before
     if check and result.code != 0:
         tail = "\n".join(result.lines()[-15:])
@@ -180,8 +197,35 @@ def run(command: Sequence[str], *, cwd: Path, check: bool = True) -> Run:
     return result
 
 
+class _PeakSampler:
+    """The peak resident memory of a running process (``VmHWM``: its own address space's
+    high-water mark), read every 20 ms until it exits."""
+
+    def __init__(self, pid: int) -> None:
+        self.path = Path(f"/proc/{pid}/status")
+        self.kib = 0
+        self.done = False
+
+    def run(self) -> None:
+        while not self.done:
+            try:
+                text = self.path.read_text()
+            except OSError:
+                return
+            for line in text.splitlines():
+                if line.startswith("VmHWM:"):
+                    self.kib = max(self.kib, int(line.split()[1]))
+            time.sleep(0.02)
+
+
 def best(repeat: int, work: Callable[[], Run]) -> Run:
-    return min((work() for _ in range(repeat)), key=lambda r: r.seconds)
+    """The fastest of ``repeat`` runs; its CPU and RSS are the least of all runs (each is a
+    minimum over the repeats, as the wall time is)."""
+    runs = [work() for _ in range(repeat)]
+    fastest = min(runs, key=lambda r: r.seconds)
+    fastest.cpu = min(r.cpu for r in runs)
+    fastest.rss_mb = min(r.rss_mb for r in runs)
+    return fastest
 
 
 def free_port() -> int:
@@ -191,12 +235,16 @@ def free_port() -> int:
         return port
 
 
+SERVER = Path(__file__).resolve().parent / "server.py"
+
+
 @contextmanager
 def sandbox_server(db: Path, *, latency_ms: int, rate: int | None) -> Iterator[str]:
-    """``reconciler sandbox serve`` in its own process; yields its base URL."""
+    """The sandbox over ``db`` in its own process, its v1.1 list in the vendor's shape
+    (``benchmarks/server.py``); yields its base URL."""
     port = free_port()
-    command = [*reconciler_command(), "sandbox", "serve", "--port", str(port), "--db", str(db)]
-    command += ["--latency-ms", str(latency_ms), "--no-seed"]
+    command = [sys.executable, str(SERVER), "--port", str(port), "--db", str(db)]
+    command += ["--latency-ms", str(latency_ms)]
     if rate is not None:
         command += ["--rate-limit", str(rate)]
     proc = subprocess.Popen(
@@ -206,9 +254,9 @@ def sandbox_server(db: Path, *, latency_ms: int, rate: int | None) -> Iterator[s
     deadline = time.monotonic() + 30
     while True:
         try:
-            httpx.get(url + "/v2/coupon/series?ids=1", timeout=2)
-            break
-        except httpx.TransportError:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
             if time.monotonic() > deadline or proc.poll() is not None:
                 proc.kill()
                 raise SystemExit("the sandbox server did not start") from None
@@ -233,8 +281,11 @@ class World:
     ids: list[int]
     keys: list[str]
 
-    def settings(self, url: str, *, rate: int, batch: int | None, parallelism: int | None) -> None:
-        tuning = ""
+    def settings(
+        self, url: str, *, rate: int | None, batch: int | None, parallelism: int | None
+    ) -> None:
+        """``rate`` None: the tool's default rate limit (what a default user has)."""
+        tuning = f"    rate_limit_per_minute: {rate}\n" if rate is not None else ""
         if batch is not None:
             tuning += f"    batch_size: {batch}\n"
         if parallelism is not None:
@@ -272,7 +323,12 @@ def write_series(series: Path, i: int, key: str, *, edited: bool = False, code: 
     path.parent.mkdir(parents=True, exist_ok=True)
     description = f"Series {i}: {i % 50}% off" + (" (edited)" if edited else "")
     path.write_text(
-        SERIES.format(description=json.dumps(description), code=f"{code}{i:06d}", value=i + 1),
+        SERIES.format(
+            description=json.dumps(description),
+            code=f"{code}{i:06d}",
+            value=i + 1,
+            percent=i % 90 + 1,
+        ),
         encoding="utf-8",
     )
 
@@ -331,7 +387,7 @@ def check_and_set_windows(r: Run) -> list[float]:
     for at, method, target, elapsed, _status in calls_of(r):
         path, _, query = target.partition("?")
         if method == "GET" and path == "/v2/coupon/series":
-            for sid in re.findall(r"ids=([0-9%C,]+)", query)[0].replace("%2C", ",").split(","):
+            for sid in re.findall(r"ids=([0-9]+)", query):  # ids=1&ids=2 (the Get page)
                 last_read[sid] = at
         elif method == "PUT":
             sid = path.rsplit("/", 1)[-1]
@@ -345,52 +401,146 @@ def section(title: str) -> None:
 
 
 def plan_figures(base: Path, args: argparse.Namespace, summary: dict[str, str]) -> float:
+    """Figures 1, 3 and 4 on a world of ``args.n`` series; the plan's seconds at defaults."""
     n = args.n
     world = make_world(base / "plan", n, live=True)
     drifted = list(range(0, n, max(1, round(1 / args.drift)))) if args.drift > 0 else []
     world.drift(drifted)
-    rate = 1_000_000  # the plan figures measure CPU and latency, not the rate limit
     with sandbox_server(world.db, latency_ms=args.latency_ms, rate=None) as url:
-        section(
-            f"1. plan of {n:,} series ({len(drifted)} drifted), {args.latency_ms} ms a call, "
-            f"best of {args.repeat}"
+        default = plan_vs_floor(world, url, args, summary, label=f"{n // 1000}k", drifted=drifted)
+        pr_figures(world, url, args, summary, drifted=drifted)
+        update_figures(world, url, drifted, args, summary)
+    if "rate" not in args.skip_set:
+        rate_limited_figures(world, args, summary, drifted=drifted)
+    return default
+
+
+def plan_vs_floor(
+    world: World,
+    url: str,
+    args: argparse.Namespace,
+    summary: dict[str, str],
+    *,
+    label: str,
+    drifted: list[int],
+    both: bool = True,
+) -> float:
+    n = len(world.keys)
+    section(
+        f"1. plan of {n:,} series ({len(drifted)} drifted), {args.latency_ms} ms a call, no "
+        f"rate limit, best of {args.repeat}"
+    )
+    results: dict[str, tuple[Run, Run]] = {}
+    settings = [("defaults", None, None, 100, 4)]  # the floor at the tool's defaults
+    if both:
+        settings.append(("100x32", 100, 32, 100, 32))
+    for name, batch, par, fb, fc in settings:
+        world.settings(url, rate=UNLIMITED, batch=batch, parallelism=par)
+        plan = best(args.repeat, lambda: world.reconciler("plan"))
+        floor = best(args.repeat, lambda fb=fb, fc=fc: world.floor(url, batch=fb, concurrency=fc))
+        results[name] = (plan, floor)
+        if f"{len(drifted)} to update" not in plan.stdout:
+            tail = plan.stdout.strip().splitlines()[-1:]
+            raise SystemExit(f"unexpected plan: {tail}")
+        print(
+            f"   batch {fb} x {fc}: plan {plan.seconds:6.2f} s, floor {floor.seconds:6.2f} s "
+            f"({floor.stdout.strip()}): {plan.seconds / floor.seconds:.2f}x the floor\n"
+            f"      CPU {plan.cpu:.2f} s (floor {floor.cpu:.2f} s: "
+            f"{plan.cpu / floor.cpu:.2f}x); peak RSS {plan.rss_mb:.0f} MB (floor "
+            f"{floor.rss_mb:.0f} MB); the server's CPU {plan.server_cpu:.1f} s (floor "
+            f"{floor.server_cpu:.1f} s)"
         )
-        results: dict[str, tuple[Run, Run]] = {}
-        for label, batch, par, fb, fc in (
-            ("defaults", None, None, 20, 4),
-            ("100x32", 100, 32, 100, 32),
-        ):
-            world.settings(url, rate=rate, batch=batch, parallelism=par)
-            plan = best(args.repeat, lambda: world.reconciler("plan"))
-            floor = best(
-                args.repeat, lambda fb=fb, fc=fc: world.floor(url, batch=fb, concurrency=fc)
-            )
-            results[label] = (plan, floor)
-            if f"{len(drifted)} to update" not in plan.stdout:
-                tail = plan.stdout.strip().splitlines()[-1:]
-                raise SystemExit(f"unexpected plan: {tail}")
-            print(
-                f"   batch {fb} x {fc}: plan {plan.seconds:7.2f} s, floor {floor.seconds:6.2f} s "
-                f"({floor.stdout.strip()}): {plan.seconds / floor.seconds:.2f}x the floor; "
-                f"peak RSS {plan.rss_mb:.0f} MB (floor {floor.rss_mb:.0f} MB); the server's "
-                f"CPU {plan.server_cpu:.1f} s (floor {floor.server_cpu:.1f} s)"
-            )
+    plan, floor = results["defaults"]
+    summary[f"plan/floor {label}"] = f"{plan.seconds / floor.seconds:.2f}"
+    summary[f"CPU s {label}"] = f"{plan.cpu:.2f} (floor {floor.cpu:.2f})"
+    summary[f"RSS MB {label}"] = f"{plan.rss_mb:.0f} (floor {floor.rss_mb:.0f})"
+    if both:
+        big, big_floor = results["100x32"]
+        summary[f"plan/floor 100x32 {label}"] = f"{big.seconds / big_floor.seconds:.2f}"
         baseline = world.floor(url, batch=1, concurrency=10)
-        plan_default = results["defaults"][0]
         print(
             f"   baseline (one GET per series, 10 at once): {baseline.seconds:.2f} s "
-            f"({baseline.stdout.strip()}, the server's CPU {baseline.server_cpu:.1f} s); plan "
-            f"at defaults / baseline: {plan_default.seconds / baseline.seconds:.2f}x"
+            f"({baseline.stdout.strip()}); plan at defaults / baseline: "
+            f"{plan.seconds / baseline.seconds:.2f}x"
         )
-        summary["plan/floor"] = f"{plan_default.seconds / results['defaults'][1].seconds:.2f}"
-        summary["plan/floor 100x32"] = (
-            f"{results['100x32'][0].seconds / results['100x32'][1].seconds:.2f}"
-        )
-        summary["plan/baseline"] = f"{plan_default.seconds / baseline.seconds:.2f}"
-        summary["RSS MB"] = f"{plan_default.rss_mb:.0f}"
+        summary[f"plan/baseline {label}"] = f"{plan.seconds / baseline.seconds:.2f}"
+    return plan.seconds
 
-        update_figures(world, url, drifted, args, summary)
-    return plan_default.seconds
+
+def large_figures(base: Path, args: argparse.Namespace, summary: dict[str, str]) -> None:
+    n = args.n_large
+    world = make_world(base / "plan-large", n, live=True)
+    drifted = list(range(0, n, max(1, round(1 / args.drift)))) if args.drift > 0 else []
+    world.drift(drifted)
+    with sandbox_server(world.db, latency_ms=args.latency_ms, rate=None) as url:
+        plan_vs_floor(world, url, args, summary, label=f"{n // 1000}k", drifted=drifted, both=False)
+
+
+def pr_figures(
+    world: World, url: str, args: argparse.Namespace, summary: dict[str, str], *, drifted: list[int]
+) -> None:
+    """A pull request's plan: 3 files changed in the org, defaults, no rate limit."""
+    world.settings(url, rate=UNLIMITED, batch=None, parallelism=None)
+    changed = [i for i in (1, len(world.keys) // 2 + 1, len(world.keys) - 1) if i not in drifted]
+    world.drift(changed)
+    whole = best(args.repeat, lambda: world.reconciler("plan", verbose=True))
+    targets = [arg for i in changed for arg in ("--target", world.keys[i])]
+    scoped = best(args.repeat, lambda: world.reconciler("plan", *targets, verbose=True))
+    whole_calls, scoped_calls = len(calls_of(whole)), len(calls_of(scoped))
+    section(f"3a. pull request: {len(changed)} files changed in {len(world.keys):,} (defaults)")
+    print(
+        f"   the whole plan (today's PR plan): {whole.seconds:.2f} s, {whole_calls} calls "
+        f"(at 100 calls a minute: {whole_calls * 0.6:.0f} s of calls alone)\n"
+        f"   --target of the {len(changed)} keys (the floor of a scoped plan): "
+        f"{scoped.seconds:.2f} s, {scoped_calls} calls"
+    )
+    summary["PR plan calls"] = f"{whole_calls} (scoped floor {scoped_calls})"
+    summary["PR plan s"] = f"{whole.seconds:.2f} (scoped floor {scoped.seconds:.2f})"
+    for i in changed:  # back as they were, for the figures after
+        write_series(world.series, i, world.keys[i])
+
+
+def rate_limited_figures(
+    world: World, args: argparse.Namespace, summary: dict[str, str], *, drifted: list[int]
+) -> None:
+    """What a default user sees: the documented 100 calls a minute on the server, the tool's
+    defaults (its own limit left out of the settings)."""
+    rate = args.rate
+    with sandbox_server(world.db, latency_ms=args.latency_ms, rate=rate) as url:
+        world.settings(url, rate=None, batch=None, parallelism=None)
+        plan = world.reconciler("plan", verbose=True)
+        calls = calls_of(plan)
+        refused = sum(1 for c in calls if c[4] == "429")
+        floor = len(calls) / (rate / 60)
+        section(f"3b. plan of {len(world.keys):,} series at {rate} calls a minute (defaults)")
+        print(
+            f"   {plan.seconds:.1f} s; {len(calls)} calls, {refused} refused with 429; the "
+            f"calls at the limit's pace: {floor:.0f} s ({plan.seconds / floor:.2f}x)"
+        )
+        summary[f"plan at {rate}/min"] = (
+            f"{plan.seconds:.0f} s, {len(calls)} calls, {refused} x 429"
+        )
+    if args.rate_updates <= 0:
+        return
+    # A fresh minute: the server's window starts again with the apply.
+    n = len(world.keys)
+    more = [i for i in range(3, n, max(1, n // args.rate_updates)) if i not in drifted]
+    updates = sorted(more[: args.rate_updates])
+    world.drift(updates)
+    with sandbox_server(world.db, latency_ms=args.latency_ms, rate=rate) as url:
+        world.settings(url, rate=None, batch=None, parallelism=None)
+        applied = world.reconciler("apply", "--auto-approve", verbose=True)
+    calls = calls_of(applied)
+    refused = sum(1 for c in calls if c[4] == "429")
+    by_method = {m: sum(1 for c in calls if c[1] == m) for m in ("GET", "PUT", "POST")}
+    section(f"3c. apply of {len(updates)} updates in {n:,} series at {rate} calls a minute")
+    print(
+        f"   {applied.seconds:.1f} s; {len(calls)} calls ({by_method}), {refused} refused "
+        f"with 429; the calls at the limit's pace: {len(calls) / (rate / 60):.0f} s"
+    )
+    summary[f"apply {len(updates)} at {rate}/min"] = (
+        f"{applied.seconds:.0f} s, {len(calls)} calls, {refused} x 429"
+    )
 
 
 def update_figures(
@@ -400,7 +550,7 @@ def update_figures(
     more = [i for i in range(1, n, max(1, n // max(1, args.updates))) if i not in drifted]
     updates = sorted(set(drifted) | set(more[: max(0, args.updates - len(drifted))]))
     world.drift(updates)
-    world.settings(url, rate=1_000_000, batch=None, parallelism=None)
+    world.settings(url, rate=UNLIMITED, batch=None, parallelism=None)
     plan = world.reconciler("plan", verbose=True)
     plan_calls = len(calls_of(plan))
     applied = world.reconciler("apply", "--auto-approve", verbose=True)
@@ -409,7 +559,7 @@ def update_figures(
     wave = len(calls) - 2 * plan_calls  # the plan before and the plan after cost the same
     windows = check_and_set_windows(applied)
     per_update = wave / len(updates)
-    section(f"3. apply of {len(updates)} updates (defaults: batch 20 x 4)")
+    section(f"4. apply of {len(updates)} updates, no rate limit (defaults)")
     print(
         f"   {applied.seconds:.2f} s; {len(calls)} calls ({by_method}), a plan is {plan_calls}: "
         f"{wave} calls for the updates = {per_update:.2f} per update"
@@ -431,7 +581,7 @@ def growth_figures(
     world = make_world(base / "plan-small", small_n, live=True)
     world.drift(list(range(0, small_n, max(1, round(1 / args.drift)))) if args.drift else [])
     with sandbox_server(world.db, latency_ms=args.latency_ms, rate=None) as url:
-        world.settings(url, rate=1_000_000, batch=None, parallelism=None)
+        world.settings(url, rate=UNLIMITED, batch=None, parallelism=None)
         small = best(args.repeat, lambda: world.reconciler("plan"))
     section(f"2. growth: plan of {args.n:,} / plan of {small_n:,} series (defaults)")
     print(f"   {big:.2f} s / {small.seconds:.2f} s = {big / small.seconds:.1f} (10x the series)")
@@ -459,7 +609,7 @@ def create_apply(
 
 def create_figures(base: Path, args: argparse.Namespace, summary: dict[str, str]) -> None:
     section(
-        f"4. {args.creates:,} creates via apply ({args.latency_ms} ms a call, rate limit "
+        f"5. {args.creates:,} creates via apply ({args.latency_ms} ms a call, rate limit "
         f"{args.apply_rate:,}/min on both sides)"
     )
     for parallelism in (None, args.best_parallelism):
@@ -495,18 +645,28 @@ def create_figures(base: Path, args: argparse.Namespace, summary: dict[str, str]
             )
 
 
-def start_figures(args: argparse.Namespace, summary: dict[str, str]) -> None:
+def start_figures(base: Path, args: argparse.Namespace, summary: dict[str, str]) -> None:
+    """Cold start: the whole process, bytecode compiled as an installed package has it."""
     here = Path.cwd()
     repeat = max(5, args.repeat)
+    folder = base / "validate" / "series"
+    for i in range(10):
+        write_series(folder, i, key_of(i))
+    validate = [*reconciler_command(), "validate", "--dir", str(folder)]
+    run(validate, cwd=here)  # writes the bytecode of a fresh checkout once, like an install
     help_run = best(repeat, lambda: run([*reconciler_command(), "--help"], cwd=here))
+    checked = best(repeat, lambda: run(validate, cwd=here))
     bare = best(repeat, lambda: run([sys.executable, "-c", "pass"], cwd=here))
-    section(f"5. cold start, best of {repeat}")
+    section(f"6. cold start, best of {repeat}")
     print(
-        f"   reconciler --help {help_run.seconds * 1000:.0f} ms; python -c pass "
-        f"{bare.seconds * 1000:.0f} ms: {help_run.seconds / bare.seconds:.1f}x"
+        f"   reconciler --help {help_run.seconds * 1000:.0f} ms "
+        f"({help_run.seconds / bare.seconds:.1f}x); validate of 10 files "
+        f"{checked.seconds * 1000:.0f} ms ({checked.seconds / bare.seconds:.1f}x); "
+        f"python -c pass {bare.seconds * 1000:.0f} ms"
     )
     summary["--help s"] = f"{help_run.seconds:.3f}"
-    summary["--help/pass"] = f"{help_run.seconds / bare.seconds:.1f}"
+    summary["validate 10 files s"] = f"{checked.seconds:.3f}"
+    summary["python -c pass s"] = f"{bare.seconds:.3f}"
 
 
 def machine() -> str:
@@ -529,6 +689,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add = parser.add_argument
     add("--n", type=int, default=2000, help="series in the plan figures (2000)")
+    add("--n-large", type=int, default=0, help="the plan figure again at this N (0: skip)")
+    add("--rate", type=int, default=100, help="calls/min of the rate-limited figures (100)")
+    add(
+        "--rate-updates",
+        type=int,
+        default=100,
+        help="updates in the rate-limited apply figure (100; 0: skip)",
+    )
     add("--latency-ms", type=int, default=50, help="added by the sandbox to every call (50)")
     add("--drift", type=float, default=0.01, help="share of drifted series in a plan (0.01)")
     add("--repeat", type=int, default=2, help="runs per plan figure; the best is kept (2)")
@@ -542,20 +710,28 @@ def main(argv: Sequence[str] | None = None) -> None:
         default=8,
         help="the create figure again at this parallelism (8; 0: skip)",
     )
-    add("--skip", default="", help="comma-separated figures to skip: plan,growth,creates,start")
+    add(
+        "--skip",
+        default="",
+        help="comma-separated figures to skip: plan,rate,growth,creates,start",
+    )
     add("--keep", action="store_true", help="keep the working folder (printed)")
     args = parser.parse_args(argv)
     skip = set(filter(None, args.skip.split(",")))
+    args.skip_set = skip
     args.block = min(args.block, args.creates)
     started = time.perf_counter()
     print(f"reconciler scale benchmark: {machine()}")
+    print(f"arguments: {' '.join(sys.argv[1:]) or '(defaults)'}")
     summary: dict[str, str] = {}
     base = Path(tempfile.mkdtemp(prefix="reconciler-scale-"))
     try:
         if "start" not in skip:
-            start_figures(args, summary)
+            start_figures(base, args, summary)
         if "plan" not in skip:
             big = plan_figures(base, args, summary)
+            if args.n_large:
+                large_figures(base, args, summary)
             if "growth" not in skip:
                 growth_figures(base, args, big, summary)
         if "creates" not in skip:

@@ -4,7 +4,8 @@ Run by ``bench_scale.py`` as its own process, timed whole like the tool's own co
 
 - parse every series file under ``--dir`` with plain libyaml (``yaml.load`` with
   ``CSafeLoader``: no validation, no line numbers);
-- list the org once (``GET /v1.1/coupon/series``), as every plan does;
+- list the org (``GET /v1.1/coupon/series``, ``expired=false`` then ``expired=true``), as
+  every plan does;
 - read the ids of ``--ids`` (a JSON list) in batches of ``--batch``, ``--concurrency`` at
   once, with plain httpx and Basic auth.
 
@@ -47,7 +48,7 @@ async def fetch(url: str, ids: list[int], *, batch: int, concurrency: int, auth:
     calls = 0
     async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=60) as http:
 
-        async def get(path: str, params: dict[str, str]) -> None:
+        async def get(path: str, params: dict[str, str | list[str]]) -> None:
             nonlocal calls
             async with semaphore:
                 response = await http.get(path, params=params)
@@ -55,10 +56,12 @@ async def fetch(url: str, ids: list[int], *, batch: int, concurrency: int, auth:
                 response.json()
                 calls += 1
 
-        await get("/v1.1/coupon/series", {"format": "json"})
+        # the list as the tool asks it (active, then expired), reads in the documented form
+        await get("/v1.1/coupon/series", {"format": "json", "expired": "false"})
+        await get("/v1.1/coupon/series", {"format": "json", "expired": "true"})
         chunks = [ids[i : i + batch] for i in range(0, len(ids), batch)]
         await asyncio.gather(
-            *(get("/v2/coupon/series", {"ids": ",".join(map(str, c))}) for c in chunks)
+            *(get("/v2/coupon/series", {"ids": [str(i) for i in c]}) for c in chunks)
         )
     return calls
 
@@ -68,7 +71,7 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, required=True)
     parser.add_argument("--url", required=True)
     parser.add_argument("--ids", type=Path, required=True, help="a JSON list of series ids")
-    parser.add_argument("--batch", type=int, default=20)
+    parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=4)
     args = parser.parse_args()
     user = os.environ["CAPILLARY_USERNAME"]

@@ -18,10 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from reconciler.engine.diff import diff_fields
+from reconciler.engine.ownership import HELD_NOTE
 from reconciler.engine.plan import Action, Plan, SeriesPlan
 from reconciler.errors import ValidationFailed
-from reconciler.files.adopt import BLOCK, AdoptError, Scope, adopt_text, placement
+from reconciler.files.adopt import BLOCK, AdoptError, Scope, adopt_text, owning_all, placement
 from reconciler.files.loader import LoadResult
 from reconciler.model.catalogue import BY_NAME
 from reconciler.model.desired import DesiredSeries, Reference
@@ -57,7 +60,8 @@ def adoptable(series: SeriesPlan, *, only: Sequence[str] = ()) -> tuple[list[str
 
     Ignored fields never reach the plan's changes, so they are never adopted. A retired
     series' validTillDate is the retirement itself, not drift; nor is a reset of a field the
-    file no longer declares (a change with a note): adopting it would undo the removal.
+    file no longer declares (a change with a note): adopting it would undo the removal. A
+    field held at its default by ``owns: all`` is drift: its live value is written in.
     """
     fields: list[str] = []
     notes: list[str] = []
@@ -66,8 +70,9 @@ def adoptable(series: SeriesPlan, *, only: Sequence[str] = ()) -> tuple[list[str
     for change in series.changes:
         if only and change.field not in only:
             continue
-        if change.note:
+        if change.note and change.note != HELD_NOTE:
             # A reset (a removed line, a dependent field): the files' decision, not drift.
+            # A held default (owns: all) is drift like any declared value: adopted.
             notes.append(
                 f"{series.key}: {change.field} is not adopted: the apply resets it ({change.note})"
             )
@@ -334,6 +339,30 @@ def _check(
         if left:
             names = ", ".join(c.field for c in left)
             raise AdoptError(f"{path}: could not write the live value of {names}; nothing written")
+
+
+def own_every_field(directory: Path, key: str) -> str:
+    """Make the existing file of ``key`` say ``reconciler: owns: all``, as an imported file
+    does: a series adopted for it (``import ID --key KEY``) then owns every field with a
+    documented default, and the next plan shows what differs. What to tell the user."""
+    try:
+        path = series_path(directory, key)
+        raw = path.read_bytes()
+        bom = "\ufeff" if raw.startswith(b"\xef\xbb\xbf") else ""
+        patched = owning_all(text=raw.decode("utf-8-sig"), file=str(path))
+        if patched is None:
+            return ""  # the file says owns: already: its choice stands
+        _write(path, (bom + patched).encode("utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, AdoptError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        return (
+            f"; add `owns: all` under `reconciler:` by hand to hold its other fields at their "
+            f"documented defaults ({reason})"
+        )
+    return (
+        "; owns: all added to the file: every field with a documented default is held (the "
+        "next plan shows what differs)"
+    )
 
 
 def _write(path: Path, data: bytes) -> None:

@@ -11,7 +11,10 @@ exit codes and messages, and nothing else needs to catch anything broader::
     ├── PlanError                    a plan cannot be built or used
     │   ├── MissingSeries            ids in the state that the API did not return
     │   ├── StalePlan                a saved plan no longer matches files, live or tool
-    │   └── SafetyRailTripped        the apply would cross a safety rail (``--force`` lifts)
+    │   │   └── PlanMismatch             the plan made again differs from the reviewed one
+    │   ├── SafetyRailTripped        the apply would cross a safety rail (``--force`` lifts)
+    │   └── PolicyRefused            a rule of policy.yaml refuses the plan (deny, or approve
+    │                                  with no override naming it)
     └── ApiError                     anything that went wrong talking to the API
         ├── TransportError           no usable HTTP answer (connection, timeout, reset, TLS)
         ├── AmbiguousCreate          a create (POST) that may have acted: outcome unknown
@@ -22,6 +25,8 @@ exit codes and messages, and nothing else needs to catch anything broader::
         ├── RateLimited              429 after the retries ran out
         ├── HttpStatusError          any other non-2xx answer (status, API codes, message)
         └── BadResponse              a 2xx answer whose body is not what the API documents
+            └── IncompleteListing    the org's list failed, or is not shown complete: no
+                                       create may follow from it (it fails the plan)
 
 What a failed create means, for whoever records its intent: ``AmbiguousCreate`` means the
 series may exist (look it up before creating again); any other ``ApiError`` from a create
@@ -99,12 +104,39 @@ class StalePlan(PlanError):
         super().__init__("the saved plan is stale: " + "; ".join(self.reasons))
 
 
+class PlanMismatch(StalePlan):
+    """The plan made again at apply time differs from the reviewed plan: nothing written.
+
+    ``differences`` holds one line per difference ("KEY: WHAT: reviewed: X; now: Y").
+    """
+
+    def __init__(self, differences: Sequence[str]) -> None:
+        self.differences = tuple(differences)
+        PlanError.__init__(
+            self,
+            "the saved plan is stale or was edited after the review: the plan made now "
+            f"differs from it in {len(self.differences)} way(s), so nothing was written: "
+            + "; ".join(self.differences)
+            + ". Review the plan as it is now (`reconciler plan`), then apply that one",
+        )
+        self.reasons = self.differences
+
+
 class SafetyRailTripped(PlanError):
     """The apply would cross a safety rail; ``--force`` lifts it."""
 
     def __init__(self, reasons: Sequence[str]) -> None:
         self.reasons = tuple(reasons)
         super().__init__("refusing to apply: " + "; ".join(self.reasons))
+
+
+class PolicyRefused(PlanError):
+    """Rules of the policy file refuse the plan: a deny rule, or an approve rule that no
+    override names (``reasons``: one line per finding, with how to lift it if it can be)."""
+
+    def __init__(self, reasons: Sequence[str]) -> None:
+        self.reasons = tuple(reasons)
+        super().__init__("the policy refuses this plan: " + "; ".join(self.reasons))
 
 
 class ApiError(ReconcilerError):
@@ -161,3 +193,9 @@ class HttpStatusError(ApiError):
 
 class BadResponse(ApiError):
     """A 2xx answer whose body is not what the API documents."""
+
+
+class IncompleteListing(BadResponse):
+    """The list of the org's series is not a complete success (a failure inside a 200, a
+    series listed as failed, an answer that ignored its filter): it cannot tell which series
+    do not exist, so nothing may be created from it."""

@@ -8,18 +8,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
-from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from reconciler.engine.plan import Plan, Rails, with_rails
 from reconciler.engine.state import State, replace_state, save_state
-from reconciler.errors import PlanError, ReconcilerError, ValidationFailed
+from reconciler.errors import (
+    ConfigError,
+    PlanError,
+    PlanMismatch,
+    ReconcilerError,
+    StalePlan,
+    ValidationFailed,
+)
 from reconciler.files.loader import LoadResult, load_settings, validate_directory
-from reconciler.model.canonical import now_utc, timestamp
+from reconciler.model.canonical import now_utc
+from reconciler.model.settings import DEFAULT_ENVIRONMENT, SANDBOX_ENVIRONMENT
+from reconciler.review_service import Review, enforce_policy, recorded, reviewed_plan
 from reconciler.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -27,7 +37,18 @@ if TYPE_CHECKING:
     from reconciler.engine.applier import Progress
     from reconciler.engine.result import ApplyResult
     from reconciler.engine.state import StateStore
-    from reconciler.model.ports import Listing
+
+
+@contextlib.contextmanager
+def heap_settled() -> Iterator[None]:
+    """The loaded series (a million objects at 10,000 files) left out of the cycle
+    collector's full passes while a plan or an apply runs: they live until it ends, and each
+    pass would walk them all again (a tenth of a 10,000-series plan's CPU). Released after."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 T = TypeVar("T")
@@ -49,6 +70,7 @@ class Where:
     env: str | None = None
     sandbox: bool = False
     trusted_settings: Path | None = None
+    base_url: str | None = None  # --base-url
 
     def open(self, loaded: LoadResult | None = None) -> Workspace:
         settings = loaded.settings if loaded is not None else load_settings(self.directory)[0]
@@ -58,6 +80,7 @@ class Where:
             env=self.env,
             sandbox=self.sandbox,
             trusted_settings=self.trusted_settings,
+            base_url=self.base_url,
         )
 
 
@@ -93,12 +116,14 @@ def make_plan(
     trusted_settings: Path | None = None,
     on_event: Callable[[ClientEvent], None] | None = None,
     digests: bool = True,
+    base_url: str | None = None,
+    review: Review | None = None,
 ) -> Plan:
     """The plan of ``directory`` against an environment; ``digests``: see ``build_plan``."""
     from reconciler.engine.planner import build_plan
 
     loaded = load_valid(directory)
-    ws = Where(directory, env, sandbox, trusted_settings).open(loaded)
+    ws = Where(directory, env, sandbox, trusted_settings, base_url).open(loaded)
 
     async def run() -> Plan:
         async with ws.client(on_event=on_event) as client:
@@ -113,14 +138,17 @@ def make_plan(
                 digests=digests,
             )
 
-    plan = asyncio.run(run())
+    with heap_settled():
+        plan = asyncio.run(run())
     thresholds = ws.environment
     rails = Rails(
         max_update_share=thresholds.max_update_share,
         share_min_series=thresholds.share_min_series,
     )
     # The rails travel with the plan so a reviewer sees them before the merge.
-    return with_rails(plan, rails=rails, now=now or now_utc())
+    plan = with_rails(plan, rails=rails, now=now or now_utc())
+    # So do the policy's findings (review_service; the apply enforces them on its own plan).
+    return reviewed_plan(plan, loaded=loaded, review=review or Review())
 
 
 def read_plan_file(path: Path) -> Plan:
@@ -145,6 +173,8 @@ class ApplyRequest:
     parallelism: int | None = None
     targets: Sequence[str] = ()
     trusted_settings: Path | None = None
+    base_url: str | None = None  # --base-url
+    review: Review = field(default_factory=Review)
 
 
 def apply(
@@ -155,16 +185,31 @@ def apply(
     on_message: Callable[[str], None] | None = None,
     on_event: Callable[[ClientEvent], None] | None = None,
 ) -> ApplyResult | None:
-    """Apply a saved plan, or plan and (once ``confirm`` agrees) apply. None: declined."""
-    from reconciler.engine.applier import Applier, refuse_stale
+    """Plan now and (once ``confirm`` agrees) apply; with a reviewed plan file, plan now and
+    apply only when the two plans do the same (``compare.differences``). None: declined.
+
+    What is written always comes from the plan made here, from the files, the state and the
+    live CRM: a plan file is compared, never applied as written.
+    """
+    from reconciler.engine.applier import Applier
+    from reconciler.engine.compare import check_fresh, differences
     from reconciler.engine.planner import build_plan
 
+    reviewed = read_plan_file(request.plan_file) if request.plan_file else None
     loaded = load_valid(request.directory)
-    where = Where(request.directory, request.env, request.sandbox, request.trusted_settings)
+    env, sandbox, targets = _reviewed_target(request, reviewed, loaded)
+    where = Where(request.directory, env, sandbox, request.trusted_settings, request.base_url)
     ws = where.open(loaded)
-    saved = read_plan_file(request.plan_file) if request.plan_file else None
-    env = ws.environment
-    rails = Rails(max_update_share=env.max_update_share, share_min_series=env.share_min_series)
+    if reviewed is not None:
+        # The cheap first gate, before any call: this tool, this environment, these files.
+        stale = check_fresh(plan=reviewed, digest=loaded.digest, environment=ws.name)
+        if stale:
+            raise StalePlan(stale)
+    thresholds = ws.environment
+    rails = Rails(
+        max_update_share=thresholds.max_update_share,
+        share_min_series=thresholds.share_min_series,
+    )
 
     async def run() -> ApplyResult | None:
         stop = asyncio.Event()
@@ -176,48 +221,63 @@ def apply(
             async with ws.client(on_event=on_event) as client:
                 await _prepare_sandbox(ws, client, loaded)
                 with ws.writing() as store:
-                    if saved is not None:
-                        await until_stopped(
-                            refuse_stale(
-                                plan=saved, loaded=loaded, client=client, environment=ws.name
-                            ),
-                            stop=stop,
-                        )
-                        plan = saved
-                    else:
-                        plan = await until_stopped(
-                            build_plan(
-                                loaded=loaded,
-                                state=store.state,
-                                client=client,
-                                targets=request.targets,
-                                command=ws.command,
-                                digests=False,  # applied now: only the updates' are checked
-                            ),
-                            stop=stop,
-                        )
-                        if plan.has_changes and not _ask(confirm, plan, loop=loop, stop=stop):
-                            return None
-                    applier = Applier(
-                        plan=plan,
-                        loaded=loaded,
-                        store=store,
-                        client=client,
-                        parallelism=request.parallelism or env.parallelism,
-                        on_progress=on_progress,
-                        on_message=on_message,
+                    plan = await until_stopped(
+                        build_plan(
+                            loaded=loaded,
+                            state=store.state,
+                            client=client,
+                            targets=targets,
+                            command=ws.command,
+                            # Compared with a reviewed plan: every series' live digest; else
+                            # applied now: only the updates' are checked.
+                            digests=reviewed is not None,
+                        ),
                         stop=stop,
-                        settle_seconds=env.create_settle_seconds,
-                        command=ws.command,
                     )
-                    return await applier.run(rails=rails, force=request.force)
+                    if reviewed is not None:
+                        plan = with_rails(plan, rails=rails, now=now_utc())
+                        found = differences(reviewed=reviewed, now=plan)
+                        if found:
+                            raise PlanMismatch([d.line() for d in found])
+                    # Shown with the policy's findings (enforced below, on this plan).
+                    plan = reviewed_plan(plan, loaded=loaded, review=request.review)
+                    asked = reviewed is None and plan.has_changes
+                    if asked and not _ask(confirm, plan, loop=loop, stop=stop):
+                        return None
+
+                    def applier(progress: Callable[[Progress], None] | None) -> Applier:
+                        return Applier(
+                            plan=plan,
+                            loaded=loaded,
+                            store=store,
+                            client=client,
+                            parallelism=request.parallelism or thresholds.parallelism,
+                            on_progress=progress,
+                            on_message=on_message,
+                            stop=stop,
+                            settle_seconds=thresholds.create_settle_seconds,
+                            command=ws.command,
+                        )
+
+                    # One ledger record per apply (review_service.recorded), after the one
+                    # policy check, made on this plan: the plan that is applied (never a
+                    # plan file's own findings).
+                    return await recorded(
+                        lambda progress: applier(progress).run(rails=rails, force=request.force),
+                        check=lambda: enforce_policy(plan, loaded=loaded, review=request.review),
+                        ws=ws,
+                        plan=plan,
+                        on_progress=on_progress,
+                        plan_file=request.plan_file,
+                    )
         finally:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(signal.SIGINT)
                 loop.remove_signal_handler(signal.SIGTERM)
 
     try:
-        return asyncio.run(run())
+        with heap_settled():
+            return asyncio.run(run())
     except _Stopped:
         # Ctrl-C or SIGTERM before the first write: nothing to finish, so the usual
         # interruption (exit 130) rather than an apply result.
@@ -247,6 +307,39 @@ async def until_stopped(work: Coroutine[Any, Any, T], *, stop: asyncio.Event) ->
     if task.cancelled():
         raise _Stopped
     return task.result()
+
+
+def _reviewed_target(
+    request: ApplyRequest, reviewed: Plan | None, loaded: LoadResult
+) -> tuple[str | None, bool, tuple[str, ...]]:
+    """Where an apply goes and what it covers: the flags, or a reviewed plan's environment
+    and targets. A flag that names another environment (or other targets) than the reviewed
+    plan is refused before anything is read from the CRM."""
+    if reviewed is None:
+        return request.env, request.sandbox, tuple(request.targets)
+    planned = reviewed.environment
+    in_sandbox = planned == SANDBOX_ENVIRONMENT
+    if request.sandbox and not in_sandbox:
+        raise ConfigError(
+            f"--sandbox, but the plan file was made for environment {planned!r}: apply it "
+            "without --sandbox (it goes to that environment), or plan on the sandbox"
+        )
+    if request.env and request.env != planned:
+        raise ConfigError(
+            f"--env {request.env}, but the plan file was made for environment {planned!r}: "
+            "leave --env out to apply it there, or make a plan for "
+            f"{request.env!r} and review that one"
+        )
+    if request.targets and sorted(set(request.targets)) != sorted(reviewed.targets):
+        shown = ", ".join(reviewed.targets) or "none: the whole folder"
+        raise ConfigError(
+            f"--target names other keys than the plan file's targets ({shown}): leave "
+            "--target out, or make a plan with these targets and review that one"
+        )
+    if in_sandbox:
+        return None, True, reviewed.targets
+    unnamed = planned == DEFAULT_ENVIRONMENT and not loaded.settings.environments
+    return (None if unnamed else planned), False, reviewed.targets
 
 
 def _ask(
@@ -338,257 +431,6 @@ def list_org(
         return [r for r in rows if not r.key] if unmanaged else rows
 
     return asyncio.run(run())
-
-
-# ---------------------------------------------------------------------------- import
-
-
-@dataclass(frozen=True)
-class Imported:
-    series_id: int
-    key: str
-    file: Path | None
-    message: str
-
-
-def import_series(
-    *,
-    directory: Path,
-    ids: Sequence[int] = (),
-    env: str | None = None,
-    sandbox: bool = False,
-    all_fields: bool = False,
-    key: str | None = None,
-    all_unmanaged: bool = False,
-) -> list[Imported]:
-    """Fetch series by id (or every unmanaged one), write a file for each, record the ids."""
-    if key is not None and len(ids) != 1:
-        raise ReconcilerError("--key names the key of one series: give exactly one id with it")
-    if all_unmanaged and (ids or key):
-        raise ReconcilerError("--all-unmanaged takes no id and no --key")
-    if not all_unmanaged and not ids:
-        raise ReconcilerError("name the ids to import, or --all-unmanaged")
-    loaded = load_valid(directory)
-    ws = Where(directory, env, sandbox).open(loaded)
-
-    async def run() -> list[Imported]:
-        async with ws.client() as client:
-            await _prepare_sandbox(ws, client, loaded)
-            with ws.writing() as store:
-                wanted = list(ids)
-                if all_unmanaged:
-                    rows = await _org_rows(ws, client, loaded, store.state)
-                    wanted = [r.series_id for r in rows if not r.key]
-                if not wanted:
-                    return []
-                claims = _file_claims(loaded, store.state, await client.list_series())
-                result = await client.get_series(wanted)
-                # Two passes: every key first, then the files, so that a series naming
-                # another one of this run names it by key whichever comes first.
-                chosen: dict[int, Imported | _Pending] = {}
-                taken = {s.key for s in loaded.series} | set(store.state.ids)
-                for sid in wanted:
-                    chosen[sid] = _import_key(
-                        store=store,
-                        loaded=loaded,
-                        directory=ws.directory,
-                        series_id=sid,
-                        live=result.found.get(sid),
-                        key=key,
-                        taken=taken,
-                        claim=claims.get(sid),
-                        ws=ws,
-                    )
-                pending = [p for p in chosen.values() if isinstance(p, _Pending)]
-                named = _names_by_key(loaded=loaded, state=store.state, pending=pending)
-                return [
-                    item
-                    if isinstance(item, Imported)
-                    else _import_one(
-                        ws=ws,
-                        store=store,
-                        loaded=loaded,
-                        pending=item,
-                        all_fields=all_fields,
-                        keys=named.get(item.key, {}),
-                    )
-                    for item in chosen.values()
-                ]
-
-    return asyncio.run(run())
-
-
-@dataclass(frozen=True)
-class _Claim:
-    """The files without an id that declare a series' discountCode; ``decided`` when one
-    file declares it and no other series (so the series is that file's)."""
-
-    keys: tuple[str, ...]
-    decided: bool
-
-
-def _file_claims(loaded: LoadResult, state: State, listed: Listing) -> dict[int, _Claim]:
-    """Which files without an id declare each listed series, by identity's rules (a marker,
-    or a look-alike: the same discountCode and genericCode).
-
-    Importing such a series must record its id for that file, never write a second file
-    declaring the same discountCode (which the next plan would block, or a create repeat).
-    """
-    from reconciler.engine.identity import How, Known, Lookalike, OrgIndex, identify
-
-    org = OrgIndex.of(listed)
-    desired = {s.key: s.fields for s in loaded.series if s.key not in state.ids}
-    claims: dict[int, list[str]] = {}
-    claimed: dict[str, int] = {}
-    for file_key, verdict in identify(desired=desired, state=state, org=org).items():
-        if isinstance(verdict, Known) and verdict.how is not How.STATE:
-            sids: tuple[int, ...] = (verdict.series_id,)
-        elif isinstance(verdict, Lookalike):
-            code = str(desired[file_key].get("discountCode") or "").strip()
-            sids = tuple(i for i in verdict.series_ids if org.by_id[i].discount_code == code)
-        else:
-            continue
-        claimed[file_key] = len(sids)
-        for sid in sids:
-            claims.setdefault(sid, []).append(file_key)
-    return {
-        sid: _Claim(keys=tuple(sorted(keys)), decided=len(keys) == 1 and claimed[keys[0]] == 1)
-        for sid, keys in claims.items()
-    }
-
-
-@dataclass(frozen=True)
-class _Pending:
-    """A series the import writes a file for: its key chosen, the file not written yet."""
-
-    series_id: int
-    key: str
-    path: Path
-    live: dict[str, Any]
-
-
-def _names_by_key(
-    *, loaded: LoadResult, state: State, pending: Sequence[_Pending]
-) -> dict[str, dict[int, str]]:
-    """For each file to write, the ids it names by key: those of the series the folder
-    manages and of every series this run imports, except its own and one that would close
-    a cycle (a cycle is refused; exclusion set on both sides stays an id on the second)."""
-    from reconciler.model.canonical import to_friendly
-    from reconciler.model.catalogue import FIELDS
-    from reconciler.model.references import reaches, referenced_keys
-
-    files = {s.key for s in loaded.series}
-    key_of = {sid: k for k, sid in state.ids.items() if k in files}
-    key_of.update({p.series_id: p.key for p in pending})
-    edges: dict[str, set[str]] = {s.key: set(referenced_keys(s)) for s in loaded.series}
-    out: dict[str, dict[int, str]] = {}
-    for item in pending:
-        edges[item.key] = set()
-        mine: dict[int, str] = {}
-        for spec in FIELDS:
-            listed = to_friendly(spec.name, item.live.get(spec.name)) if spec.series_ids else None
-            for sid in listed if isinstance(listed, list) else ():
-                key = key_of.get(sid) if isinstance(sid, int) else None
-                if key is None or key == item.key or reaches(edges, key, item.key):
-                    continue
-                mine[sid] = key
-                edges[item.key].add(key)
-        out[item.key] = mine
-    return out
-
-
-def _import_key(
-    *,
-    store: StateStore,
-    loaded: LoadResult,
-    directory: Path,
-    series_id: int,
-    live: dict[str, Any] | None,
-    key: str | None,
-    taken: set[str],
-    claim: _Claim | None = None,
-    ws: Workspace,
-) -> Imported | _Pending:
-    """The first pass: the key of one series (added to ``taken``), or what stops its import.
-
-    A series that a file already declares (its marker, or its discountCode) is recorded for
-    that file, never written as a second file declaring the same discountCode.
-    """
-    from reconciler.files.importer import choose_key
-
-    if live is None:
-        return Imported(series_id, "", None, "not returned by the API: skipped")
-    known = store.state.key_of(series_id)
-    if known is not None:
-        return Imported(series_id, known, None, f"already managed as {known}")
-    if key is None and claim is not None:
-        return _adopt_for_file(ws=ws, store=store, series_id=series_id, claim=claim)
-    files = {s.key for s in loaded.series}
-    chosen = key or choose_key(live=live, taken=taken)
-    path = directory / f"{chosen}.yaml"
-    if path.exists() or (directory / f"{chosen}.yml").exists():
-        if not (key and chosen in files):
-            return Imported(series_id, chosen, None, f"{path} exists: not overwritten")
-        # Adopting an existing series (an interrupted create's, or a look-alike) for a file.
-        store.record_id(chosen, series_id)
-        return Imported(series_id, chosen, None, "recorded for the existing file")
-    taken.add(chosen)
-    return _Pending(series_id, chosen, path, live)
-
-
-def _import_one(
-    *,
-    ws: Workspace,
-    store: StateStore,
-    loaded: LoadResult,
-    pending: _Pending,
-    all_fields: bool,
-    keys: dict[int, str],
-) -> Imported:
-    """The second pass: write one file. ``keys`` maps ids to the keys its series-id fields
-    name them by (``_names_by_key``): the file then works in every environment; other ids
-    stay ids."""
-    from reconciler.files.importer import file_fields, render_file
-
-    series_id, chosen, path = pending.series_id, pending.key, pending.path
-    fields = file_fields(
-        live=pending.live,
-        defaults=loaded.settings.defaults_in(ws.name),
-        all_fields=all_fields,
-        keys=keys,
-    )
-    header = (
-        f"Imported from environment {ws.name!r}, series {series_id}, on "
-        f"{timestamp(now_utc())} by `reconciler import`."
-    )
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(render_file(fields=fields, header=header), encoding="utf-8")
-    except OSError as error:
-        return Imported(series_id, chosen, None, f"cannot write {path}: {error.strerror}")
-    store.record_id(chosen, series_id)
-    # What the written file declares (its fields and the settings' defaults, as the loader
-    # merges them): the file matches the CRM now, so a line deleted later is a reset.
-    store.record_fields(chosen, tuple(sorted({*fields, *loaded.settings.defaults_in(ws.name)})))
-    return Imported(series_id, chosen, path, "written")
-
-
-def _adopt_for_file(*, ws: Workspace, store: StateStore, series_id: int, claim: _Claim) -> Imported:
-    """Record ``series_id`` for the one file that declares it, or say who must choose."""
-    owner = claim.keys[0]
-    if claim.decided and owner not in store.state.ids:
-        store.record_id(owner, series_id)
-        return Imported(
-            series_id, owner, None, "recorded for the existing file that declares its discountCode"
-        )
-    files = ", ".join(claim.keys)
-    return Imported(
-        series_id,
-        "",
-        None,
-        f"not imported: {files} declare(s) its discountCode, which other series share too; "
-        f"adopt the right one with `{ws.command(f'import ID --key {owner}')}`",
-    )
 
 
 # ---------------------------------------------------------------------------- state

@@ -5,6 +5,9 @@ trusted settings). Everything that depends on "which org is this" is answered he
 nowhere else:
 
 - the environment (from the settings file, or the sandbox's own);
+- where the credentials go: ``--base-url``, else ``{prefix}_BASE_URL``, else the settings
+  file's ``base_url``; the variable and the file naming different addresses is refused
+  (``credentials.choose_base_url``, the one rule, also behind the lock's identity);
 - the trust boundary: with trusted settings (the default branch's copy), the settings that
   decide where credentials go (``base_url``, ``auth``, ``env_prefix``) must not differ, so a
   pull request cannot send the secrets to a host of its choosing;
@@ -26,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from reconciler.client.credentials import Credentials
+from reconciler.client.credentials import BaseUrlChoice, Credentials, choose_base_url
 from reconciler.engine.lock import environment_lock
 from reconciler.engine.state import StateStore, load_state, open_store, state_path
 from reconciler.errors import ConfigError
@@ -74,6 +77,8 @@ class Workspace:
     sandbox: Path | None = None  # the sandbox home, when the command runs against it
     named: bool = False  # --env was given (so hints repeat it)
     environ: Mapping[str, str] | None = None
+    base_url_flag: str | None = None  # --base-url, when given
+    settings_file: str | None = None  # where the settings were read, for messages
 
     # ------------------------------------------------------------------ opening
 
@@ -87,9 +92,14 @@ class Workspace:
         sandbox: bool = False,
         trusted_settings: Path | None = None,
         environ: Mapping[str, str] | None = None,
+        base_url: str | None = None,
     ) -> Workspace:
         if env and sandbox:
             raise ConfigError("--env and --sandbox exclude each other: choose one")
+        if sandbox and base_url:
+            raise ConfigError(
+                "--base-url and --sandbox exclude each other: the embedded sandbox has no URL"
+            )
         if sandbox:
             return cls(
                 directory=directory,
@@ -101,7 +111,14 @@ class Workspace:
         trusted = trusted_settings or _trusted_from_variable(environ)
         if trusted is not None:
             check_trusted(environment=environment, trusted_file=trusted)
-        return cls(directory=directory, environment=environment, named=bool(env), environ=environ)
+        return cls(
+            directory=directory,
+            environment=environment,
+            named=bool(env),
+            environ=environ,
+            base_url_flag=base_url,
+            settings_file=settings.file,
+        )
 
     @property
     def name(self) -> str:
@@ -164,6 +181,19 @@ class Workspace:
         ):
             yield store
 
+    def base_url(self) -> BaseUrlChoice:
+        """Where the credentials go, and from which source (``choose_base_url``)."""
+        where = f"environment {self.name!r}'s base_url in the settings"
+        if self.settings_file:
+            where += f" ({self.settings_file})"
+        return choose_base_url(
+            flag=self.base_url_flag,
+            configured=self.environment.base_url,
+            configured_in=where,
+            prefix=self.environment.env_prefix,
+            environ=self._environ,
+        )
+
     @property
     def identity(self) -> str:
         """What identifies the org (no secret): the API's URL and whom the credentials name."""
@@ -171,7 +201,7 @@ class Workspace:
             return f"sandbox|{self.sandbox_db.resolve()}"
         env = self._environ
         prefix = self.environment.env_prefix
-        url = (self.environment.base_url or env.get(f"{prefix}_BASE_URL") or "").rstrip("/")
+        url = (self.base_url().url or "").rstrip("/")
         who = env.get(f"{prefix}_USERNAME") or env.get(f"{prefix}_OAUTH_KEY") or ""
         return f"{url.lower()}|{who}"
 
@@ -190,9 +220,18 @@ class Workspace:
         from reconciler.listening import current
 
         events = on_event or current()  # a command that routes none: the CLI's status line
+        env = self.environment
         if self.sandbox_db is None:
-            async with CouponClient.from_environment(
-                self.environment, environ=self._environ, on_event=events
+            async with CouponClient(
+                base_url=self.base_url().url,
+                credentials=Credentials.from_env(prefix=env.env_prefix, environ=self._environ),
+                auth=env.auth,
+                rate_limit_per_minute=env.rate_limit_per_minute,
+                batch_size=env.batch_size,
+                concurrency=env.parallelism,
+                timeout_seconds=env.timeout_seconds,
+                on_event=events,
+                env_prefix=env.env_prefix,
             ) as client:
                 yield client
             return
@@ -202,7 +241,6 @@ class Workspace:
         self.sandbox_db.parent.mkdir(parents=True, exist_ok=True)
         credentials = Credentials.sandbox()
         app = create_app(db_path=self.sandbox_db, credentials=credentials, seed=True)
-        env = self.environment
         async with CouponClient(
             base_url=SANDBOX_URL,
             credentials=credentials,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 _VOLATILE = [
@@ -19,13 +20,17 @@ _VOLATILE = [
     (re.compile(r'"tool_version": "[^"]+"'), '"tool_version": "<version>"'),
     (re.compile(r"http://127\.0\.0\.1:\d+"), "http://127.0.0.1:<port>"),
     (re.compile(r"\b20\d\d-\d\d-\d\dT00:00:00Z \(today\)"), "<today>"),
+    # A plan's business facts: days left to a live series' end (the plan's day moves).
+    (re.compile(r'"days_left": \d+'), '"days_left": <days>'),
 ]
 
 
 def scrub(text: str) -> str:
     for pattern, replacement in _VOLATILE:
         text = pattern.sub(replacement, text)
-    return text
+    # The plan's day (a create's window starts on it; the timeline marks it).
+    today = datetime.now(UTC).date().isoformat()
+    return re.sub(rf"\b{today}\b", "<today>", text)
 
 
 def check_golden(folder: Path, name: str, actual: str) -> None:

@@ -369,3 +369,54 @@ def test_a_series_file_that_cannot_be_written_says_which_and_why(
         f"cannot write the series file {target}: No space left on device; the disk is full: "
         "free some space, then run the command again"
     )
+
+
+# --- owns: all, for a series adopted for an existing file ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "after"),
+    [
+        ("a: 1\n", "a: 1\nreconciler:\n  owns: all\n"),
+        ("a: 1", "a: 1\nreconciler:\n  owns: all\n"),
+        (
+            "a: 1  # kept\nreconciler:\n    retire: false   # x\n\n# tail\n",
+            "a: 1  # kept\nreconciler:\n    retire: false   # x\n    owns: all\n\n# tail\n",
+        ),
+        (
+            "a: 1\r\nreconciler:\r\n  only: [t]\r\n",
+            "a: 1\r\nreconciler:\r\n  only: [t]\r\n  owns: all\r\n",
+        ),
+    ],
+)
+def test_owning_all_adds_one_line_and_nothing_else(text: str, after: str) -> None:
+    from reconciler.files.adopt import owning_all
+
+    assert owning_all(text=text) == after
+    assert yaml.safe_load(after)["reconciler"]["owns"] == "all"
+
+
+def test_owning_all_leaves_a_files_own_choice() -> None:
+    from reconciler.files.adopt import owning_all
+
+    assert owning_all(text="a: 1\nreconciler:\n  owns: written\n") is None
+    with pytest.raises(AdoptError, match="not a block mapping"):
+        owning_all(text="a: 1\nreconciler: {retire: true}\n", file="x.yaml")
+
+
+def test_drift_of_a_held_default_is_adopted_a_reset_is_not() -> None:
+    from reconciler.engine.ownership import HELD_NOTE, RESET_NOTE
+
+    series = SeriesPlan(
+        key="k",
+        file="series/k.yaml",
+        action=Action.UPDATE,
+        series_id=1,
+        changes=(
+            FieldChange("maxRedeem", 500, -1, note=RESET_NOTE),
+            FieldChange("maxVouchersPerUser", 3, -1, note=HELD_NOTE),
+        ),
+    )
+    fields, notes = adoptable(series)
+    assert fields == ["maxVouchersPerUser"]
+    assert [n.split(":")[1].strip().split(" ")[0] for n in notes] == ["maxRedeem"]

@@ -65,7 +65,9 @@ class FakeApi:
     async def create_series(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         raise AssertionError("no create expected")
 
-    async def update_series(self, series_id: int, fields: Mapping[str, Any]) -> dict[str, Any]:
+    async def update_series(
+        self, series_id: int, fields: Mapping[str, Any], *, org_id: int | None
+    ) -> dict[str, Any]:
         self.log.append(("PUT", (series_id,)))
         await asyncio.sleep(0)
         self.series[series_id] = {**self.series[series_id], **fields}
@@ -161,3 +163,18 @@ def test_a_series_edited_before_its_batch_re_read_is_skipped_the_others_updated(
     assert set(outcomes.values()) == {Outcome.DONE}
     assert api.series[103]["description"] == "Series 3" and api.series[103]["discountValue"] == 5
     assert ("PUT", (103,)) not in api.log
+
+
+def test_an_answer_without_a_field_no_answer_ever_shows_is_no_mismatch() -> None:
+    from reconciler.engine.applier import mismatches
+
+    products = [{"productType": "SKU", "productIds": [1]}]
+    sent = {"description": "D", "productInfo": products, "maxRedeem": 5}
+    answer = {"description": "D", "maxRedeem": 5}  # no page shows productInfo answered
+    assert mismatches(sent=sent, answer=answer, fields=list(sent)) == ()
+    # A field the answers do carry, left out, is still a field the server did not take.
+    (missing,) = mismatches(sent=sent, answer={"description": "D"}, fields=list(sent))
+    assert missing.field == "maxRedeem"
+    # An answer that does show productInfo is compared.
+    (other,) = mismatches(sent=sent, answer={**answer, "productInfo": []}, fields=list(sent))
+    assert other.field == "productInfo"

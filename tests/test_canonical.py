@@ -51,6 +51,17 @@ def test_numbers_as_the_server_stores_them() -> None:
     assert canonical("redeemStoreType", "string") == "redeemable_stores"
 
 
+def test_doubles_and_floats_as_the_openapi_types_them() -> None:
+    # minBillAmount / maxBillAmount are doubles: a whole amount is one value however spelled.
+    for name in ("minBillAmount", "maxBillAmount"):
+        assert canonical(name, 100.0) == canonical(name, 100) == 100
+        assert type(canonical(name, 100.0)) is int
+        assert canonical(name, 99.5) == 99.5
+    # discountUpto is a float: single precision, as discountValue.
+    assert canonical("discountUpto", 150000000000000) == 150000004759552
+    assert canonical("discountUpto", 12.5) == 12.5
+
+
 def test_json_in_strings_compares_as_json_and_sets() -> None:
     assert canonical("redemptionRange", '{"dom":["-1"],"dow":["-1"],"hours":["-1"]}') == canonical(
         "redemptionRange", '{"dom" : [-1], "dow": [-1], "hours": [-1]}'
@@ -190,3 +201,15 @@ def test_json_text_and_whole_numbers_are_sent_in_one_form() -> None:
     )
     assert to_api("discountValue", 15.0) == 15 and type(to_api("discountValue", 15.0)) is int
     assert to_api("discountValue", 12.5) == 12.5
+
+
+def test_a_remembered_canonical_form_is_never_shared_when_it_can_change() -> None:
+    # Canonical forms of scalars are remembered; a form a caller could change (the list an
+    # id string becomes) is made anew each time.
+    first = canonical("storeIdsJson", "[3, 1]")
+    assert first == [1, 3]
+    first.append(99)
+    assert canonical("storeIdsJson", "[3, 1]") == [1, 3]
+    # Equal but differently typed values are told apart (1 == 1.0 == True).
+    assert canonical("discountValue", 1) == 1 and type(canonical("discountValue", 1.5)) is float
+    assert canonical("anyUser", True) is True and canonical("anyUser", 1) is not True

@@ -20,7 +20,6 @@ import httpx
 import pytest
 
 from reconciler.client import (
-    LIST_TIMEOUT_FACTOR,
     AwaitingAnswer,
     BatchSizeLearned,
     CallDone,
@@ -45,7 +44,6 @@ from reconciler.errors import (
     RateLimited,
     TransportError,
 )
-from reconciler.model.ports import ListedSeries, Listing
 from reconciler.model.settings import Environment
 
 pytestmark = pytest.mark.anyio
@@ -61,6 +59,13 @@ MD5 = hashlib.md5(PASSWORD.encode()).hexdigest()
 BASIC_HEADER = "Basic " + base64.b64encode(f"{USERNAME}:{MD5}".encode()).decode()
 
 Handler = Callable[[httpx.Request], Coroutine[None, None, httpx.Response]]
+
+
+def asked_ids(request: httpx.Request) -> list[int]:
+    """The ids of a read, in the documented form only (``ids=1&ids=2``: the Get page)."""
+    values = request.url.params.get_list("ids")
+    assert values and all("," not in v for v in values), request.url
+    return [int(v) for v in values]
 
 
 @pytest.fixture
@@ -243,7 +248,9 @@ async def test_oauth_token_generated_once_and_shared_by_concurrent_calls() -> No
         return httpx.Response(200, json=series(int(request.url.path.rsplit("/", 1)[1])))
 
     async with client_for(handler, credentials=OAUTH) as client:
-        answers = await asyncio.gather(*(client.update_series(i, {"a": i}) for i in range(1, 9)))
+        answers = await asyncio.gather(
+            *(client.update_series(i, {"a": i}, org_id=100737) for i in range(1, 9))
+        )
     assert [a["id"] for a in answers] == list(range(1, 9))
     assert generated == 1
     assert token_bodies == [{"key": OAUTH_KEY, "secret": OAUTH_SECRET}]
@@ -316,7 +323,7 @@ async def test_basic_403_is_auth_error_without_retry() -> None:
 
     async with client_for(handler) as client:
         with pytest.raises(AuthError, match="403 Forbidden"):
-            await client.update_series(1, {})
+            await client.update_series(1, {}, org_id=100737)
     assert calls == 1
 
 
@@ -350,7 +357,7 @@ async def test_batches_split_concurrency_bounded_results_merged() -> None:
 
     async def handler(request: httpx.Request) -> httpx.Response:
         nonlocal in_flight, most
-        ids = [int(i) for i in request.url.params["ids"].split(",")]
+        ids = asked_ids(request)
         asked.append(ids)
         in_flight += 1
         most = max(most, in_flight)
@@ -377,7 +384,7 @@ async def test_missing_and_duplicate_ids() -> None:
     asked: list[str] = []
 
     async def handler(request: httpx.Request) -> httpx.Response:
-        asked.append(request.url.params["ids"])
+        asked.append(",".join(map(str, asked_ids(request))))
         return httpx.Response(200, json={"entity": [series(7), series(99)], "warnings": []})
 
     async with client_for(handler) as client:
@@ -394,7 +401,7 @@ async def test_invalid_series_code_splits_batch_to_find_the_unknown_id() -> None
     known = {1, 2, 4}
 
     async def handler(request: httpx.Request) -> httpx.Response:
-        ids = [int(i) for i in request.url.params["ids"].split(",")]
+        ids = asked_ids(request)
         bad = [i for i in ids if i not in known]
         if bad:
             return httpx.Response(
@@ -413,7 +420,7 @@ def size_limited(limit: int, message: str, *, status: int = 400) -> tuple[Handle
     sizes: list[int] = []
 
     async def handler(request: httpx.Request) -> httpx.Response:
-        ids = [int(i) for i in request.url.params["ids"].split(",")]
+        ids = asked_ids(request)
         sizes.append(len(ids))
         if len(ids) > limit:
             return httpx.Response(status, json=error_body(629, message.format(limit=limit)))
@@ -462,7 +469,7 @@ async def test_a_400_that_is_not_about_size_is_not_split() -> None:
     calls: list[str] = []
 
     async def handler(request: httpx.Request) -> httpx.Response:
-        calls.append(request.url.params["ids"])
+        calls.append(",".join(map(str, asked_ids(request))))
         return httpx.Response(400, json=error_body(744, "bad request"))
 
     async with client_for(handler, batch_size=10) as client:
@@ -482,7 +489,7 @@ async def test_a_single_id_refused_for_size_is_an_error() -> None:
 
 async def test_many_ids_are_deduplicated_in_linear_time() -> None:
     async def handler(request: httpx.Request) -> httpx.Response:
-        ids = [int(i) for i in request.url.params["ids"].split(",")]
+        ids = asked_ids(request)
         return httpx.Response(200, json={"entity": [series(i) for i in ids], "warnings": []})
 
     ids = [*range(50_000, 0, -1), *range(1, 50_001)]  # every id twice, in two orders
@@ -517,104 +524,6 @@ async def test_get_bad_response(body: Any) -> None:
     assert len(str(caught.value)) < 500
 
 
-async def test_list_series_reads_the_fields_identity_needs() -> None:
-    body = {
-        "response": {
-            "status": {"success": True, "code": 200, "message": "SUCCESS"},
-            "series": {
-                "items": {
-                    "item": [
-                        {"id": "11", "discount_code": "A", "valid_till_date": "2026-01-01"},
-                        {"id": 12, "discount_code": "B", "description": "b"},
-                    ]
-                }
-            },
-        }
-    }
-    seen: list[str] = []
-
-    async def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(str(request.url))
-        return httpx.Response(200, json=body)
-
-    async with client_for(handler) as client:
-        items = await client.list_series()
-    assert seen == [f"{BASE}/v1.1/coupon/series?format=json"]
-    assert items == Listing(
-        series=(
-            ListedSeries(series_id=11, discount_code="A", valid_till="2026-01-01"),
-            ListedSeries(series_id=12, discount_code="B", description="b"),
-        )
-    )
-
-
-async def test_list_series_single_item_and_bad_shape() -> None:
-    answers = iter(
-        [
-            {"response": {"series": {"items": {"item": {"id": 3, "series_code": "X"}}}}},
-            {"response": {"series": {"items": ""}}},
-            {"something": "else"},
-        ]
-    )
-
-    async def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, json=next(answers))
-
-    async with client_for(handler) as client:
-        assert await client.list_series() == Listing((ListedSeries(3, series_code="X"),))
-        assert await client.list_series() == Listing()
-        with pytest.raises(BadResponse, match=r"response\.series\.items"):
-            await client.list_series()
-
-
-async def test_list_series_is_one_call_with_a_long_read_timeout() -> None:
-    seen: list[httpx.Request] = []
-    items = [
-        {
-            "id": str(800_000 + n),
-            "series_code": f"team/s{n}",
-            "discount_code": f"D{n}",
-            "description": f"d{n}",
-            "created_on": "2025-01-01T00:00:00Z",
-            "valid_till_date": "2030-01-01T00:00:00Z",
-            "generic_code": "G" if n % 2 else None,
-        }
-        for n in range(5000)
-    ]
-
-    async def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(200, json={"response": {"series": {"items": {"item": items}}}})
-
-    async with client_for(handler, timeout_seconds=5) as client:
-        listed = await client.list_series()
-    assert len(seen) == 1
-    assert seen[0].extensions["timeout"]["read"] == 5 * LIST_TIMEOUT_FACTOR
-    assert seen[0].extensions["timeout"]["connect"] == 5
-    assert len(listed.series) == 5000
-    assert listed.series[1] == ListedSeries(
-        series_id=800_001,
-        series_code="team/s1",
-        discount_code="D1",
-        description="d1",
-        created="2025-01-01T00:00:00Z",
-        valid_till="2030-01-01T00:00:00Z",
-    )
-
-
-@pytest.mark.parametrize("item", [{"series_code": "X"}, {"id": "x1"}, {"id": None}, {"id": 1.5}])
-async def test_list_series_refuses_a_series_without_an_id(item: dict[str, Any]) -> None:
-    """A list that tells which series exist must not drop one silently."""
-
-    async def handler(request: httpx.Request) -> httpx.Response:
-        body = {"response": {"series": {"items": {"item": [{"id": 1}, item]}}}}
-        return httpx.Response(200, json=body)
-
-    async with client_for(handler) as client:
-        with pytest.raises(BadResponse, match="no integer id"):
-            await client.list_series()
-
-
 # ---------------------------------------------------------------------------- writes
 
 
@@ -627,13 +536,16 @@ async def test_create_and_update_bodies_and_urls() -> None:
 
     async with client_for(handler) as client:
         created = await client.create_series({"description": "new"})
-        updated = await client.update_series(751412, {"description": "changed"})
+        updated = await client.update_series(751412, {"description": "changed"}, org_id=100737)
     assert created["id"] == updated["id"] == 751412
     post, put = seen
     assert (post.method, str(post.url)) == ("POST", f"{BASE}/v2/coupon/series")
     assert json.loads(post.content) == {"CouponSeriesV2": {"description": "new"}}
     assert (put.method, str(put.url)) == ("PUT", f"{BASE}/v2/coupon/series/751412?format=json")
-    assert json.loads(put.content) == {"CouponSeriesV2": {"description": "changed"}}
+    # the live series' orgId goes with every PUT (the Update page's error table and examples)
+    assert json.loads(put.content) == {
+        "CouponSeriesV2": {"description": "changed", "orgId": 100737}
+    }
 
 
 @pytest.mark.parametrize(
@@ -645,7 +557,7 @@ async def test_write_answer_not_a_series(body: Any) -> None:
 
     async with client_for(handler) as client:
         with pytest.raises(BadResponse, match="the answer is not a series") as caught:
-            await client.update_series(1, {})
+            await client.update_series(1, {}, org_id=100737)
         # A create answered 2xx may well have made the series: ambiguous, not "bad answer".
         with pytest.raises(AmbiguousCreate, match="the answer is not a series") as ambiguous:
             await client.create_series({})
@@ -662,7 +574,7 @@ async def test_error_fields_and_message() -> None:
 
     async with client_for(handler) as client:
         with pytest.raises(HttpStatusError) as caught:
-            await client.update_series(751412, {"redemptionRange": "x"})
+            await client.update_series(751412, {"redemptionRange": "x"}, org_id=100737)
     error = caught.value
     assert str(error) == (
         "PUT /v2/coupon/series/751412 failed: 400 Bad Request: [729] invalid redemption range"
@@ -700,7 +612,7 @@ async def test_get_and_put_retry_statuses_with_full_jitter_backoff(status: int) 
     handler, calls = status_then_ok([status, status, status])
     events: list[ClientEvent] = []
     async with client_for(handler, fake=fake, events=events, rate_limit_per_minute=1000) as client:
-        assert (await client.update_series(1, {}))["id"] == 1
+        assert (await client.update_series(1, {}, org_id=100737))["id"] == 1
     assert calls == ["PUT"] * 4
     assert fake.sleeps == [0.5, 1.0, 2.0]  # random() == 1.0: the top of each jitter range
     retrying = [e for e in events if isinstance(e, Retrying)]
@@ -723,7 +635,7 @@ async def test_jitter_scales_the_wait_and_backoff_is_capped() -> None:
         backoff_max_seconds=10.0,
     )
     async with client:
-        await client.update_series(1, {})
+        await client.update_series(1, {}, org_id=100737)
     assert fake.sleeps == [0.25, 0.5, 1.0, 2.0, 2.5, 2.5]
 
 
@@ -754,7 +666,7 @@ async def test_not_retried_statuses() -> None:
         handler, calls = status_then_ok([status])
         async with client_for(handler) as client:
             with pytest.raises(HttpStatusError):
-                await client.update_series(1, {})
+                await client.update_series(1, {}, org_id=100737)
         assert len(calls) == 1
 
 
@@ -762,14 +674,14 @@ async def test_retry_after_seconds_and_http_date_are_honoured() -> None:
     fake = FakeTime()
     handler, _ = status_then_ok([429], headers={"Retry-After": "7"})
     async with client_for(handler, fake=fake) as client:
-        await client.update_series(1, {})
+        await client.update_series(1, {}, org_id=100737)
     assert fake.sleeps == [7.0]
 
     fake = FakeTime()
     wall = 1_700_000_000.0
     handler, _ = status_then_ok([503], headers={"Retry-After": formatdate(wall + 12, usegmt=True)})
     async with client_for(handler, fake=fake, wall_clock=lambda: wall) as client:
-        await client.update_series(1, {})
+        await client.update_series(1, {}, org_id=100737)
     assert fake.sleeps == [12.0]
 
 
@@ -817,7 +729,7 @@ async def test_get_and_put_retried_after_transport_failures(failure: Exception) 
     assert calls == ["GET"] * (again + 1)
     handler, calls = raising_then_ok([failure])
     async with client_for(handler) as client:
-        await client.update_series(1, {})
+        await client.update_series(1, {}, org_id=100737)
     assert calls == ["PUT"] * 2
 
 
@@ -937,15 +849,55 @@ async def test_post_4xx_refusal_is_final_and_not_ambiguous(status: int) -> None:
     assert not isinstance(caught.value, AmbiguousCreate)
 
 
-async def test_post_786_on_a_4xx_is_not_retried() -> None:
+@pytest.mark.parametrize("code", [786, 748, 787, 790, 798])
+@pytest.mark.parametrize("status", [400, 409, 422])
+async def test_post_with_a_try_again_later_code_is_ambiguous_and_not_resent(
+    code: int, status: int
+) -> None:
+    """ "Try again later" after a create may come after the series was stored: the status
+    of these codes is not documented, so a 4xx proves no more than a 5xx."""
+    calls: list[str] = []
+
     async def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(400, json=error_body(786, "unable to process"))
+        calls.append(request.method)
+        return httpx.Response(status, json=error_body(code, "Coupon processing failed"))
+
+    async with client_for(handler) as client:
+        with pytest.raises(AmbiguousCreate) as caught:
+            await client.create_series({})
+    assert calls == ["POST"]
+    assert caught.value.codes == (code,) and caught.value.status == status
+
+
+@pytest.mark.parametrize("code", [788, 795, 799, 744])
+async def test_post_with_a_final_code_on_a_4xx_made_nothing(code: int) -> None:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(400, json=error_body(code, "invalid configuration"))
 
     async with client_for(handler) as client:
         with pytest.raises(HttpStatusError) as caught:
             await client.create_series({})
     assert not isinstance(caught.value, AmbiguousCreate)
-    assert caught.value.codes == (786,)
+    assert caught.value.codes == (code,)
+
+
+@pytest.mark.parametrize("code", [748, 787, 798])
+@pytest.mark.parametrize("method", ["GET", "PUT"])
+async def test_try_again_later_codes_are_retried_on_get_and_put(code: int, method: str) -> None:
+    answers = [httpx.Response(400, json=error_body(code, "try again later"))]
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        if answers:
+            return answers.pop()
+        return httpx.Response(200, json={"entity": [series(1)]} if method == "GET" else series(1))
+
+    fake = FakeTime()
+    async with client_for(handler, fake=fake) as client:
+        if method == "GET":
+            assert list((await client.get_series([1])).found) == [1]
+        else:
+            assert (await client.update_series(1, {}, org_id=100737))["id"] == 1
+    assert len(fake.sleeps) == 1
 
 
 async def test_timeout_is_set_on_every_call() -> None:
@@ -987,7 +939,7 @@ async def test_rate_limit_holds_calls_over_the_limit() -> None:
         return httpx.Response(200, json=series(1))
 
     async with client_for(handler, fake=fake, events=events, rate_limit_per_minute=3) as client:
-        await asyncio.gather(*(client.update_series(1, {}) for _ in range(7)))
+        await asyncio.gather(*(client.update_series(1, {}, org_id=100737) for _ in range(7)))
     # A slot frees 60 s + the 1 s margin after its call's answer (instant here).
     assert [s - 1000.0 for s in starts] == [0, 0, 0, 61, 61, 61, 122]
     waits = [
@@ -1011,7 +963,7 @@ async def test_rate_limit_counts_token_calls_and_retries() -> None:
         return httpx.Response(200, json=series(1))
 
     async with client_for(handler, credentials=OAUTH, fake=fake, rate_limit_per_minute=2) as client:
-        await client.update_series(1, {})
+        await client.update_series(1, {}, org_id=100737)
     # token at 0, PUT (503) at 0, backoff 0.5 s, then the limiter holds the retry to 61 s
     assert [s - 1000.0 for s in starts] == [0, 0, 61]
 
@@ -1042,7 +994,7 @@ async def test_credentials_never_in_errors_logs_or_repr(caplog: pytest.LogCaptur
         async with client_for(echo, credentials=both, auth=auth, max_attempts=2) as client:
             for call in (
                 client.get_series([1]),
-                client.update_series(1, {"p": PASSWORD}),
+                client.update_series(1, {"p": PASSWORD}, org_id=100737),
                 client.create_series({"p": PASSWORD}),
             ):
                 with pytest.raises(ApiError) as info:
@@ -1069,7 +1021,7 @@ async def test_debug_log_has_method_path_status_attempt(caplog: pytest.LogCaptur
     handler, _ = status_then_ok([503])
     caplog.set_level(logging.DEBUG, logger="reconciler.client")
     async with client_for(handler) as client:
-        await client.update_series(3, {})
+        await client.update_series(3, {}, org_id=100737)
     lines = [r.getMessage() for r in caplog.records if r.name == "reconciler.client"]
     assert lines[0].startswith("PUT /v2/coupon/series/3?format=json -> 503 attempt 1 ")
     assert lines[1].startswith("PUT /v2/coupon/series/3?format=json -> 200 attempt 2 ")
@@ -1098,7 +1050,7 @@ async def test_events_announce_the_batches_of_a_read() -> None:
     events: list[ClientEvent] = []
 
     async def handler(request: httpx.Request) -> httpx.Response:
-        ids = [int(i) for i in request.url.params["ids"].split(",")]
+        ids = asked_ids(request)
         return httpx.Response(200, json={"entity": [series(i) for i in ids], "warnings": []})
 
     async with client_for(handler, events=events, batch_size=2) as client:
@@ -1120,7 +1072,7 @@ async def test_a_wait_counts_down_in_events_about_once_a_second() -> None:
         transport=httpx.MockTransport(handler),
         on_event=events.append,
     ) as client:
-        await client.update_series(1, {})
+        await client.update_series(1, {}, org_id=100737)
     waits = [e for e in events if isinstance(e, Retrying)]
     assert waits[0].left_seconds is None and waits[0].delay_seconds == 2.0
     ticks = [e.left_seconds for e in waits[1:]]
@@ -1141,7 +1093,7 @@ async def test_a_call_without_an_answer_is_reported_while_it_waits() -> None:
         on_event=events.append,
         timeout_seconds=9,
     ) as client:
-        await client.update_series(1, {})
+        await client.update_series(1, {}, org_id=100737)
     silent = [e for e in events if isinstance(e, AwaitingAnswer)]
     assert [round(e.waited_seconds) for e in silent] == [3, 4]  # after 3 s, then each second
     assert silent[0].path == "/v2/coupon/series/1" and silent[0].host == BASE

@@ -129,7 +129,7 @@ async def test_create_update_and_list(target: Target) -> None:
         created = await client.create_series(NEW_SERIES)
         new_id = created["id"]
         changed = {**NEW_SERIES, "seriesCode": created["seriesCode"], "description": "changed"}
-        updated = await client.update_series(new_id, changed)
+        updated = await client.update_series(new_id, changed, org_id=created["orgId"])
         listed = await client.list_series()
         read = await client.get_series([new_id])
     assert updated["id"] == new_id

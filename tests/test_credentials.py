@@ -10,7 +10,8 @@ from urllib.parse import quote
 import pytest
 
 from reconciler.client.auth import basic_authorization
-from reconciler.client.credentials import REDACTED, Credentials, redact
+from reconciler.client.credentials import REDACTED, Credentials, choose_base_url, redact
+from reconciler.errors import ConfigError
 
 USER = "till.user@example"
 PASSWORD = "Marker-Pässwörd/+="
@@ -71,3 +72,45 @@ def test_short_secrets_keep_ordinary_text_but_hide_their_derived_forms() -> None
 
 def test_credentials_never_show_in_repr() -> None:
     assert all(s not in repr(CREDS) for s in CREDS.secrets())
+
+
+# ---------------------------------------------------------------------------- where they go
+
+FILE = "environment 'production''s base_url in the settings"
+
+
+@pytest.mark.parametrize(
+    ("flag", "variable", "configured", "chosen", "source"),
+    [
+        ("https://flag.example", "https://var.example", "https://file.example", "flag", "--"),
+        (None, "https://var.example", None, "var", "CAPILLARY_PRODUCTION_BASE_URL"),
+        (None, None, "https://file.example", "file", FILE),
+        (None, "https://EU.example/", "https://eu.example", "EU", "CAPILLARY_PRODUCTION"),
+        (None, None, None, None, ""),
+    ],
+)
+def test_the_flag_then_the_variable_then_the_file(
+    flag: str | None, variable: str | None, configured: str | None, chosen: str | None, source: str
+) -> None:
+    environ = {"CAPILLARY_PRODUCTION_BASE_URL": variable} if variable else {}
+    choice = choose_base_url(
+        flag=flag,
+        configured=configured,
+        configured_in=FILE,
+        prefix="CAPILLARY_PRODUCTION",
+        environ=environ,
+    )
+    assert (choice.url is None) is (chosen is None)
+    assert chosen is None or chosen in str(choice.url)
+    assert choice.source.startswith(source)
+
+
+def test_a_variable_and_a_file_naming_different_addresses_are_refused() -> None:
+    environ = {"CAPILLARY_BASE_URL": "https://user:pw@one.example"}
+    with pytest.raises(ConfigError) as refused:
+        choose_base_url(
+            flag=None, configured="https://two.example", configured_in=FILE, environ=environ
+        )
+    message = str(refused.value)
+    assert "CAPILLARY_BASE_URL" in message and FILE in message and "--base-url" in message
+    assert "one.example" not in message and "pw" not in message  # sources, never values

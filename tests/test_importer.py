@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import yaml
 
-from reconciler.files.importer import MAX_KEY_LENGTH, choose_key, file_fields, render_file, slug
+from reconciler.files.importer import (
+    MAX_KEY_LENGTH,
+    choose_key,
+    declared_fields,
+    file_fields,
+    render_file,
+    slug,
+)
 from reconciler.model.canonical import canonical
 from reconciler.model.catalogue import FIELDS, required_on_create
+from tests.evidence import ANSWERS, GOLD_877510
 from tests.sandbox.docs_pairs import CREATE_RESPONSE, UPDATE_RESPONSE
 
 
@@ -80,4 +89,44 @@ def test_render_file_round_trips_through_yaml() -> None:
     fields["description"] = "Ünïcode — 中文\nsecond line"
     text = render_file(fields=fields, header="Imported from x\nsecond line")
     assert text.startswith("# Imported from x\n# second line\n")
-    assert yaml.safe_load(text) == fields
+    assert yaml.safe_load(text) == {**fields, "reconciler": {"owns": "all"}}
+    assert yaml.safe_load(render_file(fields=fields, header="x", owns_all=False)) == fields
+
+
+def test_the_gold_series_writes_what_differs_and_what_the_server_derived() -> None:
+    fields = file_fields(live=GOLD_877510, defaults={})
+    # Every value 877510 has at its documented default is held by owns: all, not written.
+    assert not {"expiryStrategyValue", "minBillAmount", "maxBillAmount", "alphaNumeric"} & set(
+        fields
+    )
+    # What the server derived when it made the series, and its seriesCode, are written.
+    assert fields["info"] == fields["tag"] == "Gold star coupons"
+    assert fields["redemptionValidFrom"] == "2025-10-09T00:00:00Z"
+    assert fields["seriesCode"] == "2D51C86999B948CA99DC"
+    assert set(fields) == {
+        *required_on_create(),
+        "info",
+        "tag",
+        "redemptionValidFrom",
+        "seriesCode",
+    }
+
+
+@pytest.mark.parametrize("documented", sorted(ANSWERS))
+def test_every_written_value_differs_from_the_held_default(documented: int) -> None:
+    live = ANSWERS[documented]
+    fields = file_fields(live=live, defaults={})
+    for spec in FIELDS:
+        if spec.name in fields and spec.has_default and not spec.required_on_create:
+            assert canonical(spec.name, live[spec.name]) != canonical(spec.name, spec.default)
+        if spec.writable and spec.name not in fields and spec.name in live:
+            # Left out: held at a default equal to the live value, or "no value" live.
+            held = spec.has_default and canonical(spec.name, spec.default)
+            assert canonical(spec.name, live[spec.name]) in (held, None), spec.name
+
+
+def test_an_import_declares_what_owns_all_holds() -> None:
+    from reconciler.model.catalogue import server_defaults
+
+    declared = declared_fields(fields=["description"], defaults=["smsTemplate"])
+    assert set(declared) == {"description", "smsTemplate", *server_defaults()}

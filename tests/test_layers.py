@@ -22,7 +22,7 @@ ROOMS: dict[str, tuple[str, ...]] = {
     "sandbox": ("sandbox",),
     "engine": ("engine",),
     "render": ("render",),
-    "wiring": ("workspace", "service", "adopt_service"),
+    "wiring": ("workspace", "service", "adopt_service", "import_service", "review_service"),
     "cli": ("cli", "__main__"),
 }
 ORDER = list(ROOMS)

@@ -347,7 +347,7 @@ def test_many_files_sharing_a_discount_code_are_reported_compactly(tmp_path: Pat
 def test_files_are_shown_as_display_does_with_each_folder_resolved_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from reconciler.files import loader
+    from reconciler.files import paths as shown
 
     (tmp_path / "series" / "a" / "b").mkdir(parents=True)
     paths = [
@@ -358,20 +358,49 @@ def test_files_are_shown_as_display_does_with_each_folder_resolved_once(
         tmp_path / "elsewhere" / "x.yaml",
     ]
     monkeypatch.chdir(tmp_path / "series" / "a")
-    expected = [loader._display(p, tmp_path / "series") for p in paths]
-    expected_cwd = [loader._display(p, None) for p in paths]
+    expected = [shown.display_path(p, tmp_path / "series") for p in paths]
+    expected_cwd = [shown.display_path(p, None) for p in paths]
     resolved: list[Path] = []
-    real = loader._resolved_folder
+    real = shown.resolved_folder
 
     def counting(folder: Path) -> Path:
         resolved.append(folder)
         return real(folder)
 
-    monkeypatch.setattr(loader, "_resolved_folder", counting)
-    display = loader._Display(tmp_path / "series")
+    monkeypatch.setattr(shown, "resolved_folder", counting)
+    display = shown.PathDisplay(tmp_path / "series")
     assert [display(p) for p in paths] == expected
-    in_cwd = loader._Display(None)
+    in_cwd = shown.PathDisplay(None)
     assert [in_cwd(p) for p in paths] == expected_cwd
     assert expected[:2] == ["top.yaml", "a/one.yaml"] and expected_cwd[1] == "one.yaml"
     # Two roots, four folders, the working directory once per load: not once per file.
     assert len(resolved) == 2 + 4 + 1 + 4
+
+
+# --- the load's own speed-ups change nothing a user sees (issue 24) ----------------------------
+
+
+def test_a_value_checked_once_still_warns_in_every_file(tmp_path: Path) -> None:
+    # Checked scalars are remembered per load only when they had no problem: a warning (here
+    # a deprecated field) is given in every file that has it, each at its own line.
+    extra = 'smsTemplate: "Hi"\nisReferralExistingUsersAllowed: false\n'
+    _tree(tmp_path, {f"s{i}.yaml": _series(f"C{i}", "\n" * i + extra) for i in range(3)})
+    result = load_series(tmp_path)
+    warned = sorted((p.file, p.line) for p in result.problems if "deprecated" in p.message)
+    assert [line for _, line in warned] == [10, 11, 12]
+    assert all(s.fields["isReferralExistingUsersAllowed"] is False for s in result.series)
+
+
+def test_a_load_restores_the_cycle_collector_as_it_found_it(tmp_path: Path) -> None:
+    import gc
+
+    _tree(tmp_path, {"a.yaml": _series("A"), "b.yaml": "a: [\n"})
+    assert gc.isenabled()
+    load_series(tmp_path)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        load_series(tmp_path)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

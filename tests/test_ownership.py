@@ -104,8 +104,6 @@ def test_several_removed_lines_in_api_form() -> None:
     )
     result = resets(last=last, live=live)
     assert result.body == {
-        "couponPrefix": "",
-        "productInfo": [],
         "redemptionRange": BY_NAME["redemptionRange"].default,
         "storeIdsJson": "[-1]",
     }
@@ -114,7 +112,9 @@ def test_several_removed_lines_in_api_form() -> None:
     assert by_field["storeIdsJson"] == FieldChange(
         "storeIdsJson", [101, 102], [-1], note=RESET_NOTE
     )
-    assert by_field["couponPrefix"].after is None  # "" is the server's "no prefix"
+    # No page shows what the server stores without a prefix or products: released, said.
+    assert [n.split(" ")[0] for n in result.notes] == ["couponPrefix", "productInfo"]
+    assert all("no page shows" in n and "left as it is in the CRM" in n for n in result.notes)
 
 
 def test_a_field_with_no_server_default_is_left_alone_and_said() -> None:
@@ -127,7 +127,7 @@ def test_a_field_with_no_server_default_is_left_alone_and_said() -> None:
     )
     assert result.resets == ()
     assert len(result.notes) == 2
-    assert all("no default" in note and "left as it is" in note for note in result.notes)
+    assert all("no page shows" in note and "left as it is" in note for note in result.notes)
 
 
 def test_server_owned_and_unknown_names_in_the_record_are_skipped() -> None:
@@ -146,10 +146,11 @@ def test_switch_to_series_expiry_and_drop_the_value_sends_1() -> None:
         last=set(CORE) | {"expiryStrategyValue"},
         live=live_of(expiryStrategyType="DAYS", expiryStrategyValue=14),
     )
-    assert result.body == {"expiryStrategyValue": 1}
+    assert result.body == {"expiryStrategyValue": -1}
     (reset,) = result.resets
-    # The server default is the value SERIES_EXPIRY needs: one reset, told as the removal.
-    assert reset.change == FieldChange("expiryStrategyValue", 14, 1, note=RESET_NOTE)
+    # The server's default (-1, the answers to minimal creates) is a value SERIES_EXPIRY
+    # allows: one reset, told as the removal.
+    assert reset.change == FieldChange("expiryStrategyValue", 14, -1, note=RESET_NOTE)
 
 
 def test_switch_to_series_expiry_resets_a_value_the_tool_never_declared() -> None:
@@ -160,8 +161,7 @@ def test_switch_to_series_expiry_resets_a_value_the_tool_never_declared() -> Non
     (reset,) = result.resets
     assert reset.field == "expiryStrategyValue" and reset.value == 1
     assert reset.note == (
-        "reset with expiryStrategyType SERIES_EXPIRY: coupons end with the series: 1 is the "
-        "only value allowed"
+        "reset with expiryStrategyType SERIES_EXPIRY: coupons end with the series: the pages say 1"
     )
 
 
@@ -176,9 +176,11 @@ def test_switch_between_free_strategies_keeps_the_value_and_says_so() -> None:
     )
 
 
-def test_a_dependent_value_already_right_is_not_a_change() -> None:
+@pytest.mark.parametrize("value", [1, -1])
+def test_a_dependent_value_already_right_is_not_a_change(value: int) -> None:
+    # 1 as the pages say, -1 as the server stores when the field is left out.
     desired = dict(CORE, expiryStrategyType="SERIES_EXPIRY")
-    result = resets(desired=desired, last=set(CORE), live=live_of(expiryStrategyValue=1))
+    result = resets(desired=desired, last=set(CORE), live=live_of(expiryStrategyValue=value))
     assert result.resets == () and result.notes == ()
 
 
@@ -215,17 +217,23 @@ def test_per_coupon_limit_is_reset_when_any_user_goes_false() -> None:
     assert "anyUser false, clientHandlingType DISC_CODE" in result.resets[0].note
 
 
-def test_prefix_is_cleared_when_codes_are_no_longer_generated() -> None:
+def test_a_prefix_is_left_when_codes_are_no_longer_generated() -> None:
+    # The server ignores a prefix on a GENERIC series (the Create page): nothing to reset,
+    # and no page shows that "" clears one.
     desired = dict(CORE, clientHandlingType="GENERIC", genericCode="SUMMER")
     live = live_of(couponPrefix="SUM", isPrefixEnabled=True)
     result = resets(desired=desired, last=set(desired), live=live)
-    assert result.body == {"couponPrefix": ""}
+    assert result.body == {} and result.notes == ()
 
 
-def test_dependent_released_with_a_free_combination_gets_the_default() -> None:
+def test_a_default_the_rules_refuse_is_never_sent() -> None:
+    # DAYS/14, the line removed: the server's default -1 counts no days (a rule refuses it,
+    # as validate refuses the file): left as it is, and said.
     result = resets(last=set(CORE) | {"expiryStrategyValue"}, live=live_of(expiryStrategyValue=14))
-    (reset,) = result.resets
-    assert reset.value == 1 and reset.note == RESET_NOTE
+    assert result.resets == ()
+    (note,) = result.notes
+    assert note.startswith("expiryStrategyValue is no longer in the file, and the server's")
+    assert "left as it is in the CRM (14)" in note
 
 
 def test_every_dependency_names_catalogue_fields() -> None:
@@ -239,8 +247,11 @@ def test_every_dependency_names_catalogue_fields() -> None:
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("maxRedeem", -1), ("expiryStrategyValue", 1), ("storeIdsJson", "[-1]"),
-     ("genericCode", ""), ("targetUserDetails", {}), ("productInfo", []),
+    [("maxRedeem", -1), ("expiryStrategyValue", -1), ("storeIdsJson", "[-1]"),
+     ("minBillAmount", -1), ("maxBillAmount", -1), ("termsAndConditions", "T&C"),
+     ("genericCode", ABSENT), ("targetUserDetails", ABSENT), ("productInfo", ABSENT),
+     ("info", ABSENT), ("tag", ABSENT), ("redemptionValidFrom", ABSENT),
+     ("isPrefixEnabled", ABSENT),
      ("description", ABSENT), ("seriesCode", ABSENT), ("validTillDate", ABSENT)],
 )  # fmt: skip
 def test_server_default(name: str, value: Any) -> None:

@@ -14,7 +14,7 @@ import pytest
 from reconciler.engine.plan import Action
 from reconciler.engine.planner import build_plan
 from reconciler.engine.state import Intent, IntentStatus, State
-from reconciler.errors import MissingSeries, PlanError
+from reconciler.errors import PlanError
 from reconciler.files.loader import load_series
 from reconciler.model.ports import Listing
 from tests.listing import listing
@@ -119,10 +119,28 @@ def test_fields_not_declared_are_never_drift(tmp_path: Path) -> None:
     assert plan.series[0].action is Action.UNCHANGED
 
 
-def test_a_missing_id_is_an_error_never_a_create(tmp_path: Path) -> None:
+def test_a_state_id_that_names_no_series_is_blocked_never_a_create(tmp_path: Path) -> None:
     write(tmp_path, "s", BASE.format(description="Same", code="S1"))
-    with pytest.raises(MissingSeries, match=r"s \(id 99\)"):
-        plan_for(tmp_path, State("prod", ids={"s": 99}), FakeReader())
+    reader = FakeReader()
+    plan = plan_for(tmp_path, State("prod", ids={"s": 99}), reader)
+    assert not plan.series and [b.key for b in plan.blocked] == ["s"]
+    assert "no such series" in plan.blocked[0].reason
+    assert "`reconciler state rm s`" in plan.blocked[0].reason
+    assert reader.calls == [[99]]  # read by id, to tell a gone series from a short list
+
+
+def test_a_state_id_the_list_leaves_out_but_a_read_returns_fails_the_plan(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, "s", BASE.format(description="Same", code="S1"))
+
+    class ShortList(FakeReader):
+        async def list_series(self) -> Listing:
+            return Listing()
+
+    reader = ShortList(series={99: live("Same", "S1")})
+    with pytest.raises(PlanError, match=r"not complete.*s \(id 99\)"):
+        plan_for(tmp_path, State("prod", ids={"s": 99}), reader)
 
 
 def test_a_rename_is_reported_as_a_move(tmp_path: Path) -> None:
@@ -240,10 +258,10 @@ def test_an_empty_org_plans_creates_with_a_marker(tmp_path: Path) -> None:
 
 
 def test_an_unfinished_create_owns_the_one_series_made_after_it(tmp_path: Path) -> None:
+    # The list read right before the POST showed only 3 of this discountCode: 5 is new.
     write(tmp_path, "a", BASE.format(description="A", code="CA"))
-    state = State(
-        "prod", intents={"a": Intent("a", IntentStatus.PENDING, "2026-11-23T11:00:00Z", "CA")}
-    )
+    intent = Intent("a", IntentStatus.PENDING, "2026-11-23T11:00:00Z", "CA", known_before=(3,))
+    state = State("prod", intents={"a": intent})
     reader = FakeReader(
         {
             5: live("A", "CA", id=5, createdOn="2026-11-23T11:00:02Z", seriesCode="SRV1"),
@@ -338,19 +356,21 @@ def test_switching_to_series_expiry_resets_the_stale_value(tmp_path: Path) -> No
         tmp_path, State("prod", ids={"s": 10}, fields={"s": then}), FakeReader({10: days})
     )
     (series,) = plan.series
+    # The removed line goes back to the server's default, -1 (the answers to minimal
+    # creates), which SERIES_EXPIRY allows: never a stale 14.
     assert [(c.field, c.before, c.after) for c in series.changes] == [
         ("expiryStrategyType", "DAYS", "SERIES_EXPIRY"),
-        ("expiryStrategyValue", 14, 1),
+        ("expiryStrategyValue", 14, -1),
     ]
-    assert series.desired == {"expiryStrategyType": "SERIES_EXPIRY", "expiryStrategyValue": 1}
+    assert series.desired == {"expiryStrategyType": "SERIES_EXPIRY", "expiryStrategyValue": -1}
 
 
 def test_a_dependent_value_set_by_a_person_is_reset_with_a_strategy_change(
     tmp_path: Path,
 ) -> None:
-    write(tmp_path, "s", DAYS.format(description="Same", code="S1"))
-    then = _declared(tmp_path, "s")
+    # A person set DAYS/30 in the CRM; the file declares SERIES_EXPIRY and no value.
     write(tmp_path, "s", BASE.format(description="Same", code="S1"))
+    then = _declared(tmp_path, "s")
     days = live("Same", "S1", expiryStrategyType="DAYS", expiryStrategyValue=30)
     plan = plan_for(
         tmp_path, State("prod", ids={"s": 10}, fields={"s": then}), FakeReader({10: days})
@@ -358,8 +378,7 @@ def test_a_dependent_value_set_by_a_person_is_reset_with_a_strategy_change(
     change = plan.series[0].change("expiryStrategyValue")
     assert change is not None and change.after == 1
     assert change.note == (
-        "reset with expiryStrategyType SERIES_EXPIRY: coupons end with the series: 1 is the "
-        "only value allowed"
+        "reset with expiryStrategyType SERIES_EXPIRY: coupons end with the series: the pages say 1"
     )
 
 
@@ -411,3 +430,103 @@ def test_digests_of_unchanged_series_only_when_the_plan_is_kept(tmp_path: Path) 
     assert now_only["c/changed"] is not None and now_only["c/changed"] == kept["c/changed"]
     # Kept (saved, JSON): every series read carries one, for the apply's staleness check.
     assert kept["b/same"] is not None
+
+
+# --- owns: all, and fields the answer never shows ------------------------------------------
+
+OWNS_ALL = "reconciler:\n  owns: all\n"
+
+
+def test_owns_all_holds_every_documented_default_and_notes_its_drift(tmp_path: Path) -> None:
+    from reconciler.engine.ownership import HELD_NOTE
+    from reconciler.model.catalogue import server_defaults
+
+    write(tmp_path, "s", BASE.format(description="Same", code="S1") + OWNS_ALL)
+    (series,) = load_series(tmp_path).series
+    assert series.held == frozenset(server_defaults())  # the file writes none of them
+    assert series.declared >= series.held
+    drifted = live("Same", "S1", **{**server_defaults(), "maxVouchersPerUser": 3})
+    plan = plan_for(tmp_path, State("prod", ids={"s": 10}), FakeReader({10: drifted}))
+    (only,) = plan.series
+    assert [(c.field, c.before, c.after, c.note) for c in only.changes] == [
+        ("maxVouchersPerUser", 3, -1, HELD_NOTE)
+    ]
+    assert only.desired == {"maxVouchersPerUser": -1}
+
+
+def test_owns_all_with_the_defaults_live_plans_nothing(tmp_path: Path) -> None:
+    from reconciler.model.catalogue import server_defaults
+
+    write(tmp_path, "s", BASE.format(description="Same", code="S1") + OWNS_ALL)
+    same = live("Same", "S1", **server_defaults())
+    plan = plan_for(tmp_path, State("prod", ids={"s": 10}), FakeReader({10: same}))
+    assert plan.series[0].action is Action.UNCHANGED and not plan.has_changes
+
+
+def test_a_written_line_wins_over_the_held_default(tmp_path: Path) -> None:
+    from reconciler.model.catalogue import server_defaults
+
+    text = BASE.format(description="Same", code="S1") + "maxVouchersPerUser: 3\n" + OWNS_ALL
+    write(tmp_path, "s", text)
+    (series,) = load_series(tmp_path).series
+    assert "maxVouchersPerUser" not in series.held
+    assert series.fields["maxVouchersPerUser"] == 3
+    same = live("Same", "S1", **{**server_defaults(), "maxVouchersPerUser": 3})
+    plan = plan_for(tmp_path, State("prod", ids={"s": 10}), FakeReader({10: same}))
+    assert not plan.has_changes
+
+
+def test_a_create_from_an_owns_all_file_sends_the_defaults_and_lists_the_file(
+    tmp_path: Path,
+) -> None:
+    from reconciler.model.catalogue import server_defaults
+
+    write(tmp_path, "s", BASE.format(description="New", code="N1") + OWNS_ALL)
+    plan = plan_for(tmp_path, State("prod"), FakeReader())
+    (create,) = plan.series
+    assert create.action is Action.CREATE
+    assert set(server_defaults()) <= set(create.desired)  # sent: the series holds them
+    listed = {c.field for c in create.changes}
+    assert not listed & set(server_defaults())  # not listed one by one
+    assert any("sent at the server's documented default" in n for n in create.notes)
+
+
+def test_a_field_the_answer_does_not_show_is_not_compared_and_is_resent(tmp_path: Path) -> None:
+    products = "productInfo:\n  - productType: SKU\n    productIds: [1, 2]\n"
+    write(tmp_path, "s", BASE.format(description="Changed", code="S1") + products)
+    reader = FakeReader({10: live("Same", "S1")})  # the answer carries no productInfo
+    plan = plan_for(tmp_path, State("prod", ids={"s": 10}), reader)
+    (update,) = plan.series
+    assert [c.field for c in update.changes] == ["description"]
+    # The PUT replaces the series: the file's products ride along, never cleared.
+    assert update.desired["productInfo"] == [{"productType": "SKU", "productIds": [1, 2]}]
+    assert any(n.startswith("productInfo is not in the CRM's answer") for n in update.notes)
+
+
+def test_an_unseen_field_alone_changes_nothing_and_is_said(tmp_path: Path) -> None:
+    products = "productInfo:\n  - productType: SKU\n    productIds: [1, 2]\n"
+    write(tmp_path, "s", BASE.format(description="Same", code="S1") + products)
+    plan = plan_for(tmp_path, State("prod", ids={"s": 10}), FakeReader({10: live("Same", "S1")}))
+    assert plan.series[0].action is Action.UNCHANGED
+    said = [w for w in plan.warnings if w.key == "s"]
+    assert [w.message.split(" ")[0] for w in said] == ["productInfo"]
+
+
+def test_an_answer_that_shows_the_field_is_compared(tmp_path: Path) -> None:
+    products = "productInfo:\n  - productType: SKU\n    productIds: [1, 2]\n"
+    write(tmp_path, "s", BASE.format(description="Same", code="S1") + products)
+    shown = live("Same", "S1", productInfo=[{"productType": "SKU", "productIds": [1]}])
+    plan = plan_for(tmp_path, State("prod", ids={"s": 10}), FakeReader({10: shown}))
+    assert [c.field for c in plan.series[0].changes] == ["productInfo"]
+
+
+def test_a_released_line_of_an_unchanged_series_is_a_plan_warning(tmp_path: Path) -> None:
+    write(tmp_path, "s", BASE.format(description="Same", code="S1") + "info: Kept\n")
+    then = _declared(tmp_path, "s")
+    write(tmp_path, "s", BASE.format(description="Same", code="S1"))
+    reader = FakeReader({10: live("Same", "S1", info="Kept")})
+    plan = plan_for(tmp_path, State("prod", ids={"s": 10}, fields={"s": then}), reader)
+    assert plan.series[0].action is Action.UNCHANGED  # never reset to a guess ("")
+    (warning,) = [w for w in plan.warnings if w.key == "s"]
+    assert warning.message.startswith("info is no longer in the file: the server made it from")
+    assert warning.file.endswith("s.yaml")

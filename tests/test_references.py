@@ -7,7 +7,7 @@ import asyncio
 import json
 from pathlib import Path
 
-from reconciler.engine.applier import CreateOrder
+from reconciler.engine.order import CreateOrder
 from reconciler.engine.plan import Action, SeriesPlan
 from reconciler.engine.state import State
 from reconciler.files.importer import file_fields

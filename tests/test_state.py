@@ -338,3 +338,36 @@ def test_a_file_size_limit_in_a_real_process(tmp_path: Path) -> None:
     assert "File too large" in message and "ulimit -f" in message
     recorded = load_state(path, environment="e").ids
     assert recorded == {f"key-{n}": n for n in range(1, int(failed_at))}
+
+
+def test_recording_a_create_copies_nothing_of_the_other_ids() -> None:
+    # O(1) a create: the memory one change allocates does not grow with the ids recorded
+    # (a copy of 20,000 ids is about 1 MB; the persistent maps allocate a few hundred bytes).
+    import tracemalloc
+
+    state = State(environment="e", ids={f"k/{i}": i + 1 for i in range(20_000)})
+    state = state.with_id("warm", 99_999_999)  # builds the id → key map once
+    tracemalloc.start()
+    try:
+        for i in range(100):
+            key = f"new/{i}"
+            state = state.with_intent(Intent(key, IntentStatus.PENDING, "t"))
+            state = state.with_id(key, 100_000 + i).with_unmarked(key, unmarked=True)
+            state = state.with_fields(key, ("description",)).with_unmarked(key, unmarked=False)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 200_000, peak
+    assert len(state.ids) == 20_101 and state.key_of(100_099) == "new/99"
+    assert not state.intents and not state.unmarked
+
+
+def test_an_older_state_still_reads_as_it_was_after_later_changes() -> None:
+    first = State(environment="e", ids={"a": 1, "b": 2}, fields={"a": ("x",)})
+    second = first.with_id("c", 3).with_id("a", 2)  # "b" loses id 2 to "a"
+    third = second.without_key("c").with_fields("a", ("y",))
+    assert first.ids == {"a": 1, "b": 2} and first.key_of(2) == "b"
+    assert second.ids == {"a": 2, "c": 3} and second.key_of(1) is None
+    assert third.ids == {"a": 2} and third.fields == {"a": ("y",)} and third.key_of(3) is None
+    assert first.fields == {"a": ("x",)}
+    assert first == State(environment="e", ids={"b": 2, "a": 1}, fields={"a": ("x",)})

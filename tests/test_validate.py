@@ -254,3 +254,135 @@ def test_a_number_written_as_text_says_what_to_write(tmp_path: Path, line: str, 
     messages = [p["message"] for p in _problems(result.output)]
     assert any(words in m for m in messages), messages
     assert not any("write 08 without quotes" in m for m in messages)
+
+
+@pytest.mark.parametrize("value", ["[877510, 927443]", "[5]"])
+def test_distinct_from_lists_series_ids(tmp_path: Path, value: str) -> None:
+    (tmp_path / "a.yaml").write_text(BASE + f"reconciler:\n  distinct_from: {value}\n")
+    result = load_series(tmp_path, display_root=tmp_path)
+    assert result.ok, result.problems
+    assert result.series[0].options.distinct_from == tuple(sorted(yaml.safe_load(value)))
+
+
+@pytest.mark.parametrize("value", ["877510", "[]", "[0]", "[-5]", "[true]", '["877510"]', "[1.5]"])
+def test_distinct_from_refuses_what_is_not_a_list_of_series_ids(tmp_path: Path, value: str) -> None:
+    (tmp_path / "a.yaml").write_text(BASE + f"reconciler:\n  distinct_from: {value}\n")
+    result = load_series(tmp_path, display_root=tmp_path)
+    [problem] = result.problems
+    assert problem.line == 11 and "distinct_from: lists the ids" in problem.message
+
+
+# --- types as the OpenAPI gives them, and values the documented answers carry ---------------
+
+
+def _fields_and_problems(tmp_path: Path, extra: str) -> tuple[dict[str, Any], list[Any]]:
+    (tmp_path / "a.yaml").write_text(BASE + extra)
+    loaded = load_series(tmp_path, display_root=tmp_path)
+    fields = dict(loaded.series[0].fields) if loaded.series else {}
+    return fields, list(loaded.problems)
+
+
+def test_bill_amounts_and_discount_upto_take_fractions(tmp_path: Path) -> None:
+    fields, problems = _fields_and_problems(
+        tmp_path, "minBillAmount: 99.5\nmaxBillAmount: 1000.25\ndiscountUpto: 12.5\n"
+    )
+    assert problems == []
+    assert (fields["minBillAmount"], fields["maxBillAmount"], fields["discountUpto"]) == (
+        99.5,
+        1000.25,
+        12.5,
+    )
+
+
+def test_discount_upto_is_single_precision_like_discount_value(tmp_path: Path) -> None:
+    _, problems = _fields_and_problems(tmp_path, "discountUpto: 150000000000000.5\n")
+    assert [p.message for p in problems] == [
+        "discountUpto 150000000000000.5 cannot be stored exactly: the server keeps "
+        "single-precision numbers and would store 150000004759552"
+    ]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "maxVouchersPerUser",
+        "minDaysBetweenVouchers",
+        "maxRedemptionsInSeriesPerUser",
+        "minDaysBetweenRedemption",
+        "redemptionValidAfterDays",
+        "randomCodeLength",
+        "redemptionPerCouponMaxLimit",
+    ],
+)
+def test_int32_fields_are_range_checked(tmp_path: Path, name: str) -> None:
+    _, problems = _fields_and_problems(tmp_path, f"{name}: 2147483648\n")
+    assert [p.message for p in problems if p.is_error] == [
+        f"{name} 2147483648 is beyond what the API holds for it (a 32-bit number, "
+        "-2147483648 to 2147483647)"
+    ]
+    _, fine = _fields_and_problems(tmp_path, f"{name}: 2147483647\n")
+    assert not [p for p in fine if p.is_error]
+
+
+@pytest.mark.parametrize("value", [1, -1])
+def test_series_expiry_takes_1_or_the_servers_minus_1(tmp_path: Path, value: int) -> None:
+    _, problems = _fields_and_problems(tmp_path, f"expiryStrategyValue: {value}\n")
+    assert problems == []
+
+
+def test_a_prefix_on_a_series_without_generated_codes_is_a_warning(tmp_path: Path) -> None:
+    text = "couponPrefix: SUM\n"
+    (tmp_path / "a.yaml").write_text(
+        BASE.replace("clientHandlingType: DISC_CODE", "clientHandlingType: DISC_CODE_PIN") + text
+    )
+    loaded = load_series(tmp_path, display_root=tmp_path)
+    assert loaded.ok
+    assert [(p.severity.value, p.message) for p in loaded.problems] == [
+        (
+            "warning",
+            "couponPrefix is ignored on a DISC_CODE_PIN series: the server adds it only to the "
+            "codes of DISC_CODE series",
+        )
+    ]
+
+
+def test_fields_no_answer_shows_are_warned_where_declared(tmp_path: Path) -> None:
+    products = "productInfo:\n  - productType: SKU\n    productIds: [1]\n"
+    entities = (
+        "redemptionOrgEntityDetails:\n  - redemptionOrgEntityType: STORE\n    orgEntityId: 4\n"
+    )
+    _, problems = _fields_and_problems(tmp_path, products + entities)
+    assert [(p.field, p.is_error) for p in problems] == [
+        ("productInfo", False),
+        ("redemptionOrgEntityDetails", False),
+    ]
+    assert all("every update of this series" in p.message for p in problems)
+
+
+def test_owns_takes_all_or_written(tmp_path: Path) -> None:
+    _, fine = _fields_and_problems(tmp_path, "reconciler:\n  owns: all\n")
+    assert fine == []
+    _, problems = _fields_and_problems(tmp_path, "reconciler:\n  owns: everything\n")
+    assert [p.message for p in problems] == [
+        "owns: is all (every field with a documented server default is held at it where the "
+        "file writes nothing) or written (only the fields written are managed; the default), "
+        'not "everything"'
+    ]
+
+
+def test_a_shared_discount_code_is_a_warning_when_series_codes_tell_them_apart(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "a.yaml").write_text(BASE + "seriesCode: SA\n")
+    (tmp_path / "b.yaml").write_text(BASE + "seriesCode: SB\n")
+    loaded = load_series(tmp_path, display_root=tmp_path)
+    assert loaded.ok
+    assert [(p.file, p.severity.value) for p in loaded.problems] == [
+        ("a.yaml", "warning"),
+        ("b.yaml", "warning"),
+    ]
+    # One of them without a seriesCode of its own: nothing tells them apart.
+    (tmp_path / "b.yaml").write_text(BASE)
+    refused = load_series(tmp_path, display_root=tmp_path)
+    assert not refused.ok
+    assert all("(or a seriesCode of its own)" in p.message for p in refused.problems)

@@ -11,6 +11,7 @@ that change only ``series/.state/``.
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,12 @@ SHA_PIN = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(\S+)\s*(#.*)?$")
 SECRET_REF = re.compile(r"\bsecrets\s*[.\[]")
 SECRET_EXPR = re.compile(r"\$\{\{\s*secrets\.[A-Za-z_][A-Za-z0-9_]*\s*\}\}")
+# A secret given to one environment's leg only: `${{ matrix.environment == 'testing' &&
+# secrets.CAPILLARY_TESTING_X || '' }}` (or inputs.environment, for a manual run).
+SECRET_FOR_ENV = re.compile(
+    r"\$\{\{\s*(?:matrix|inputs)\.environment == '(?P<env>[a-z]+)' && "
+    r"secrets\.CAPILLARY_(?P<name>[A-Z]+)_[A-Z_]+ \|\| ''\s*\}\}"
+)
 PERMISSION_LEVELS = {"read", "write", "none"}
 
 
@@ -117,6 +124,12 @@ class TestEveryWorkflow:
             assert len(where) >= 2 and where[-2] in ("env", "with"), (
                 f"{path.name}: secrets used at {'.'.join(where)}"
             )
+            scoped = SECRET_FOR_ENV.fullmatch(value.strip())
+            if scoped:
+                # A leg of one environment never gets another environment's secret.
+                assert scoped["name"] == scoped["env"].upper(), f"{path.name}: {value!r}"
+                assert where[-1].startswith(f"CAPILLARY_{scoped['name']}_"), (path.name, where)
+                continue
             assert SECRET_EXPR.fullmatch(value.strip()), (
                 f"{path.name}: {'.'.join(where)} = {value!r}: a secret must be the whole value"
             )
@@ -141,26 +154,38 @@ class TestEveryWorkflow:
                 assert not SECRET_REF.search(str(script)), f"{name}: secret in a script"
 
 
-def test_plan_workflow_runs_on_pull_requests_under_series() -> None:
+ENVIRONMENTS_MATRIX = (
+    """${{ fromJSON(vars.RECONCILER_ENVIRONMENTS || '["testing", "production"]') }}"""
+)
+
+
+def test_plan_workflow_runs_on_every_pull_request_and_splits_secrets_from_writes() -> None:
     doc = load(WORKFLOWS / "plan.yml")
     on = triggers(doc)
-    assert "pull_request" in on
-    assert "series/**" in on["pull_request"]["paths"]
-    assert doc["permissions"] == {"contents": "read", "pull-requests": "write"}
-    (job,) = jobs(doc).values()
-    assert job["strategy"]["matrix"]["environment"] == ["testing", "production"]
-    assert "matrix.environment" in job["concurrency"]["group"]
+    # Every pull request (no paths filter): the required checks always report.
+    assert on["pull_request"] is None
+    assert set(on["workflow_dispatch"]["inputs"]) == {"pull-request"}
+    assert doc["permissions"] == {"contents": "read"}
+    plan, comment = jobs(doc)["plan"], jobs(doc)["comment"]
+    assert plan["strategy"]["matrix"]["environment"] == ENVIRONMENTS_MATRIX
+    assert "matrix.environment" in plan["concurrency"]["group"]
+    # The job that runs the pull request's files with secrets cannot write; the one that can
+    # write has no secret, no checkout and runs no `run:` script.
+    assert plan["permissions"] == {"contents": "read"}
+    assert comment["permissions"] == {"pull-requests": "write"}
+    assert not secret_uses(comment)
+    assert not [s for s in comment["steps"] if "run" in s or "checkout" in s.get("uses", "")]
     text = (WORKFLOWS / "plan.yml").read_text(encoding="utf-8")
     assert "<!-- reconciler-plan:${env} -->" in text, "one marker per environment's comment"
     # The plan artifact is tied to the pull request's head commit and its digest is shown.
     assert (
-        "reconciler-plan-${{ matrix.environment }}-${{ github.event.pull_request.head.sha }}"
-        in text
+        "reconciler-plan-${{ matrix.environment }}-"
+        "${{ github.event.pull_request.head.sha || github.sha }}" in text
     )
     assert "Plan digest" in text
     uses = {
         step.get("with", {}).get("command"): step
-        for step in job["steps"]
+        for step in plan["steps"]
         if step.get("uses") == "./"
     }
     assert set(uses) == {"validate", "plan"}
@@ -173,7 +198,9 @@ def test_the_action_passes_the_trust_boundary_and_keeps_exit_codes() -> None:
     assert '--trusted-settings "$TRUSTED"' in text
     assert 'git show "origin/$branch:$dir/reconciler.yaml"' in text
     assert "--detailed-exitcode" in text and "--format github" in text
-    assert 'pip install -q --disable-pip-version-check "$ACTION_PATH"' in text
+    # Pinned install: the action's constraints, for the tool's dependencies and its build.
+    assert 'PIP_CONSTRAINT="$ACTION_PATH/constraints.txt" python -m pip install' in text
+    assert '-c "$ACTION_PATH/constraints.txt" "$ACTION_PATH"' in text
 
 
 def test_drift_workflow_is_scheduled_and_can_be_started_by_hand() -> None:
@@ -182,7 +209,7 @@ def test_drift_workflow_is_scheduled_and_can_be_started_by_hand() -> None:
     assert "schedule" in on and "workflow_dispatch" in on
     assert doc["permissions"] == {"contents": "read", "issues": "write"}
     (job,) = jobs(doc).values()
-    assert job["strategy"]["matrix"]["environment"] == ["testing", "production"]
+    assert job["strategy"]["matrix"]["environment"] == ENVIRONMENTS_MATRIX
     text = (WORKFLOWS / "drift.yml").read_text(encoding="utf-8")
     assert 'reconciler adopt --env "$ENVIRONMENT" --dir series' in text
     assert "reconciler adopt --help" not in text, "adopt is part of the tool: no guard"
@@ -271,3 +298,45 @@ def test_docs_describe_every_input_of_the_action_and_the_pins_in_use() -> None:
                 pins.add((m.group(1).split("@")[0], (m.group(2) or "").lstrip("# ").strip()))
     for action_name, version in pins:
         assert f"`{action_name}` {version}" in docs, (action_name, version)
+
+
+def test_the_action_installs_every_dependency_at_its_pinned_version(tmp_path: Path) -> None:
+    """The install step, run with a stand-in ``python`` that records what pip was asked."""
+    import os
+    import subprocess
+
+    action = yaml.safe_load(ACTION.read_text(encoding="utf-8"))
+    (install,) = [s for s in action["runs"]["steps"] if s.get("id") == "install"]
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "calls"
+    (bin_dir / "python").write_text(
+        f'#!/bin/sh\nprintf "%s|%s\\n" "$PIP_CONSTRAINT" "$*" >>"{log}"\n'
+    )
+    (bin_dir / "reconciler").write_text("#!/bin/sh\necho reconciler 0.0\n")
+    for tool in bin_dir.iterdir():
+        tool.chmod(0o755)
+    env = {
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "ACTION_PATH": str(ROOT),
+        "RUNNER_TEMP": str(tmp_path),
+    }
+    for _ in range(2):  # a second use in the same job reuses the install
+        subprocess.run(["bash", "-c", install["run"]], env=env, check=True, timeout=60)
+    (call,) = log.read_text().splitlines()
+    constraints = str(ROOT / "constraints.txt")
+    assert call == (
+        f"{constraints}|-m pip install -q --disable-pip-version-check -c {constraints} {ROOT}"
+    )
+    # Every runtime dependency, and the build backend, pinned to one version there.
+    pins = {
+        line.split("==")[0].lower().replace("_", "-")
+        for line in (ROOT / "constraints.txt").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    }
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    needed = {
+        re.split(r"[<>=!~;\[ ]", d, maxsplit=1)[0].lower().replace("_", "-")
+        for d in [*project["project"]["dependencies"], *project["build-system"]["requires"]]
+    }
+    assert needed <= pins, needed - pins

@@ -5,7 +5,7 @@ command shares (``-v``, ``--debug``) and the mapping of errors to exit codes.
 
 Start-up is kept short (``reconciler --help`` runs on every pre-commit hook and in every CI
 step): the command modules import only click at module level and load what they use inside
-the command function, so ``--help`` never imports pydantic, httpx or the sandbox.
+the command function, so ``--help`` never imports httpx, YAML or the sandbox.
 
 Exit codes, documented in the README and never reused for another meaning:
 
@@ -260,6 +260,7 @@ def run(call: Callable[[], T], *, problems_format: str = "text") -> T:
 # imports only click at module level (see the module docstring).
 from reconciler.cli import adopt as _adopt  # noqa: E402,F401
 from reconciler.cli import apply as _apply  # noqa: E402,F401
+from reconciler.cli import history as _history  # noqa: E402,F401
 from reconciler.cli import org as _org  # noqa: E402,F401
 from reconciler.cli import plan as _plan  # noqa: E402,F401
 from reconciler.cli import sandbox as _sandbox  # noqa: E402,F401

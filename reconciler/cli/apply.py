@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 from reconciler.cli import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, activity, fail, main, run
 from reconciler.cli.options import (
+    base_url_option,
     check_target,
     directory_option,
+    policy_options,
     target_options,
     trusted_settings_option,
     use_color,
 )
+from reconciler.textsafe import printable
 
 if TYPE_CHECKING:
     from reconciler.engine.plan import Plan
+    from reconciler.engine.result import ApplyResult
+    from reconciler.errors import PlanMismatch
 
 
 @main.command(
@@ -27,7 +32,8 @@ if TYPE_CHECKING:
 Examples:
   reconciler apply --sandbox
   reconciler apply --env production --auto-approve     # in CI, after a reviewed plan
-  reconciler plan --env production --out plan.json && reconciler apply plan.json --env production
+  reconciler plan --env production --out plan.json && reconciler apply plan.json
+  reconciler apply --env production --override 'big-percentage=Diwali, approved by Asha'
 
 \b
 Exit codes: 0 applied and converged, 1 anything failed or not converged,
@@ -54,6 +60,8 @@ Exit codes: 0 applied and converged, 1 anything failed or not converged,
 )
 @click.option("--target", "targets", multiple=True, metavar="KEY", help="Apply only this key.")
 @trusted_settings_option
+@base_url_option
+@policy_options
 def apply_command(
     plan_file: Path | None,
     directory: Path,
@@ -65,14 +73,20 @@ def apply_command(
     fmt: str,
     targets: tuple[str, ...],
     trusted_settings: Path | None,
+    base_url: str | None,
+    overrides: tuple[str, ...],
+    trusted_policy: Path | None,
 ) -> None:
-    """Apply the changes (of a saved plan, or of a plan made now), then verify.
+    """Make the plan now and apply it, then verify.
 
-    The result goes to stdout; the plan shown before an --auto-approve apply, the progress,
-    waits and retries go to stderr.
+    With PLAN_FILE (a reviewed plan), the plan made now must do exactly what the reviewed one
+    does, or nothing is written and every difference is shown; it goes to the plan's
+    environment (a different --env is refused). The result goes to stdout; the plan shown
+    before an --auto-approve apply, the progress, waits and retries go to stderr.
     """
     from reconciler import service
     from reconciler.render import render_apply, render_plan
+    from reconciler.review_service import Review
 
     check_target(env, sandbox)
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
@@ -99,21 +113,32 @@ def apply_command(
         parallelism=parallelism,
         targets=targets,
         trusted_settings=trusted_settings,
+        base_url=base_url,
+        review=Review(overrides=overrides, trusted_policy=trusted_policy),
     )
     from reconciler.render.progress import ProgressView
 
     view = activity()
     progress = ProgressView(stream=sys.stderr, bar=sys.stderr.isatty(), activity=view)
-    try:
-        result = run(
-            lambda: service.apply(
+
+    def apply_or_show_differences() -> ApplyResult | None:
+        from reconciler.errors import PlanMismatch
+
+        try:
+            return service.apply(
                 request,
                 confirm=confirm,
                 on_progress=progress,
                 on_event=view.on_event,
                 on_message=progress.message,
             )
-        )
+        except PlanMismatch as error:
+            view.finish()
+            progress.finish()
+            _show_differences(plan_file, error)
+
+    try:
+        result = run(apply_or_show_differences)
     finally:
         view.finish()
         progress.finish()
@@ -124,3 +149,15 @@ def apply_command(
     if result.interrupted:
         sys.exit(EXIT_INTERRUPTED)
     sys.exit(EXIT_OK if result.ok else EXIT_ERROR)
+
+
+def _show_differences(plan_file: Path | None, error: PlanMismatch) -> NoReturn:
+    """The reviewed plan and the plan made now, difference by difference, on stderr; then
+    the one-line error (the last ``Error:`` line is what CI annotates)."""
+    click.echo(
+        f"The plan made now differs from the reviewed plan ({plan_file}); nothing was written:",
+        err=True,
+    )
+    for line in error.differences:
+        click.echo(f"  {printable(line)}", err=True)
+    fail(str(error))

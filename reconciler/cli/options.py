@@ -49,12 +49,13 @@ def use_color(stream: Any = None) -> bool:
 
 
 # The plan renderers' formats, spelled out here so that ``--help`` need not import the
-# renderers (tests/cli/test_help.py checks that this equals ``reconciler.render.FORMATS``).
-PLAN_FORMATS: tuple[str, ...] = ("text", "markdown", "json", "github")
+# renderers (tests/cli/test_help.py checks that this equals ``reconciler.render.PLAN_FORMATS``).
+PLAN_FORMATS: tuple[str, ...] = ("text", "markdown", "json", "github", "html")
 
 PLAN_FORMAT_HELP = (
     "text: for people (colour on a terminal); markdown: a pull request comment; json: the "
-    "versioned plan document (see the README); github: workflow annotations and a summary."
+    "versioned plan document (see the README); github: workflow annotations and a summary; "
+    "html: one self-contained page (no script) for reading outside GitHub."
 )
 
 
@@ -68,6 +69,40 @@ def trusted_settings_option(func: F) -> F:
             "The settings file as it is on the default branch (CI on a pull request): "
             "base_url, auth and env_prefix must match it, or nothing is sent."
         ),
+    )(func)
+
+
+def base_url_option(func: F) -> F:
+    return click.option(
+        "--base-url",
+        "base_url",
+        metavar="URL",
+        help=(
+            "The API address for this command, over CAPILLARY_BASE_URL (or the "
+            "environment's prefix) and the settings file's base_url. Without it, the "
+            "variable and the file must not name different addresses."
+        ),
+    )(func)
+
+
+def policy_options(func: F) -> F:
+    """``--override`` and ``--trusted-policy``: what ``plan`` and ``apply`` are told about the
+    policy rules of ``policy.yaml`` (CI passes the same through variables: README)."""
+    func = click.option(
+        "--trusted-policy",
+        "trusted_policy",
+        type=click.Path(path_type=Path, dir_okay=False),
+        envvar="RECONCILER_TRUSTED_POLICY",
+        help="The policy file as it is on the default branch (CI on a pull request): its "
+        "rules hold too, so a change cannot weaken its own guard-rails.",
+    )(func)
+    return click.option(
+        "--override",
+        "overrides",
+        multiple=True,
+        metavar="RULE=REASON",
+        help="Lift an approve rule of policy.yaml (RULE@KEY=REASON: for one series); the "
+        "reason is recorded. Repeatable. Deny rules cannot be overridden.",
     )(func)
 
 

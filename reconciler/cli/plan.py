@@ -9,9 +9,11 @@ import click
 
 from reconciler.cli import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, activity, fail, main, run
 from reconciler.cli.options import (
+    base_url_option,
     check_target,
     directory_option,
     plan_format_option,
+    policy_options,
     target_options,
     trusted_settings_option,
     use_color,
@@ -26,10 +28,13 @@ Examples:
   reconciler plan --env production --detailed-exitcode
   reconciler plan --env production --format markdown > plan.md
   reconciler plan --env production --out plan.json   # then: reconciler apply plan.json
+  reconciler plan --env production --format html > plan.html
+  reconciler plan --env production --override 'big-percentage=Diwali, approved by Asha'
 
 \b
-Exit codes: 0 done (no changes, with --detailed-exitcode), 1 error,
-2 changes present (only with --detailed-exitcode), 64 usage error.""",
+Exit codes: 0 done (no changes, with --detailed-exitcode), 1 error (also: the
+policy refuses the plan, shown in full first), 2 changes present (only with
+--detailed-exitcode), 64 usage error.""",
 )
 @directory_option
 @target_options
@@ -42,6 +47,8 @@ Exit codes: 0 done (no changes, with --detailed-exitcode), 1 error,
 )
 @click.option("--target", "targets", multiple=True, metavar="KEY", help="Plan only this key.")
 @trusted_settings_option
+@base_url_option
+@policy_options
 def plan_command(
     directory: Path,
     env: str | None,
@@ -51,6 +58,9 @@ def plan_command(
     detailed_exitcode: bool,
     targets: tuple[str, ...],
     trusted_settings: Path | None,
+    base_url: str | None,
+    overrides: tuple[str, ...],
+    trusted_policy: Path | None,
 ) -> None:
     """Show what an apply would change in the live CRM. Reads only.
 
@@ -58,6 +68,7 @@ def plan_command(
     """
     from reconciler import service
     from reconciler.render import render_plan
+    from reconciler.review_service import Review
 
     check_target(env, sandbox)
     view = activity()
@@ -69,10 +80,12 @@ def plan_command(
                 sandbox=sandbox,
                 targets=targets,
                 trusted_settings=trusted_settings,
+                base_url=base_url,
                 on_event=view.on_event,
                 # A plan that is kept (saved, or the JSON document) is checked for staleness
                 # by the apply: every series needs its digest then, not otherwise.
                 digests=out is not None or fmt == "json",
+                review=Review(overrides=overrides, trusted_policy=trusted_policy),
             ),
             problems_format="github" if fmt == "github" else "text",
         )
@@ -86,6 +99,15 @@ def plan_command(
         except OSError as error:
             fail(write_failure(out, error, what="the plan file"))
     render_plan(plan, fmt=fmt, stream=sys.stdout, color=use_color() and fmt == "text")
+    refusing = [f for f in plan.policy if f.blocking]
+    if refusing:
+        # Shown in full above; the apply would refuse it: so does the plan's exit code.
+        click.echo(
+            f"Error: the policy refuses this plan ({len(refusing)} finding(s), listed at its "
+            "top): an approve rule needs --override RULE=REASON, a deny rule a change of files",
+            err=True,
+        )
+        sys.exit(EXIT_ERROR)
     if detailed_exitcode and plan.has_changes:
         sys.exit(EXIT_CHANGES)
     sys.exit(EXIT_OK)
@@ -124,6 +146,7 @@ Examples:
 @click.option(
     "--all-unmanaged", is_flag=True, help="Import every series of the org that no key manages."
 )
+@base_url_option
 def import_command(
     ids: tuple[int, ...],
     directory: Path,
@@ -132,15 +155,16 @@ def import_command(
     all_fields: bool,
     key: str | None,
     all_unmanaged: bool,
+    base_url: str | None,
 ) -> None:
     """Adopt existing series: write a file for each id and record it in the state."""
-    from reconciler import service
+    from reconciler import import_service
 
     check_target(env, sandbox)
     if not ids and not all_unmanaged:
         raise click.UsageError("name the ids to import, or --all-unmanaged")
     results = run(
-        lambda: service.import_series(
+        lambda: import_service.import_series(
             directory=directory,
             ids=ids,
             env=env,
@@ -148,6 +172,7 @@ def import_command(
             all_fields=all_fields,
             key=key,
             all_unmanaged=all_unmanaged,
+            base_url=base_url,
         )
     )
     if not results:

@@ -111,7 +111,7 @@ def sandbox() -> None:
     default=None,
     metavar="MODE,...",
     help="Modes --failure-rate draws from (default: all of 503, reset, timeout_before, "
-    "timeout_after, 503_after).",
+    "timeout_after, 503_after; busy and busy_after only when named).",
 )
 @click.option(
     "--fail-next",
@@ -128,6 +128,67 @@ def sandbox() -> None:
     metavar="SECONDS",
     help="Act on each create this long after receiving it, even if the client is gone.",
 )
+@click.option(
+    "--list-default",
+    type=click.Choice(["all", "active"]),
+    default="all",
+    show_default=True,
+    help="What the v1.1 list gives without `expired` (not documented).",
+)
+@click.option(
+    "--list-fails",
+    is_flag=True,
+    help='Answer the v1.1 list 200 with status.success "false" and no series.',
+)
+@click.option(
+    "--list-hide",
+    "list_hide",
+    type=int,
+    multiple=True,
+    metavar="ID",
+    help="Leave this series out of the v1.1 list (repeatable).",
+)
+@click.option(
+    "--list-fail-item",
+    "list_fail_item",
+    type=int,
+    multiple=True,
+    metavar="ID",
+    help='Answer this series in the v1.1 list with item_status.success "false" (repeatable).',
+)
+@click.option(
+    "--list-zone-minutes",
+    type=click.IntRange(-840, 840),
+    default=330,
+    show_default=True,
+    help="The server's zone, in minutes from UTC, of the v1.1 list's `created`.",
+)
+@click.option(
+    "--comma-ids",
+    type=click.Choice(["refuse", "accept"]),
+    default="refuse",
+    show_default=True,
+    help="GET ?ids=1,2 (no page shows it); ids=1&ids=2 is always taken.",
+)
+@click.option(
+    "--put-without-org-id",
+    is_flag=True,
+    help="Take a PUT whose body has no orgId (refused by default, as the Update page says).",
+)
+@click.option(
+    "--busy-status",
+    type=click.IntRange(400, 599),
+    default=400,
+    show_default=True,
+    help="HTTP status of the busy / busy_after failure modes.",
+)
+@click.option(
+    "--busy-code",
+    type=int,
+    default=787,
+    show_default=True,
+    help="API code of busy answers: 748 or 787-798 (not 788, 795).",
+)
 @click.option("--no-seed", is_flag=True, help="Do not load the docs' two series.")
 def serve_command(
     *,
@@ -142,6 +203,15 @@ def serve_command(
     failure_modes: str | None,
     fail_next: tuple[str, ...],
     post_act_delay: float,
+    list_default: str,
+    list_fails: bool,
+    list_hide: tuple[int, ...],
+    list_fail_item: tuple[int, ...],
+    list_zone_minutes: int,
+    comma_ids: str,
+    put_without_org_id: bool,
+    busy_status: int,
+    busy_code: int,
     no_seed: bool,
 ) -> None:
     """Serve the sandbox on 127.0.0.1 until interrupted.
@@ -167,6 +237,15 @@ def serve_command(
             max_batch_size=max_batch,
             hang_seconds=hang_seconds,
             post_act_delay_seconds=post_act_delay,
+            list_default="active" if list_default == "active" else "all",
+            list_fails=list_fails,
+            list_hidden_ids=list_hide,
+            list_failed_ids=list_fail_item,
+            list_time_offset_minutes=list_zone_minutes,
+            comma_ids="accept" if comma_ids == "accept" else "refuse",
+            put_requires_org_id=not put_without_org_id,
+            busy_status=busy_status,
+            busy_code=busy_code,
         )
     except ValueError as error:
         raise click.UsageError(str(error)) from None

@@ -60,13 +60,20 @@ def validate_command(directory: Path, fmt: str) -> None:
 @main.command(
     "schema",
     epilog="""\b
-Example:
-  reconciler schema > .reconciler-schema.json""",
+Examples:
+  reconciler schema > .reconciler-schema.json
+  reconciler schema --policy > .reconciler-policy-schema.json""",
 )
-def schema_command() -> None:
+@click.option("--policy", is_flag=True, help="The schema of the policy file (policy.yaml).")
+def schema_command(policy: bool) -> None:
     """Print the JSON Schema of a series file (for editors with the YAML language server)."""
     import json
 
+    if policy:
+        from reconciler.files.policy import policy_schema
+
+        click.echo(json.dumps(policy_schema(), indent=2))
+        return
     from reconciler.files.schema import series_schema
 
     click.echo(json.dumps(series_schema(), indent=2))

@@ -1,10 +1,13 @@
 """The asynchronous client of the coupon series API: dicts in and out, typed errors.
 
-``CouponClient`` reads series by id in concurrent batches, creates and updates them, and
-lists them through the older v1.1 call. It authenticates (Basic or OAuth), keeps under a
-client-side rate limit, retries what is safe to retry (the table is in ``reconciler.client.retry``),
-and raises only the ``ApiError`` family of ``reconciler.errors``, with credentials redacted
-from every message. It never validates series fields: that is the catalogue's job.
+``CouponClient`` reads series by id in concurrent batches (``ids=1&ids=2``, the documented
+form), creates and updates them (a PUT carries the live series' ``orgId``), and lists them
+through the older v1.1 call, both ``expired=false`` and ``expired=true``, merged by id; a
+list that is not a complete success raises ``IncompleteListing``. It authenticates (Basic or
+OAuth), keeps under a client-side rate limit, retries what is safe to retry (the table is in
+``reconciler.client.retry``), and raises only the ``ApiError`` family of
+``reconciler.errors``, with credentials redacted from every message. It never validates
+series fields: that is the catalogue's job.
 
 The transport is injected: tests pass an ``httpx.MockTransport``, the embedded sandbox an
 in-process transport; with none, httpx talks HTTPS with certificate checks on, and a
@@ -18,7 +21,8 @@ Modules, by concern:
 - ``retry``: which failures are retried, and the waits; ``ratelimit``: the client-side limit
 - ``pacing``: the ticks that let a long wait say what it waits for
 - ``auth``: Basic and OAuth; ``credentials``: the variables, and redaction
-- ``answers``: pure readers of the API's answers (error codes, entities, the v1.1 list)
+- ``answers``: pure readers of the API's answers (error codes, entities)
+- ``listing``: the v1.1 list read as documented, and refused when not complete
 - ``config``: the base URL and auth checks
 - ``events``: what the client reports (``on_event``) and ``FetchResult``
 - ``protocols``: what the planner and the applier need of a client, typed

@@ -12,8 +12,6 @@ from typing import Any
 
 import httpx
 
-from reconciler.model.ports import ListedSeries, Listing
-
 # API error codes that mean "no such series": a GET batch answering one is split to find it.
 UNKNOWN_SERIES_CODES = frozenset({707, 755})
 # Statuses a proxy or server gives for a request (URL) too large: the batch is too big.
@@ -138,60 +136,3 @@ def stated_limit(message: str) -> int | None:
     """The largest batch a refusal states ("at most 100 ids"), when it states one."""
     match = _STATED_LIMIT.search(message)
     return int(match.group(1)) if match else None
-
-
-# ---------------------------------------------------------------------------- the v1.1 list
-
-
-def list_items(body: Any) -> Listing:
-    """Every series of a v1.1 list answer, as the few fields identity reads.
-
-    Each series must carry an integer id (a numeric string is read as one): a list used to
-    tell which series exist must not drop one silently.
-    """
-    try:
-        items = body["response"]["series"]["items"]
-    except (KeyError, TypeError):
-        raise Unexpected(f"expected response.series.items.item[...], got {trim(body)}") from None
-    if items in (None, "", []):
-        return Listing()
-    if not isinstance(items, dict):
-        raise Unexpected(f"expected series items, got {trim(items)}")
-    item = items.get("item", [])
-    if isinstance(item, dict):  # a single series comes as an object, not a list
-        item = [item]
-    if not isinstance(item, list) or not all(isinstance(i, dict) for i in item):
-        raise Unexpected(f"expected a list of series, got {trim(item)}")
-    return Listing(series=tuple(_listed(i) for i in item))
-
-
-def _listed(item: dict[str, Any]) -> ListedSeries:
-    sid: Any = item.get("id")
-    if isinstance(sid, str) and sid.strip().isdigit():
-        sid = int(sid)
-    if not is_id(sid):
-        raise Unexpected(f"a listed series has no integer id: {trim(item)}")
-    return ListedSeries(
-        series_id=sid,
-        series_code=_text(item.get("series_code")),
-        discount_code=_text(item.get("discount_code")),
-        description=_text(item.get("description")),
-        created=_text(item.get("created_on")),
-        valid_till=_text(item.get("valid_till_date")),
-        issued=_count(item.get("num_issued")),
-        redeemed=_count(item.get("num_redeemed")),
-    )
-
-
-def _text(value: Any) -> str:
-    return "" if value is None else str(value).strip()
-
-
-def _count(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    return None

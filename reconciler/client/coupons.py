@@ -11,6 +11,7 @@ import os
 import random as _random
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
 
@@ -22,24 +23,24 @@ from reconciler.client.answers import (
     api_errors,
     batch_refused_for_size,
     is_id,
-    list_items,
     read_entities,
     stated_limit,
     trim,
 )
 from reconciler.client.config import AuthKind, check_base_url, choose_auth
-from reconciler.client.credentials import DEFAULT_PREFIX, Credentials
+from reconciler.client.credentials import DEFAULT_PREFIX, Credentials, choose_base_url
 from reconciler.client.events import (
     BatchSizeLearned,
     CallsPlanned,
     ClientEvent,
     FetchResult,
 )
+from reconciler.client.listing import ListFailed, merge, read_list
 from reconciler.client.session import Call, RetryPolicy, Session
-from reconciler.errors import ConfigError, HttpStatusError
+from reconciler.errors import ConfigError, HttpStatusError, IncompleteListing
 from reconciler.model.canonical import request_body
-from reconciler.model.ports import Listing
-from reconciler.model.settings import Environment
+from reconciler.model.ports import ListedSeries, Listing
+from reconciler.model.settings import DEFAULT_BATCH_SIZE, Environment
 
 SERIES_PATH = "/v2/coupon/series"
 LIST_PATH = "/v1.1/coupon/series"
@@ -63,7 +64,7 @@ class CouponClient:
         auth: AuthKind | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         rate_limit_per_minute: int = 100,
-        batch_size: int = 20,
+        batch_size: int = DEFAULT_BATCH_SIZE,
         concurrency: int = 4,
         timeout_seconds: float = 30.0,
         max_attempts: int = 5,
@@ -92,6 +93,7 @@ class CouponClient:
         self.max_attempts = max_attempts
         self._timeout = timeout_seconds
         self._on_event = on_event
+        self._wall_clock = wall_clock
         self._batch_limit: int | None = None
         self._session = Session(
             base_url=self.base_url,
@@ -126,9 +128,15 @@ class CouponClient:
         """A client for ``environment``, its credentials read from the environment variables."""
         env = os.environ if environ is None else environ
         prefix = environment.env_prefix
-        base_url = environment.base_url or env.get(f"{prefix}_BASE_URL") or None
+        where = choose_base_url(
+            flag=None,
+            configured=environment.base_url,
+            configured_in=f"environment {environment.name!r}'s base_url",
+            prefix=prefix,
+            environ=env,
+        )
         return cls(
-            base_url=base_url,
+            base_url=where.url,
             credentials=Credentials.from_env(prefix=prefix, environ=env),
             auth=environment.auth,
             transport=transport,
@@ -206,24 +214,27 @@ class CouponClient:
         return FetchResult(found=found, missing=missing, warnings=tuple(warnings))
 
     async def _fetch_batch(self, batch: list[int], semaphore: asyncio.Semaphore) -> _Found:
-        size = self.effective_batch_size
-        if len(batch) > size:  # formed before the server's limit was learned: no refusal
-            return await self._fetch_parts(_chunks(batch, size), semaphore)
-        call = Call("GET", SERIES_PATH, params={"ids": ",".join(str(i) for i in batch)})
         async with semaphore:
-            try:
-                body = await self._session.call(call)
-            except HttpStatusError as exc:
-                refusal = exc
+            # The size is checked once a slot is ours: a limit learned while this batch
+            # waited applies to it (checked before waiting, every queued batch was refused).
+            size = self.effective_batch_size
+            if len(batch) > size:
+                parts = _chunks(batch, size)
             else:
+                call = Call("GET", SERIES_PATH, params={"ids": [str(i) for i in batch]})
                 try:
-                    return read_entities(body, batch)
-                except Unexpected as error:
-                    self._session.fail_bad_answer(call, str(error))
+                    body = await self._session.call(call)
+                except HttpStatusError as exc:
+                    refusal = exc
+                else:
+                    try:
+                        return read_entities(body, batch)
+                    except Unexpected as error:
+                        self._session.fail_bad_answer(call, str(error))
+                parts = self._parts_after_refusal(batch, refusal)
+                if not parts:
+                    return {}, [f"series {batch[0]}: {refusal.api_message or refusal}"]
         # Outside the semaphore: the parts take their own slots.
-        parts = self._parts_after_refusal(batch, refusal)
-        if not parts:
-            return {}, [f"series {batch[0]}: {refusal.api_message or refusal}"]
         return await self._fetch_parts(parts, semaphore)
 
     async def _fetch_parts(self, parts: list[list[int]], semaphore: asyncio.Semaphore) -> _Found:
@@ -263,19 +274,40 @@ class CouponClient:
     async def list_series(self) -> Listing:
         """Every series of the org (v1.1 list), as the fields identity reads.
 
-        One call, however large the org (its read timeout ``LIST_TIMEOUT_FACTOR`` times
-        ``timeout_seconds``). A series without an id makes it fail: a list that
-        tells which series exist must not drop one.
+        Two calls, ``expired=false`` then ``expired=true``, merged by id: what the list gives
+        without the parameter is not documented, so the tool never depends on it (active
+        first: a series that expires between the calls is in both answers, never in
+        neither). Each call's read timeout is ``LIST_TIMEOUT_FACTOR`` times
+        ``timeout_seconds``. Anything less than two complete, successful answers raises
+        ``IncompleteListing`` (``BadResponse`` for an answer that is not the documented
+        shape): a list that tells which series exist must not drop one.
         """
+        active = await self._list_part(expired=False)
+        gone = await self._list_part(expired=True)
+        return merge(active, gone)
+
+    async def _list_part(self, *, expired: bool) -> tuple[ListedSeries, ...]:
         call = Call(
             "GET",
             LIST_PATH,
-            params={"format": "json"},
+            params={"format": "json", "expired": "true" if expired else "false"},
             read_timeout=self._timeout * LIST_TIMEOUT_FACTOR,
         )
         body = await self._session.call(call)
+        today = datetime.fromtimestamp(self._wall_clock(), UTC).date()
         try:
-            return list_items(body)
+            return read_list(body, expired=expired, today=today)
+        except ListFailed as error:
+            raise IncompleteListing(
+                self._session.redact(
+                    f"{call.method} {call.shown}: {error}; the org's series cannot be told "
+                    "from it, so nothing is planned from it (no create can follow from a "
+                    "failed or partial list). Try again; if it persists, the server does not "
+                    "answer as documented"
+                ),
+                method=call.method,
+                url=self._session.url(call.path),
+            ) from None
         except Unexpected as error:
             self._session.fail_bad_answer(call, str(error))
 
@@ -294,16 +326,30 @@ class CouponClient:
         status, body = await self._session.send(call)
         return self._series_answer(call, body, status=status)
 
-    async def update_series(self, series_id: int, fields: Mapping[str, Any]) -> dict[str, Any]:
-        """PUT the series ``series_id`` (a full replacement); the answer is the stored series."""
+    async def update_series(
+        self, series_id: int, fields: Mapping[str, Any], *, org_id: int | None
+    ) -> dict[str, Any]:
+        """PUT the series ``series_id`` (a full replacement); the answer is the stored series.
+
+        ``org_id`` is the live series' ``orgId``, sent in the body: the Update page's error
+        table asks for it ("Verify that ... orgId is provided") and both its examples send
+        it. A live series that did not carry one (``None``) is not updated: ``BadResponse``
+        before anything is sent, as no documented PUT goes without it.
+        """
         if not is_id(series_id):
             raise TypeError(f"series ids are integers, not {series_id!r}")
         call = Call(
             "PUT",
             f"{SERIES_PATH}/{series_id}",
             params={"format": "json"},
-            json_body={"CouponSeriesV2": request_body(fields)},
+            json_body={"CouponSeriesV2": {**request_body(fields), "orgId": org_id}},
         )
+        if not is_id(org_id):
+            self._session.fail_bad_answer(
+                call,
+                f"series {series_id} was read without an integer orgId ({trim(org_id)}): "
+                "the PUT needs the live series' orgId, and is not sent",
+            )
         status, body = await self._session.send(call)
         return self._series_answer(call, body, status=status)
 

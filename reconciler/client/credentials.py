@@ -1,4 +1,4 @@
-"""Credentials, read from the environment only, never shown.
+"""Credentials, read from the environment only, never shown; and where they may go.
 
 The same variables serve the client and the sandbox, so that both started from one shell
 agree: ``CAPILLARY_USERNAME`` / ``CAPILLARY_PASSWORD`` (Basic) and ``CAPILLARY_OAUTH_KEY`` /
@@ -17,8 +17,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
-from urllib.parse import quote, quote_plus
+from urllib.parse import quote, quote_plus, urlsplit
 
+from reconciler.errors import ConfigError
 from reconciler.model.settings import (
     DEFAULT_PREFIX,
     SANDBOX_OAUTH_KEY,
@@ -28,13 +29,17 @@ from reconciler.model.settings import (
 )
 
 __all__ = [
+    "BASE_URL_FLAG",
     "DEFAULT_PREFIX",
     "SANDBOX_OAUTH_KEY",
     "SANDBOX_OAUTH_SECRET",
     "SANDBOX_PASSWORD",
     "SANDBOX_USERNAME",
+    "BaseUrlChoice",
     "Credentials",
+    "choose_base_url",
     "redact",
+    "same_address",
 ]
 
 REDACTED = "***"
@@ -181,3 +186,66 @@ def _alternation(values: set[str], *, flags: int) -> re.Pattern[str] | None:
         return None
     ordered = sorted(values, key=lambda v: (-len(v), v))
     return re.compile("|".join(re.escape(v) for v in ordered), flags)
+
+
+# ---------------------------------------------------------------------------- where they go
+
+
+BASE_URL_FLAG = "--base-url"
+
+
+@dataclass(frozen=True)
+class BaseUrlChoice:
+    """The API address the credentials go to, and where it was taken from (no secret)."""
+
+    url: str | None
+    source: str  # "--base-url", "CAPILLARY_BASE_URL", the settings file's entry, or ""
+
+
+def choose_base_url(
+    *,
+    flag: str | None,
+    configured: str | None,
+    configured_in: str,
+    prefix: str = DEFAULT_PREFIX,
+    environ: Mapping[str, str] | None = None,
+) -> BaseUrlChoice:
+    """The one rule for where the credentials go: the flag, else the environment variable
+    (``{prefix}_BASE_URL``), else the settings file.
+
+    An explicit variable and a settings file that name different addresses are refused
+    (``ConfigError`` naming both sources, never a value): a reader of the file would expect
+    one place and the shell another, and a credential must not go where one of them did
+    not mean. The flag decides for one command, over both.
+    """
+    env = os.environ if environ is None else environ
+    variable = f"{prefix}_BASE_URL"
+    if flag is not None and flag.strip():
+        return BaseUrlChoice(flag.strip(), BASE_URL_FLAG)
+    from_variable = (env.get(variable) or "").strip() or None
+    from_file = (configured or "").strip() or None
+    if from_variable and from_file and not same_address(from_variable, from_file):
+        raise ConfigError(
+            f"{variable} and {configured_in} name different API addresses, so it is not "
+            "clear where the credentials should go: nothing was sent. Unset the variable, "
+            f"make the two equal, or choose for this command with {BASE_URL_FLAG}"
+        )
+    if from_variable:
+        return BaseUrlChoice(from_variable, variable)
+    if from_file:
+        return BaseUrlChoice(from_file, configured_in)
+    return BaseUrlChoice(None, "")
+
+
+def same_address(one: str, other: str) -> bool:
+    """Whether two base URLs name the same API: scheme and host in any case, a trailing
+    slash or not."""
+
+    def parts(url: str) -> tuple[str, str, str]:
+        split = urlsplit(url.strip())
+        return split.scheme.lower(), split.netloc.lower(), split.path.rstrip("/")
+
+    try:
+        return parts(one) == parts(other)
+    except ValueError:
+        return one.strip() == other.strip()

@@ -13,7 +13,8 @@ The rules, per call (the client applies them; this module only decides)::
     429                                        retried                    retried (not acted)
     500, 502, 503, 504                         retried                    AmbiguousCreate
     any other 5xx                              HttpStatusError, at once   AmbiguousCreate
-    API error code 786 on a 4xx                retried                    HttpStatusError, at once
+    a "try again later" API code on a 4xx      retried                    AmbiguousCreate
+    (786, 748, 787-798 but 788 and 795)
     401 / 403                                  AuthError (OAuth: one new token, then once more)
     any other non-2xx                          HttpStatusError, at once
     a 2xx whose body is not what it should be  BadResponse                AmbiguousCreate
@@ -21,12 +22,18 @@ The rules, per call (the client applies them; this module only decides)::
 Why a create is different: a POST is not idempotent, so it is sent again only after an
 answer that proves the server did not act on it. A 429 comes from the rate limiter in front
 of the API, before any work; a 4xx is a refusal of the request itself (not retried either:
-it would be refused again, and the caller knows nothing was made). A 5xx proves nothing:
-a proxy answers 502/503/504 when it gives up on a backend that may finish the work a second
-later, and nothing in the API's docs says that its own 503 "unable to process, retry" (786)
-comes only before any work was done. So every 5xx to a create is ambiguous, like a lost
-answer: the caller must look the series up before creating it again. A ``TransportError``
-from a create therefore always means the request never left this machine.
+it would be refused again, and the caller knows nothing was made) -- unless it carries one
+of the API's "try again later" codes: 786 "unable to process (retry)", 748 "Coupon service
+timed out", 787-798 "Coupon processing failed, Please try again later" (788 and 795 mean an
+invalid configuration: final). Their HTTP status is not documented, and a service that timed
+out or failed while processing may have stored the series first, so on a create they are
+ambiguous whatever the status; on any other call they are worth another attempt. A 5xx
+proves nothing: a proxy answers 502/503/504 when it gives up on a backend that may finish
+the work a second later, and nothing in the API's docs says that its own 503 "unable to
+process, retry" (786) comes only before any work was done. So every 5xx to a create is
+ambiguous, like a lost answer: the caller must look the series up before creating it again.
+A ``TransportError`` from a create therefore always means the request never left this
+machine.
 
 Why DNS and TLS failures end at once: a name that does not resolve, a certificate that does
 not verify or a handshake that fails (an https URL on a plain-http port) are set-up errors
@@ -57,8 +64,10 @@ import httpx
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # Answers that prove the server did not act on a create, and are worth repeating it after.
 CREATE_NOT_ACTED_RETRY_STATUSES = frozenset({429})
-# The API's own code for "unable to process (retry)".
-RETRY_API_CODES = frozenset({786})
+# The API's own "try again later" codes: 786 "unable to process (retry)", 748 "Coupon service
+# timed out", 787-798 "Coupon processing failed, Please try again later" but 788 and 795
+# (invalid configuration: trying again cannot help). Their HTTP status is not documented.
+RETRY_API_CODES = frozenset({786, 748, *range(787, 799)} - {788, 795})
 
 # Transport failures raised before a byte of the request left: safe to repeat any call.
 NOT_SENT_ERRORS: tuple[type[httpx.TransportError], ...] = (
@@ -139,7 +148,8 @@ def after_status(status: int, codes: tuple[int, ...], *, create: bool) -> Verdic
     if create:
         if status in CREATE_NOT_ACTED_RETRY_STATUSES:
             return Verdict.RETRY
-        return Verdict.AMBIGUOUS if status >= 500 else Verdict.FAIL
+        later = any(code in RETRY_API_CODES for code in codes)
+        return Verdict.AMBIGUOUS if status >= 500 or later else Verdict.FAIL
     if status in RETRY_STATUSES or any(code in RETRY_API_CODES for code in codes):
         return Verdict.RETRY
     return Verdict.FAIL

@@ -15,7 +15,7 @@ tokens generated.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
 from urllib.parse import urlencode
@@ -65,13 +65,16 @@ logger = logging.getLogger("reconciler.client")
 USER_AGENT = f"reconciler/{__version__}"
 
 
+_SHOWN = 3  # values of a repeated query key a message shows
+
+
 @dataclass(frozen=True)
 class Call:
     """One API call as the resource methods ask for it."""
 
     method: str
     path: str
-    params: Mapping[str, str] | None = None
+    params: Mapping[str, str | Sequence[str]] | None = None  # a list: the key repeated
     json_body: Any = None
     create: bool = False  # a POST that makes a series: the ambiguous-create policy applies
     authenticated: bool = True
@@ -79,9 +82,19 @@ class Call:
 
     @property
     def shown(self) -> str:
-        """The path for messages: with its query, but without the constant ``format=json``."""
-        shown = {k: v for k, v in (self.params or {}).items() if k != "format"}
-        return f"{self.path}?{urlencode(shown, safe=',')}" if shown else self.path
+        """The path for messages: with its query, but without the constant ``format=json``;
+        a repeated key shows its first values and how many there are (``ids=1&ids=2&...``)."""
+        parts = []
+        for key, value in (self.params or {}).items():
+            if key == "format":
+                continue
+            if isinstance(value, str):
+                parts.append(urlencode({key: value}))
+                continue
+            parts.append(urlencode({key: list(value[:_SHOWN])}, doseq=True))
+            if len(value) > _SHOWN:
+                parts[-1] += f"&... ({len(value)} {key})"
+        return f"{self.path}?{'&'.join(parts)}" if parts else self.path
 
 
 @dataclass

@@ -1,13 +1,11 @@
-"""Apply a Plan: POST the creates, PUT the updates, keep the state true, verify.
+"""Apply a Plan: the creates (``engine/creates.py``), the updates, the state kept true, verify.
 
-The rules (docs/design.md, decisions 1, 4, 9, 11, 12):
+The plan applied is always one this process just made from the files, the state and the
+live CRM (``apply PLANFILE`` makes it again and compares it with the reviewed one:
+``engine/compare.py``). The rules (docs/design.md, decisions 1, 4, 8, 9, 11, 12):
 
-- Right before the creates, the org is listed again: a key whose series exists (its marker,
-  or the one an unfinished create made) is not created again; a look-alike is refused.
-- Before a POST the intent is journaled; after it, the id, at once. A POST is never retried
-  once it may have reached the server; a lost or unclear answer leaves it *ambiguous*.
-- An unfinished create that the CRM does not show yet is sent again only after
-  ``create_settle_seconds`` from its first attempt (the server may still be acting on it).
+- Creates: identity is looked up again right before them, an unfinished one is waited for,
+  a POST is never retried, its answer is verified before its id is recorded (``creates``).
 - Just before its PUT each series is read again; if it changed since the plan, it is skipped
   (check-and-set). The updates go in small batches (up to ``RECHECK_BATCH``, fewer when
   there are too few updates to fill every slot): one GET re-reads a batch, then its PUTs
@@ -24,32 +22,24 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from reconciler import __version__
-from reconciler.engine.diff import FieldChange, diff_fields, live_digest
-from reconciler.engine.identity import Absent, Known, Lookalike, OrgIndex, Verdict, identify
-from reconciler.engine.plan import Action, Plan, Rails, SeriesPlan, safety_violations
-from reconciler.engine.planner import build_plan
+from reconciler.engine.creates import Creates
+from reconciler.engine.diff import live_digest
+from reconciler.engine.order import CreateOrder
+from reconciler.engine.plan import Action, Move, Plan, Rails, SeriesPlan, safety_violations
+from reconciler.engine.planner import build_plan, distinct_from
 from reconciler.engine.result import ApplyResult, Outcome, SeriesOutcome
-from reconciler.engine.state import Intent, IntentStatus, StateStore
-from reconciler.errors import (
-    AmbiguousCreate,
-    ApiError,
-    ReconcilerError,
-    SafetyRailTripped,
-    StalePlan,
-    StateError,
-)
+from reconciler.engine.state import StateStore
+from reconciler.engine.writes import failed, mismatches, not_started, put_body
+from reconciler.errors import ApiError, ReconcilerError, SafetyRailTripped, StateError
 from reconciler.files.loader import LoadResult
-from reconciler.model.canonical import now_utc, parse_datetime, timestamp
-from reconciler.model.catalogue import BY_NAME, FIELDS
+from reconciler.model.canonical import now_utc
 from reconciler.model.ports import SeriesApi
-from reconciler.model.references import dependencies, fill
+from reconciler.model.references import fill
 
-# How often an apply waiting for an earlier create to settle looks at the CRM again.
-SETTLE_POLL_SECONDS = 5.0
+__all__ = ["RECHECK_BATCH", "Applier", "CreateOrder", "Progress", "put_body"]
 
 # Updates re-read by one GET right before their PUTs (check-and-set). Larger saves calls
 # (1 + 1/N per update) but widens the window between a series' re-read and its PUT, which
@@ -72,55 +62,13 @@ class Progress:
     outcome: SeriesOutcome | None = None
 
 
-def check_fresh(*, plan: Plan, loaded: LoadResult, environment: str) -> list[str]:
-    """Why a saved plan no longer fits the tool, the environment or the files (pure)."""
-    reasons: list[str] = []
-    if plan.tool_version != __version__:
-        reasons.append(f"made by reconciler {plan.tool_version}, this is {__version__}")
-    if plan.environment != environment:
-        reasons.append(f"made for environment {plan.environment!r}, not {environment!r}")
-    if plan.desired_digest != loaded.digest:
-        reasons.append("the series files or the settings changed since the plan was made")
-    return reasons
-
-
-async def check_live_fresh(*, plan: Plan, client: SeriesApi) -> list[str]:
-    """Series that changed in the CRM since the plan read them."""
-    expected = {s.series_id: s for s in plan.series if s.series_id is not None and s.live_digest}
-    if not expected:
-        return []
-    result = await client.get_series(sorted(i for i in expected if i is not None))
-    reasons = []
-    for series_id, planned in sorted(expected.items(), key=lambda kv: kv[1].key):
-        live = result.found.get(series_id)
-        if live is None:
-            reasons.append(f"{planned.key} (id {series_id}) is no longer returned by the API")
-        elif live_digest(live) != planned.live_digest:
-            reasons.append(f"{planned.key} (id {series_id}) changed in the CRM since the plan")
-    return reasons
-
-
-def put_body(*, live: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
-    """The live series' writable fields with ``changes`` applied (PUT replaces everything)."""
-    body = {
-        f.name: live[f.name]
-        for f in FIELDS
-        if f.writable and f.name in live and live[f.name] is not None
-    }
-    body.update(changes)
-    return body
-
-
-def mismatches(
-    *, sent: Mapping[str, Any], answer: Mapping[str, Any], fields: Sequence[str]
-) -> tuple[FieldChange, ...]:
-    """Fields whose answered value is not what was sent (before: sent, after: answered)."""
-    names = [n for n in fields if n in sent and not BY_NAME[n].set_on_update_only]
-    return diff_fields(desired=answer, live=sent, fields=names)
-
-
 class Applier:
-    """Runs one plan against one environment. Create one per apply."""
+    """Runs one plan against one environment. Create one per apply.
+
+    ``plan`` must be one this process made (``planner.build_plan``) from ``loaded``, the
+    store's state and the live CRM: a plan read from a file is compared with such a plan
+    (``compare.differences``), never given here.
+    """
 
     def __init__(
         self,
@@ -147,14 +95,23 @@ class Applier:
         self.on_progress = on_progress or (lambda _event: None)
         self.stop = stop or asyncio.Event()
         self.now = now
-        self.settle = timedelta(seconds=max(0.0, settle_seconds))
-        self._sleep = sleep
-        self.on_message = on_message or (lambda _text: None)
         self.command = command
-        self.notes: list[str] = []
+        self.creates = Creates(
+            store=store,
+            client=client,
+            distinct=distinct_from(self.loaded.series),
+            now=now,
+            settle_seconds=settle_seconds,
+            sleep=sleep,
+            stop=self.stop,
+            on_message=on_message or (lambda _text: None),
+            command=command,
+        )
         self._done = 0
-        self._verdicts: dict[str, Verdict] = {}
-        self._unsettled: dict[str, str] = {}
+
+    @property
+    def notes(self) -> list[str]:
+        return self.creates.notes
 
     # --- the whole run -------------------------------------------------------------------
 
@@ -166,23 +123,8 @@ class Applier:
         work = [s for s in self.plan.series if s.action is not Action.UNCHANGED]
         creates = [s for s in work if s.action is Action.CREATE]
         if creates:
-            await self._identify_creates(creates)
-        outcomes: list[SeriesOutcome] = []
-        for move in self.plan.moves:
-            outcomes.append(
-                SeriesOutcome(
-                    key=move.to_key,
-                    action=Action.CREATE,
-                    outcome=Outcome.SKIPPED,
-                    series_id=move.series_id,
-                    message=(
-                        f"likely a rename of {move.from_key!r} (id {move.series_id}): record it "
-                        "with `"
-                        + (move.command or self.command(f"state mv {move.from_key} {move.to_key}"))
-                        + "`"
-                    ),
-                )
-            )
+            await self.creates.prepare(creates)
+        outcomes: list[SeriesOutcome] = [self._move_outcome(m) for m in self.plan.moves]
         semaphore = asyncio.Semaphore(self.parallelism)
         total = len(work)
         order = CreateOrder.of(work)
@@ -194,7 +136,7 @@ class Applier:
                 await order.ready(item.key)
                 async with semaphore:
                     if self.stop.is_set():
-                        return [_not_started(item)]
+                        return [not_started(item)]
                     return [await self._tracked(item, total, self._apply_one(item))]
             finally:
                 order.done(item.key)
@@ -206,7 +148,7 @@ class Applier:
                 # One slot for the batch: its re-read, then its PUTs one after another.
                 async with semaphore:
                     if self.stop.is_set():
-                        return [_not_started(item) for item in items]
+                        return [not_started(item) for item in items]
                     filled = [self._filled(item) for item in items]
                     stuck = [f for f in filled if isinstance(f, SeriesOutcome)]
                     ready = [f for f in filled if isinstance(f, SeriesPlan)]
@@ -253,6 +195,19 @@ class Applier:
             check_error=check_error,
         )
 
+    def _move_outcome(self, move: Move) -> SeriesOutcome:
+        command = move.command or self.command(f"state mv {move.from_key} {move.to_key}")
+        return SeriesOutcome(
+            key=move.to_key,
+            action=Action.CREATE,
+            outcome=Outcome.SKIPPED,
+            series_id=move.series_id,
+            message=(
+                f"likely a rename of {move.from_key!r} (id {move.series_id}): record it "
+                f"with `{command}`"
+            ),
+        )
+
     def _filled(self, item: SeriesPlan) -> SeriesPlan | SeriesOutcome:
         """``item`` with the ids of the series it names by key that this apply created (known
         now, or never: then it is not sent, since the API refuses an unknown id)."""
@@ -285,24 +240,23 @@ class Applier:
         filled = self._filled(item)
         if isinstance(filled, SeriesOutcome):
             return filled
-        item = filled
         try:
-            return await self._create(item)
+            return await self.creates.create(filled)
         except ApiError as error:
-            return _failed(item, error)
+            return failed(filled, error)
         except StateError as error:
             # The state could not be written (a full disk): this series stops here, the
             # others go on, and the summary says what was done. An intent already written
             # lets the next apply find a series whose id could not be recorded.
             return SeriesOutcome(item.key, item.action, Outcome.FAILED, message=str(error))
 
-    # --- creates -------------------------------------------------------------------------
-
     def _learn_ids(self) -> None:
-        """Record the ids the plan found in the CRM (by marker or intent) that the state lacks."""
+        """Record the ids the plan found in the CRM (by marker or intent) that the state lacks;
+        one whose marker the plan sets is recorded as unmarked until that PUT is answered."""
         for item in self.plan.series:
             if item.series_id is not None and self.store.state.ids.get(item.key) is None:
-                self.store.record_id(item.key, item.series_id)
+                unmarked = item.change("seriesCode") is not None
+                self.store.record_id(item.key, item.series_id, unmarked=unmarked)
 
     def _record_fields(self, outcomes: Sequence[SeriesOutcome]) -> None:
         """Remember which fields each converged key's file declared (field ownership)."""
@@ -313,184 +267,6 @@ class Applier:
                 self.store.record_fields(series.key, tuple(series.declared))
                 # Converged with the marker in its desired fields: the series carries it.
                 self.store.record_marked(series.key)
-
-    # --- identity before creates ---------------------------------------------------------
-
-    async def _identify_creates(self, creates: Sequence[SeriesPlan]) -> None:
-        """Look in the CRM, right before creating, for each key's series (a stale plan, a
-        lost state, another checkout); wait for creates of earlier runs that may still land."""
-        desired = {item.key: item.desired for item in creates}
-        self._verdicts = await self._identify(desired)
-        waiting = {
-            key: verdict.intent
-            for key, verdict in self._verdicts.items()
-            if isinstance(verdict, Absent) and verdict.intent is not None
-        }
-        while waiting:
-            now = self.now()
-            for key, intent in list(waiting.items()):
-                started = parse_datetime(intent.started_at, lenient=True)
-                if started is None or now >= started + self.settle:
-                    del waiting[key]
-                    self.store.clear_intent(key)
-                    self.notes.append(
-                        f"{key}: an earlier create ({intent.status.value} since "
-                        f"{intent.started_at}) made no series in {self._settle_text()}: "
-                        "creating it again"
-                    )
-            if not waiting:
-                break
-            if self.stop.is_set():
-                for key in waiting:
-                    self._unsettled[key] = "interrupted while waiting for an earlier create"
-                return
-            latest = max(
-                parse_datetime(i.started_at, lenient=True) or now for i in waiting.values()
-            )
-            remaining = (latest + self.settle - now).total_seconds()
-            self.on_message(
-                f"waiting up to {remaining:.0f}s for {len(waiting)} earlier create(s) that may "
-                f"still land in the CRM ({', '.join(sorted(waiting))})"
-            )
-            await self._pause(min(SETTLE_POLL_SECONDS, max(remaining, 0.0)))
-            found = await self._identify({k: desired[k] for k in waiting})
-            for key, verdict in found.items():
-                if not isinstance(verdict, Absent):
-                    self._verdicts[key] = verdict
-                    del waiting[key]
-
-    async def _identify(self, desired: Mapping[str, Mapping[str, Any]]) -> dict[str, Verdict]:
-        org = OrgIndex.of(await self.client.list_series())
-        return identify(desired=desired, state=self.store.state, org=org)
-
-    async def _pause(self, seconds: float) -> None:
-        sleeper = asyncio.ensure_future(self._sleep(seconds))
-        stopper = asyncio.ensure_future(self.stop.wait())
-        try:
-            await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (sleeper, stopper):
-                task.cancel()
-            await asyncio.gather(sleeper, stopper, return_exceptions=True)
-
-    def _settle_text(self) -> str:
-        return f"{self.settle.total_seconds():g}s"
-
-    # --- creates -------------------------------------------------------------------------
-
-    async def _create(self, item: SeriesPlan) -> SeriesOutcome:
-        if item.key in self.store.state.ids:
-            # Made by an earlier (interrupted) run of this very plan: finish it as an update.
-            return await self._converge_existing(item, self.store.state.ids[item.key])
-        if item.key in self._unsettled:
-            return SeriesOutcome(
-                item.key, item.action, Outcome.NOT_STARTED, message=self._unsettled[item.key]
-            )
-        verdict = self._verdicts.get(item.key)
-        if isinstance(verdict, Known):
-            self.store.record_id(item.key, verdict.series_id)
-            self.notes.append(
-                f"{item.key}: found in the CRM as series {verdict.series_id} "
-                f"({verdict.how.value}) right before creating it: not created again"
-            )
-            return await self._converge_existing(item, verdict.series_id)
-        if isinstance(verdict, Lookalike):
-            first = verdict.series_ids[0]
-            return SeriesOutcome(
-                key=item.key,
-                action=Action.CREATE,
-                outcome=Outcome.FAILED,
-                message=(
-                    f"not created: {verdict.reason}. Adopt it with "
-                    f"`{self.command(f'import {first} --key {item.key}')}`"
-                ),
-            )
-        fields = dict(item.desired)
-        self.store.record_intent(
-            Intent(
-                key=item.key,
-                status=IntentStatus.PENDING,
-                started_at=timestamp(self.now()),
-                discount_code=str(fields.get("discountCode", "")),
-                description=str(fields.get("description", "")),
-            )
-        )
-        try:
-            answer = await self.client.create_series(fields)
-        except AmbiguousCreate as error:
-            self.store.record_intent(
-                Intent(
-                    key=item.key,
-                    status=IntentStatus.AMBIGUOUS,
-                    started_at=self.store.state.intents[item.key].started_at,
-                    discount_code=str(fields.get("discountCode", "")),
-                    description=str(fields.get("description", "")),
-                    detail=str(error),
-                )
-            )
-            return _failed(
-                item,
-                error,
-                extra=(
-                    " The series may exist: the next apply looks for it in the CRM and adopts "
-                    f"it, and creates it again only if none appeared within {self._settle_text()}."
-                    " To decide sooner, check the CRM, then run "
-                    f"`{self.command(f'import ID --key {item.key}')}` or "
-                    f"`{self.command(f'state clear-intent {item.key}')}`."
-                ),
-            )
-        except ApiError as error:
-            # The server answered with a refusal (or was never reached): no series was made.
-            self.store.clear_intent(item.key)
-            raise error from None
-        series_id = int(answer["id"])
-        late = {
-            name: value
-            for name, value in fields.items()
-            if BY_NAME[name].set_on_update_only
-            and diff_fields(desired=fields, live=answer, fields=[name])
-        }
-        # The id at once; "unmarked" until the seriesCode PUT is answered, so a run killed in
-        # between sets the marker next time (a lost state can then still find the series).
-        self.store.record_id(item.key, series_id, unmarked="seriesCode" in late)
-        if late:
-            answer = await self.client.update_series(series_id, put_body(live=answer, changes=late))
-            self.store.record_marked(item.key)
-        return SeriesOutcome(
-            key=item.key,
-            action=Action.CREATE,
-            outcome=Outcome.DONE,
-            series_id=series_id,
-            message="created" + (" (seriesCode set by a PUT)" if late else ""),
-            mismatches=mismatches(sent=fields, answer=answer, fields=list(fields)),
-        )
-
-    async def _converge_existing(self, item: SeriesPlan, series_id: int) -> SeriesOutcome:
-        result = await self.client.get_series([series_id])
-        live = result.found.get(series_id)
-        if live is None:
-            return SeriesOutcome(
-                item.key,
-                item.action,
-                Outcome.FAILED,
-                series_id,
-                message=f"series {series_id} recorded for this key is not returned by the API",
-            )
-        changes = diff_fields(desired=item.desired, live=live, fields=list(item.desired))
-        if not changes:
-            return SeriesOutcome(
-                item.key, item.action, Outcome.DONE, series_id, message="already created"
-            )
-        wanted = {c.field: item.desired[c.field] for c in changes}
-        answer = await self.client.update_series(series_id, put_body(live=live, changes=wanted))
-        return SeriesOutcome(
-            item.key,
-            item.action,
-            Outcome.DONE,
-            series_id,
-            message="finished an earlier create",
-            mismatches=mismatches(sent=wanted, answer=answer, fields=list(wanted)),
-        )
 
     # --- updates -------------------------------------------------------------------------
 
@@ -504,11 +280,11 @@ class Applier:
         try:
             found: Mapping[int, Any] = (await self.client.get_series(ids)).found
         except ApiError as error:
-            return [await self._tracked(i, total, _done_now(_failed(i, error))) for i in items]
+            return [await self._tracked(i, total, _done_now(failed(i, error))) for i in items]
         outcomes = []
         for item in items:
             if self.stop.is_set():
-                outcomes.append(_not_started(item))
+                outcomes.append(not_started(item))
                 continue
             live = found.get(item.series_id) if item.series_id is not None else None
             outcomes.append(await self._tracked(item, total, self._update_safely(item, live)))
@@ -520,7 +296,7 @@ class Applier:
         try:
             return await self._update(item, live)
         except ApiError as error:
-            return _failed(item, error)
+            return failed(item, error)
 
     async def _update(self, item: SeriesPlan, live: Mapping[str, Any] | None) -> SeriesOutcome:
         """PUT ``item`` over ``live`` (its re-read) unless it changed since the plan."""
@@ -545,7 +321,7 @@ class Applier:
                 ),
             )
         answer = await self.client.update_series(
-            item.series_id, put_body(live=live, changes=item.desired)
+            item.series_id, put_body(live=live, changes=item.desired), org_id=live.get("orgId")
         )
         return SeriesOutcome(
             key=item.key,
@@ -557,73 +333,5 @@ class Applier:
         )
 
 
-class CreateOrder:
-    """Which series of a plan wait for a create of the same apply (they name it by key):
-    the referenced series is created first, its id filled in before the referring one is sent.
-    """
-
-    def __init__(self, waits: Mapping[str, tuple[str, ...]]) -> None:
-        self.waits = dict(waits)
-        self.finished = {k: asyncio.Event() for ks in waits.values() for k in ks}
-
-    @classmethod
-    def of(cls, work: Sequence[SeriesPlan]) -> CreateOrder:
-        creating = {s.key for s in work if s.action is Action.CREATE}
-        waits = {
-            key: tuple(k for k in keys if k in creating and k != key)
-            for key, keys in dependencies({s.key: s.desired for s in work}).items()
-        }
-        return cls({k: v for k, v in _acyclic(waits).items() if v})
-
-    async def ready(self, key: str) -> None:
-        for other in self.waits.get(key, ()):
-            await self.finished[other].wait()
-
-    def done(self, key: str) -> None:
-        if key in self.finished:
-            self.finished[key].set()
-
-
-def _acyclic(waits: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-    """``waits`` without the waits of a cycle (only a hand-edited plan file has one; files
-    with a reference cycle do not validate): those series are sent unfilled and fail."""
-    left = {k: set(v) for k, v in waits.items()}
-    changed = True
-    while changed:
-        changed = False
-        for key in list(left):
-            if not any(k in left for k in left[key]):
-                del left[key]
-                changed = True
-    return {k: v for k, v in waits.items() if k not in left}
-
-
 async def _done_now(outcome: SeriesOutcome) -> SeriesOutcome:
     return outcome
-
-
-def _not_started(item: SeriesPlan) -> SeriesOutcome:
-    return SeriesOutcome(item.key, item.action, Outcome.NOT_STARTED, item.series_id)
-
-
-def _failed(item: SeriesPlan, error: ApiError, *, extra: str = "") -> SeriesOutcome:
-    return SeriesOutcome(
-        key=item.key,
-        action=item.action,
-        outcome=Outcome.FAILED,
-        series_id=item.series_id,
-        message=str(error) + extra,
-        status=error.status,
-        codes=error.codes,
-    )
-
-
-async def refuse_stale(
-    *, plan: Plan, loaded: LoadResult, client: SeriesApi, environment: str
-) -> None:
-    """Refuse a stale saved plan, saying what moved; never re-plan quietly."""
-    reasons = check_fresh(plan=plan, loaded=loaded, environment=environment)
-    if not reasons:
-        reasons = await check_live_fresh(plan=plan, client=client)
-    if reasons:
-        raise StalePlan(reasons)

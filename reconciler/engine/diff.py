@@ -64,8 +64,11 @@ def diff_fields(
     """The changes that would make ``live`` match ``desired`` on ``fields``, sorted by name."""
     changes: list[FieldChange] = []
     for name in sorted(set(fields)):
-        after = canonical(name, desired.get(name, ABSENT))
-        before = canonical(name, live.get(name, ABSENT))
+        mine, theirs = desired.get(name, ABSENT), live.get(name, ABSENT)
+        if type(mine) is type(theirs) and mine == theirs:
+            continue  # one value, one canonical form: most fields of most series, cheaply
+        after = canonical(name, mine)
+        before = canonical(name, theirs)
         if before == after and type(before) is type(after):
             continue
         changes.append(

@@ -2,17 +2,29 @@
 
 The API reads series by id, and ids were once known only from the state file. A lost, late or
 never-committed state file then read as "nothing exists" and every file became a second
-series. Identity now comes from the org itself, listed in one call (v1.1):
+series; an edited one pointed a key at someone else's series. Identity now comes from the org
+itself, listed completely (the client raises rather than return a partial list), and every
+claim is checked against that list:
 
-1. **The state's id** (a cache: cheap, and the only way to know a series whose marker a person
-   changed);
+1. **The state's id**, *verified*: the listed series at that id must be this key's: it carries
+   this key's marker, or (a series adopted without one) the file's discountCode and no marker
+   of another key, while no other series carries this key's marker. Otherwise the key is
+   ``Disowned`` (blocked with the fix); an id the list does not show is ``Unlisted`` (the
+   planner tells a list that is not complete from a series that is gone; never a create);
 2. **the marker**: a managed series carries its key's ``seriesCode`` (the file's declared one,
    else one derived from the key and set by a PUT right after the POST);
 3. **an earlier create's intent**: a key whose create did not finish owns the one series of its
-   discountCode made after that create started;
-4. **a look-alike**: a series with the key's discountCode (and genericCode for GENERIC) that
-   no other key owns. It is never created again: the plan shows it *blocked* until a person
-   adopts it (``reconciler import ID --key KEY``) or ``state rebuild`` does, when unambiguous.
+   discountCode that *positively* appeared after that create started: absent from the
+   complete list read right before it (recorded in the intent), or listed with a creation
+   time that is after the start whatever the server's zone (``made_since``). A series that may
+   be older is not adopted: the key is blocked;
+4. **a look-alike**: a series with the key's discountCode that no other key owns. It is never
+   created again: the plan shows it *blocked* until a person adopts it (``reconciler import
+   ID --key KEY``), or says it is another series (``reconciler: distinct_from: [ID]`` in the
+   file: a discountCode is not unique in an org, and then identity rests on the marker).
+
+A create is planned only with positive evidence of absence: a complete list in which no series
+carries the key's marker and every series of its discountCode is one the file set apart.
 
 Everything here is pure: the listed series and the state come in, a verdict per key comes out.
 """
@@ -20,14 +32,14 @@ Everything here is pure: the listed series and the state come in, a verdict per 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import Any
 
 from reconciler.engine.state import Intent, State
-from reconciler.model.canonical import parse_datetime
 from reconciler.model.desired import DesiredSeries
 from reconciler.model.ports import ListedSeries, Listing
 
@@ -37,9 +49,17 @@ from reconciler.model.ports import ListedSeries, Listing
 MARKER_PREFIX = "RC"
 _MARKER_HASH_CHARS = 18
 
-# How far before an intent's start a series may claim to have been created and still count as
-# the one that intent made (clock skew between this machine and the CRM).
+# Clock skew between this machine and the CRM's, on top of the zone below.
 CLOCK_SKEW = timedelta(minutes=10)
+# The v1.1 list gives ``created`` as "2016-12-09 08:35:15": the server's local time, zone not
+# said. Zones run from UTC-12 to UTC+14, so such a time names an instant within 14 hours of the
+# same wall-clock reading in UTC.
+ZONE_UNKNOWN = timedelta(hours=14)
+
+_CREATED = re.compile(
+    r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?)?"
+    r"\s*(Z|z|[+-]\d{2}(?::?\d{2})?)?\s*$"
+)
 
 
 def derived_marker(key: str) -> str:
@@ -75,6 +95,77 @@ def looks_tool_made(series_code: str) -> bool:
     )
 
 
+# ---------------------------------------------------------------------------- creation times
+
+
+def creation_window(text: str) -> tuple[datetime, datetime] | None:
+    """The instants a listed ``created`` time may name, earliest and latest; None: unreadable.
+
+    With an offset the time is taken as it says (within the clock skew); without one (the
+    v1.1 list's form) its zone is unknown: ±14 hours. A bare date spans its whole day too.
+    """
+    match = _CREATED.match(text or "")
+    if not match:
+        return None
+    year, month, day, hour, minute, second, offset = match.groups()
+    try:
+        wall = datetime(
+            int(year),
+            int(month),
+            int(day),
+            int(hour or 0),
+            int(minute or 0),
+            int(second or 0),
+            tzinfo=UTC,
+        )
+    except ValueError:
+        return None
+    span = timedelta(days=1) if hour is None else timedelta(0)
+    if offset is None:
+        return wall - ZONE_UNKNOWN - CLOCK_SKEW, wall + span + ZONE_UNKNOWN + CLOCK_SKEW
+    if offset not in ("Z", "z"):
+        digits = offset[1:].replace(":", "")
+        shift = timedelta(hours=int(digits[:2]), minutes=int(digits[2:4] or 0))
+        wall = wall - shift if offset[0] == "+" else wall + shift
+    return wall - CLOCK_SKEW, wall + span + CLOCK_SKEW
+
+
+def _instant(text: str) -> datetime | None:
+    window = creation_window(text)
+    if window is None or window[1] - window[0] > 2 * CLOCK_SKEW + timedelta(days=1):
+        return None
+    return window[0] + CLOCK_SKEW  # our own timestamps carry an offset
+
+
+class Made(str, Enum):
+    """When a listed series was made, compared with the start of an unfinished create."""
+
+    SINCE = "since"  # positively after the create started: it may be that create's series
+    BEFORE = "before"  # positively before: it is not
+    UNSURE = "unsure"  # the evidence allows both
+
+
+def made_since(candidate: ListedSeries, intent: Intent) -> Made:
+    """Whether ``candidate`` appeared after ``intent``'s create started.
+
+    Positive evidence only: absent from the complete list read right before the POST (the
+    intent records which series of its discountCode that list showed), or a creation time
+    whose earliest reading is after the start. Unknown or unreadable times prove nothing.
+    """
+    started = _instant(intent.started_at)
+    window = creation_window(candidate.created)
+    if started is not None and window is not None and window[1] < started:
+        return Made.BEFORE
+    if intent.known_before is not None:
+        return Made.BEFORE if candidate.series_id in intent.known_before else Made.SINCE
+    if started is not None and window is not None and window[0] >= started:
+        return Made.SINCE
+    return Made.UNSURE
+
+
+# ---------------------------------------------------------------------------- verdicts
+
+
 class How(str, Enum):
     """How a key's live series was found."""
 
@@ -104,7 +195,27 @@ class Absent:
     intent: Intent | None = None
 
 
-Verdict = Known | Lookalike | Absent
+@dataclass(frozen=True)
+class Disowned:
+    """The state's id names a listed series that is not this key's (``reason``).
+
+    ``marked`` is the series carrying this key's marker, when one does: the key's own.
+    """
+
+    series_id: int
+    reason: str
+    marked: int | None = None
+
+
+@dataclass(frozen=True)
+class Unlisted:
+    """The state's id is not in the org's list: the list is not complete, or it is gone."""
+
+    series_id: int
+
+
+Verdict = Known | Lookalike | Absent | Disowned | Unlisted
+Blocking = Lookalike | Disowned | Unlisted
 
 
 @dataclass(frozen=True)
@@ -130,6 +241,10 @@ class OrgIndex:
             by_discount={k: tuple(v) for k, v in by_discount.items()},
         )
 
+    def discount_ids(self, code: str) -> tuple[int, ...]:
+        """The ids of the listed series with discountCode ``code`` (what an intent records)."""
+        return tuple(sorted(s.series_id for s in self.by_discount.get(code.strip(), ())))
+
 
 def _text(value: Any) -> str:
     return "" if value is None else str(value).strip()
@@ -138,28 +253,49 @@ def _text(value: Any) -> str:
 Desired = Mapping[str, Mapping[str, Any]]
 """What identity reads of the desired series: their fields (API form), by key."""
 
-
-def _made_after(candidate: ListedSeries, intent: Intent) -> bool:
-    started = parse_datetime(intent.started_at, lenient=True)
-    created = parse_datetime(candidate.created, lenient=True) if candidate.created else None
-    if started is None or created is None:
-        return True  # unknown times prove nothing either way: do not rule it out
-    return created >= started - CLOCK_SKEW
+Distinct = Mapping[str, Collection[int]]
+"""Per key, the ids its file says are other series (``reconciler: distinct_from:``)."""
 
 
-def identify(*, desired: Desired, state: State, org: OrgIndex) -> dict[str, Verdict]:
-    """A verdict for each desired key: known (and how), a look-alike, or absent."""
-    owners: dict[int, str] = {sid: key for key, sid in state.ids.items()}
+def identify(
+    *, desired: Desired, state: State, org: OrgIndex, distinct: Distinct | None = None
+) -> dict[str, Verdict]:
+    """A verdict for each desired key: known (and how), blocked (and why), or absent."""
+    apart = distinct or {}
     markers = {key: marker_of(key, fields) for key, fields in desired.items()}
+    marker_keys: dict[str, str] = {}
+    for key, marker in markers.items():
+        marker_keys.setdefault(marker, key)
+    # Series no desired key may claim: those of the state's other keys (vanished files: a
+    # rename shows as a move) until a desired key proves one its own.
+    owners: dict[int, str] = {sid: key for key, sid in state.ids.items() if key not in desired}
     verdicts: dict[str, Verdict] = {}
-    # The cache first, then markers: both prove ownership, so they claim ids before look-alikes.
+    # The state's ids first, each checked against the list; then markers. Both prove
+    # ownership, so they claim ids before look-alikes.
     for key in desired:
         sid = state.ids.get(key)
-        if sid is not None:
-            verdicts[key] = Known(sid, How.STATE)
+        if sid is None:
+            continue
+        listed = org.by_id.get(sid)
+        if listed is None:
+            verdicts[key] = Unlisted(sid)
+            continue
+        why = _not_this_keys(key, desired[key], listed, markers=markers, marker_keys=marker_keys)
+        if why:
+            verdicts[key] = Disowned(sid, why)
+            continue
+        verdicts[key] = Known(sid, How.STATE)
+        owners[sid] = key
+    for key in desired:
+        if key in verdicts and not isinstance(verdicts[key], Disowned):
             continue
         found = org.by_code.get(markers[key])
-        if found is None or found.series_id in owners:
+        previous = verdicts.get(key)
+        if isinstance(previous, Disowned):
+            if found is not None and found.series_id != previous.series_id:
+                verdicts[key] = replace(previous, marked=found.series_id)
+            continue
+        if found is None or owners.get(found.series_id, key) != key:
             continue
         code = _text(desired[key].get("discountCode"))
         if code and found.discount_code and code != found.discount_code:
@@ -176,16 +312,18 @@ def identify(*, desired: Desired, state: State, org: OrgIndex) -> dict[str, Verd
             continue
         verdicts[key] = Known(found.series_id, How.MARKER)
         owners[found.series_id] = key
+    # A series some desired key's state wrongly names is still up for its rightful owner.
     taken_markers = set(markers.values())
     for key, fields in desired.items():
         if key in verdicts:
             continue
+        set_apart = set(apart.get(key, ()))
         candidates = [
             c
             for c in org.by_discount.get(_text(fields.get("discountCode")), ())
             if c.series_id not in owners
             and c.series_code not in taken_markers  # another key's, by its marker
-            and _same_generic(fields, c)
+            and c.series_id not in set_apart
         ]
         verdict = _verdict(candidates, state.intents.get(key))
         verdicts[key] = verdict
@@ -194,26 +332,64 @@ def identify(*, desired: Desired, state: State, org: OrgIndex) -> dict[str, Verd
     return verdicts
 
 
+def _not_this_keys(
+    key: str,
+    fields: Mapping[str, Any],
+    listed: ListedSeries,
+    *,
+    markers: Mapping[str, str],
+    marker_keys: Mapping[str, str],
+) -> str:
+    """Why the listed series the state names for ``key`` is not ``key``'s ("" when it is)."""
+    marker = markers[key]
+    if listed.series_code == marker:
+        return ""
+    other = marker_keys.get(listed.series_code)
+    if other is not None and other != key:
+        return f"its seriesCode {listed.series_code!r} is the marker of key {other!r}"
+    code = _text(fields.get("discountCode"))
+    if not code or listed.discount_code != code:
+        return (
+            f"it carries neither this key's marker ({marker!r}; it has "
+            f"{listed.series_code or 'none'!r}) nor the file's discountCode ({code!r}; it has "
+            f"{listed.discount_code or 'none'!r})"
+        )
+    return ""
+
+
 def _verdict(candidates: Sequence[ListedSeries], intent: Intent | None) -> Verdict:
-    if intent is not None:
-        mine = [c for c in candidates if _made_after(c, intent)]
-        if len(mine) == 1:
+    if intent is not None and candidates:
+        made = {c.series_id: made_since(c, intent) for c in candidates}
+        mine = [c for c in candidates if made[c.series_id] is Made.SINCE]
+        unsure = [c for c in candidates if made[c.series_id] is Made.UNSURE]
+        if len(mine) == 1 and not unsure:
             return Known(mine[0].series_id, How.INTENT)
-        if mine:
-            return Lookalike(
-                tuple(c.series_id for c in mine),
-                f"an earlier create of this key did not finish, and {len(mine)} series with "
-                "its discountCode were made since",
-            )
+        if mine or unsure:
+            return Lookalike(tuple(c.series_id for c in candidates), _intent_reason(made, intent))
     if candidates:
         return Lookalike(tuple(c.series_id for c in candidates), _lookalike_reason(candidates))
     return Absent(intent=intent)
 
 
-def _same_generic(fields: Mapping[str, Any], candidate: ListedSeries) -> bool:
-    # The v1.1 list carries no generic code: every candidate of the discountCode counts.
-    del fields, candidate
-    return True
+def _intent_reason(made: Mapping[int, Made], intent: Intent) -> str:
+    since = sorted(i for i, m in made.items() if m is Made.SINCE)
+    unsure = sorted(i for i, m in made.items() if m is Made.UNSURE)
+    before = sorted(i for i, m in made.items() if m is Made.BEFORE)
+    parts = []
+    if since:
+        parts.append(f"made since: {', '.join(map(str, since))}")
+    if unsure:
+        parts.append(
+            f"made around then, too close to tell (the list gives creation times without a "
+            f"zone: ±14 h): {', '.join(map(str, unsure))}"
+        )
+    if before:
+        parts.append(f"older: {', '.join(map(str, before))}")
+    return (
+        f"an earlier create of this key did not finish (started {intent.started_at}), and the "
+        f"CRM has series with its discountCode that cannot be told apart from the one it may "
+        f"have made ({'; '.join(parts)})"
+    )
 
 
 def _lookalike_reason(candidates: Sequence[ListedSeries]) -> str:
@@ -228,27 +404,34 @@ def _lookalike_reason(candidates: Sequence[ListedSeries]) -> str:
     return f"the CRM already has {noun} with this discountCode{made} (id {ids})"
 
 
-def managing_keys(*, desired: Desired, state: State, org: OrgIndex) -> dict[int, str]:
-    """Which key manages each listed series id (by the state or a marker)."""
-    owners = {sid: key for key, sid in state.ids.items() if sid in org.by_id}
-    for key, fields in desired.items():
-        found = org.by_code.get(marker_of(key, fields))
-        if found is not None and found.series_id not in owners:
-            owners[found.series_id] = key
+def managing_keys(
+    *, desired: Desired, state: State, org: OrgIndex, distinct: Distinct | None = None
+) -> dict[int, str]:
+    """Which key manages each listed series id: a verified state id or a marker (or, for a
+    key no file declares any more, the state's id)."""
+    verdicts = identify(desired=desired, state=state, org=org, distinct=distinct)
+    owners = {sid: key for key, sid in state.ids.items() if key not in desired and sid in org.by_id}
+    for key, verdict in verdicts.items():
+        if isinstance(verdict, Known) and verdict.how is not How.INTENT:
+            owners[verdict.series_id] = key
     return owners
 
 
-def strays(*, desired: Desired, state: State, org: OrgIndex) -> dict[str, tuple[int, ...]]:
-    """For each key that has its series, the other series of its discountCode no key manages.
+def strays(
+    *, desired: Desired, state: State, org: OrgIndex, distinct: Distinct | None = None
+) -> dict[str, tuple[int, ...]]:
+    """For each key that has its series, the other series of its discountCode no key manages
+    (except those its file sets apart with ``distinct_from``).
 
     A create is sent again only after the settle time; a server slower than that still acts
     on the first POST later, and its series (without a marker: the killed apply never set
     it) then sits beside the key's own. Nothing claims it, so it would stay unnoticed: each
     plan names it instead. An older series a team made by hand shows the same way.
     """
-    verdicts = identify(desired=desired, state=state, org=org)
-    owned = set(managing_keys(desired=desired, state=state, org=org))
+    verdicts = identify(desired=desired, state=state, org=org, distinct=distinct)
+    owned = set(managing_keys(desired=desired, state=state, org=org, distinct=distinct))
     owned |= {v.series_id for v in verdicts.values() if isinstance(v, Known)}
+    apart = distinct or {}
     found: dict[str, tuple[int, ...]] = {}
     for key, verdict in verdicts.items():
         if not isinstance(verdict, Known):
@@ -257,7 +440,7 @@ def strays(*, desired: Desired, state: State, org: OrgIndex) -> dict[str, tuple[
         others = tuple(
             s.series_id
             for s in org.by_discount.get(_text(fields.get("discountCode")), ())
-            if s.series_id not in owned and _same_generic(fields, s)
+            if s.series_id not in owned and s.series_id not in set(apart.get(key, ()))
         )
         if others:
             found[key] = others

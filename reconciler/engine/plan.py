@@ -16,6 +16,10 @@ Plan file / JSON format (``format_version`` 1) — documented in the README::
       "counts": {"create": 1, "update": 2, "unchanged": 40, "orphaned": 1, "moved": 0,
                  "blocked": 0, "ignored_fields": 3},
       "rails": ["<safety rail this plan trips: the apply refuses it without --force>"],
+      "policy": [{"rule": "big-percentage", "level": "approve", "key": "summer/sale-10",
+                  "message": "...", "blocking": true, "override": "", "by": ""}],
+      "overlaps": [{"key": "k", "other": "id 9", "discount_code": "X", "start": "2026-01-01",
+                    "end": "2026-02-01"}],
       "series": [
         {"key": "summer/sale-10", "file": "series/summer/sale-10.yaml", "action": "update",
          "id": 751412, "live_digest": "<sha256>", "live_issued": 0, "retire": false,
@@ -23,7 +27,12 @@ Plan file / JSON format (``format_version`` 1) — documented in the README::
                       "note": ""}],
          "desired": {<API-form values the apply sends for this series>},
          "ignored": [{"field": "maxRedeem", "reason": "...", "source": "...", "differs": true}],
-         "notes": []}
+         "notes": [],
+         "business": {"status": "ending", "status_text": "active, ending in 12 days",
+                      "issued": 1200, "redeemed": 56, "days_left": 12, "discount_code": "X",
+                      "before": {"start": "2026-01-01", "end": "2026-12-05"},
+                      "after": {"start": "2026-01-01", "end": "2027-01-31"},
+                      "impacts": ["<what the change does to issued coupons, documented only>"]}}
       ],
       "orphans": [{"key": "old/thing", "id": 1, "description": "..."}],
       "moves": [{"from_key": "old", "to_key": "new", "id": 1, "reason": "..."}],
@@ -47,6 +56,7 @@ from enum import Enum
 from typing import Any
 
 from reconciler.engine.diff import FieldChange, NestedChange
+from reconciler.engine.facts import Business, Overlap, PolicyFinding
 from reconciler.errors import PlanError
 from reconciler.model.canonical import parse_datetime
 from reconciler.model.catalogue import BY_NAME
@@ -93,6 +103,9 @@ class SeriesPlan:
     ignored: tuple[IgnoredField, ...] = ()
     retire: bool = False
     notes: tuple[str, ...] = ()
+    # What the live CRM says of the series for a reviewer (issued, status, windows, impact);
+    # filled in by the planner for the series that change (``engine.impact``).
+    business: Business | None = None
 
     def change(self, name: str) -> FieldChange | None:
         for change in self.changes:
@@ -176,6 +189,10 @@ class Plan:
     # The safety rails an apply of this plan would trip (``with_rails``): shown at the top of
     # every rendering so a reviewer sees them before the merge, not after.
     rails: tuple[str, ...] = ()
+    # The policy rules the plan matches (``engine.policy``) and the other series of the org
+    # that share a discountCode with a changed one in the same days (``engine.impact``).
+    policy: tuple[PolicyFinding, ...] = ()
+    overlaps: tuple[Overlap, ...] = ()
     format_version: int = FORMAT_VERSION
 
     def __post_init__(self) -> None:
@@ -233,6 +250,8 @@ class Plan:
             "targets": list(self.targets),
             "counts": self.counts.as_dict(),
             "rails": list(self.rails),
+            "policy": [f.to_dict() for f in self.policy],
+            "overlaps": [o.to_dict() for o in self.overlaps],
             "series": [_series_to_dict(s) for s in self.series],
             "orphans": [
                 {"key": o.key, "id": o.series_id, "description": o.description}
@@ -271,6 +290,8 @@ class Plan:
                 desired_digest=str(data["desired_digest"]),
                 targets=tuple(data.get("targets", ())),
                 rails=tuple(str(r) for r in data.get("rails", ())),
+                policy=tuple(PolicyFinding.from_dict(f) for f in data.get("policy", ())),
+                overlaps=tuple(Overlap.from_dict(o) for o in data.get("overlaps", ())),
                 series=tuple(_series_from_dict(s) for s in data["series"]),
                 orphans=tuple(
                     Orphan(o["key"], _integer(o["id"]), o.get("description", ""))
@@ -387,6 +408,7 @@ def _series_to_dict(s: SeriesPlan) -> dict[str, Any]:
             for i in s.ignored
         ],
         "notes": list(s.notes),
+        "business": None if s.business is None else s.business.to_dict(),
     }
 
 
@@ -424,6 +446,7 @@ def _series_from_dict(d: Mapping[str, Any]) -> SeriesPlan:
             for i in d.get("ignored", ())
         ),
         notes=tuple(d.get("notes", ())),
+        business=Business.from_dict(d.get("business")),
     )
 
 

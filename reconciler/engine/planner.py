@@ -7,24 +7,28 @@ it reads the live series through the client, and nothing else. It never writes.
 from __future__ import annotations
 
 import shlex
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from reconciler import __version__
 from reconciler.engine.diff import FieldChange, diff_fields, live_digest
 from reconciler.engine.identity import (
     Absent,
+    Blocking,
+    Disowned,
     How,
     Known,
-    Lookalike,
     OrgIndex,
+    Unlisted,
+    Verdict,
     identify,
     strays,
     with_marker,
 )
-from reconciler.engine.ownership import resets_for
+from reconciler.engine.impact import with_business
+from reconciler.engine.ownership import held_changes, held_create_note, resets_for
 from reconciler.engine.plan import (
     Action,
     Blocked,
@@ -88,6 +92,7 @@ def retire_fields(
         options=series.options,
         lines=series.lines,
         digest=series.digest,
+        held=series.held - {"validTillDate"},
     )
 
 
@@ -125,11 +130,14 @@ def plan_series(
     declared = set(series.declared)
     compared = declared - set(rules)
     if live is None:
+        # Held defaults (owns: all) are sent, not listed: one note says so.
         changes = tuple(
             FieldChange(field=name, before=None, after=canonical(name, series.fields[name]))
-            for name in sorted(declared)
+            for name in sorted(declared - series.held)
         )
         notes = [intent_note] if intent_note else []
+        if series.held:
+            notes.append(held_create_note(len(series.held)))
         if any(BY_NAME[name].set_on_update_only for name in declared):
             notes.append(
                 "the server makes its own seriesCode on create: the apply sets this one (which "
@@ -144,13 +152,18 @@ def plan_series(
             retire=series.options.retire,
             notes=tuple(notes),
         )
-    declared_changes = diff_fields(desired=series.fields, live=live, fields=compared)
     resets = resets_for(series, last_declared=last_declared, live=live, rules=rules)
+    declared_changes = held_changes(
+        diff_fields(desired=series.fields, live=live, fields=compared - resets.unseen),
+        held=series.held,
+    )
     changes = tuple(sorted((*declared_changes, *resets.changes), key=lambda c: c.field))
     desired = {
         c.field: series.fields[c.field] for c in declared_changes if c.field in series.fields
     }
     desired.update(resets.body)
+    if changes:
+        desired.update(resets.carried)  # a PUT replaces the series: never clear them
     ignored = tuple(
         IgnoredField(
             field=rule.field,
@@ -263,15 +276,28 @@ async def build_plan(
     in_scope = sorted(target_set) if target_set else sorted(everything)
     org = OrgIndex.of(await client.list_series())
     wanted = {k: desired[k].fields for k in in_scope if k in desired}
-    verdicts = identify(desired=wanted, state=state, org=org)
+    distinct = distinct_from(desired.values())
+    verdicts = identify(desired=wanted, state=state, org=org, distinct=distinct)
+    orphan_ids = {k: state.ids[k] for k in in_scope if k not in desired and k in state.ids}
+    gone = await _unlisted(
+        client=client, verdicts=verdicts, orphans=orphan_ids, org=org, state=state
+    )
     ids = {k: v.series_id for k, v in verdicts.items() if isinstance(v, Known)}
-    ids.update({k: state.ids[k] for k in in_scope if k not in desired and k in state.ids})
+    ids.update({k: sid for k, sid in orphan_ids.items() if k not in gone})
     live = await fetch_live(client=client, ids=ids, environment=state.environment)
-    links = _link(desired=desired, in_scope=in_scope, verdicts=verdicts, state=state, org=org)
+    links = _link(
+        desired=desired,
+        in_scope=in_scope,
+        verdicts=verdicts,
+        state=state,
+        org=org,
+        distinct=distinct,
+    )
 
     plans: list[SeriesPlan] = []
     creates: list[DesiredSeries] = []
     blocked: list[Blocked] = []
+    said: list[PlanWarning] = []
     for key in in_scope:
         series = desired.get(key)
         if series is None:
@@ -287,18 +313,27 @@ async def build_plan(
         if isinstance(verdict, Known):
             if verdict.how is How.INTENT or key in state.unmarked:
                 series = with_marker(series)  # the marker its create never got to set
+            found = _found_note(verdict)
             planned = plan_series(
                 series,
                 live=live[key],
                 series_id=verdict.series_id,
                 rules=rules,
-                found_note=_found_note(verdict),
+                found_note=found,
                 last_declared=state.fields.get(key),
                 digest=digests,
             )
+            if planned.action is Action.UNCHANGED:
+                # An unchanged series is not shown: what ownership says of it (a released
+                # line, a field the answer does not show) is a warning of the plan.
+                said += [
+                    PlanWarning(message=n, key=key, file=series.file)
+                    for n in planned.notes
+                    if n != found
+                ]
             plans.append(_with_notes(planned, resolved.notes))
             continue
-        if isinstance(verdict, Lookalike):
+        if isinstance(verdict, Blocking):
             blocked.append(_blocked(series, verdict, command=command))
             continue
         note = _intent_note(verdict.intent) if verdict.intent is not None else ""
@@ -323,9 +358,13 @@ async def build_plan(
         for p in loaded.problems
         if p.severity is Severity.WARNING
     ]
+    warnings.extend(said)
     warnings.extend(_left_out_warnings(loaded, state))
-    warnings += _stray_warnings(wanted, state=state, org=org, desired=desired, command=command)
-    return Plan(
+    warnings.extend(_gone_warnings(orphan_ids, gone=gone, command=command))
+    warnings += _stray_warnings(
+        wanted, state=state, org=org, desired=desired, command=command, distinct=distinct
+    )
+    plan = Plan(
         environment=state.environment,
         tool_version=__version__,
         created_at=timestamp(moment),
@@ -337,6 +376,15 @@ async def build_plan(
         warnings=tuple(warnings),
         targets=tuple(sorted(target_set)),
     )
+    return _with_review_facts(plan, live=live, org=org, moment=moment)
+
+
+def _with_review_facts(
+    plan: Plan, *, live: Mapping[str, Mapping[str, Any]], org: OrgIndex, moment: datetime
+) -> Plan:
+    """What a reviewer weighs beside the changes: issued coupons, status, windows, impact,
+    overlaps (``engine.impact``), read from what the plan already fetched: no extra call."""
+    return with_business(plan, live=live, org=org, today=moment.astimezone(UTC).date())
 
 
 def environment_view(loaded: LoadResult, environment: str) -> LoadResult:
@@ -361,9 +409,10 @@ def _link(
     *,
     desired: Mapping[str, DesiredSeries],
     in_scope: Sequence[str],
-    verdicts: Mapping[str, Any],
+    verdicts: Mapping[str, Verdict],
     state: State,
     org: OrgIndex,
+    distinct: Mapping[str, tuple[int, ...]],
 ) -> _Links:
     """The ids references resolve to: the verdicts of the keys in scope, and those of keys
     outside a --target that a series in scope names."""
@@ -371,13 +420,66 @@ def _link(
     outside = {k: desired[k].fields for k in sorted(named - set(verdicts)) if k in desired}
     everything = dict(verdicts)
     if outside:
-        everything.update(identify(desired=outside, state=state, org=org))
+        everything.update(identify(desired=outside, state=state, org=org, distinct=distinct))
     ids = {k: v.series_id for k, v in everything.items() if isinstance(v, Known)}
     creating = frozenset(
         k for k, v in verdicts.items() if isinstance(v, Absent) and k in set(in_scope)
     )
-    blocked = frozenset(k for k, v in everything.items() if isinstance(v, Lookalike))
+    blocked = frozenset(k for k, v in everything.items() if isinstance(v, Blocking))
     return _Links(ids=ids, creating=creating, blocked=blocked)
+
+
+def distinct_from(series: Iterable[DesiredSeries]) -> dict[str, tuple[int, ...]]:
+    """Per key, the ids its file says are other series (``reconciler: distinct_from:``)."""
+    return {s.key: s.options.distinct_from for s in series if s.options.distinct_from}
+
+
+async def _unlisted(
+    *,
+    client: SeriesReader,
+    verdicts: Mapping[str, Verdict],
+    orphans: Mapping[str, int],
+    org: OrgIndex,
+    state: State,
+) -> frozenset[str]:
+    """The keys whose state id names no series at all (neither listed nor read by id).
+
+    A state id missing from the org's list is read by id: when the API returns it, the list
+    was not complete, and nothing that rests on it (every create, every look-alike) can be
+    planned: the plan fails. Otherwise the series is gone (or the id was never this org's):
+    the key is blocked, never created.
+    """
+    unlisted = {k: v.series_id for k, v in verdicts.items() if isinstance(v, Unlisted)}
+    unlisted.update({k: sid for k, sid in orphans.items() if sid not in org.by_id})
+    if not unlisted:
+        return frozenset()
+    result = await client.get_series(sorted(set(unlisted.values())))
+    returned = sorted(f"{k} (id {sid})" for k, sid in unlisted.items() if sid in result.found)
+    if returned:
+        raise PlanError(
+            f"the org's list of environment {state.environment!r} is not complete: it leaves "
+            f"out series the API returns by id ({', '.join(returned)}). A create or a "
+            "look-alike cannot rest on such a list, so nothing was planned. Plan again; if it "
+            "persists, the list call does not return every series of this org (report it)"
+        )
+    return frozenset(unlisted)
+
+
+def _gone_warnings(
+    orphans: Mapping[str, int], *, gone: frozenset[str], command: Callable[[str], str]
+) -> list[PlanWarning]:
+    """A key no file declares whose recorded id names no series: nothing to report but that."""
+    return [
+        PlanWarning(
+            message=(
+                f"{key} is in the state (id {sid}) but no file declares it and the CRM has no "
+                f"such series: `{command(f'state rm {shlex.quote(key)}')}` forgets it"
+            ),
+            key=key,
+        )
+        for key, sid in sorted(orphans.items())
+        if key in gone
+    ]
 
 
 def _blocked_reference(series: DesiredSeries, stuck: Sequence[str], links: _Links) -> Blocked:
@@ -420,9 +522,10 @@ def _stray_warnings(
     org: OrgIndex,
     desired: Mapping[str, DesiredSeries],
     command: Callable[[str], str],
+    distinct: Mapping[str, tuple[int, ...]],
 ) -> list[PlanWarning]:
     """Series beside a key's own with its discountCode that no key manages (``strays``)."""
-    found = strays(desired=wanted, state=state, org=org)
+    found = strays(desired=wanted, state=state, org=org, distinct=distinct)
     out = []
     for key, ids in sorted(found.items()):
         listed = ", ".join(str(i) for i in ids)
@@ -462,13 +565,43 @@ def _intent_note(intent: Intent) -> str:
     )
 
 
-def _blocked(
-    series: DesiredSeries, verdict: Lookalike, *, command: Callable[[str], str]
-) -> Blocked:
+def _blocked(series: DesiredSeries, verdict: Blocking, *, command: Callable[[str], str]) -> Blocked:
+    key = shlex.quote(series.key)
+    if isinstance(verdict, Disowned):
+        return Blocked(key=series.key, file=series.file, reason=_disowned(verdict, key, command))
+    if isinstance(verdict, Unlisted):
+        reason = (
+            f"the state records id {verdict.series_id} for this key, but the CRM has no such "
+            "series (neither the org's list nor a read by id returns it): it was removed, "
+            "belongs to another org, or the state was edited. Nothing is created while the "
+            f"state names it: `{command(f'state rm {key}')}` lets the next plan look for this "
+            "key's series by its marker (or plan its create)"
+        )
+        return Blocked(key=series.key, file=series.file, reason=reason)
     first = verdict.series_ids[0]
-    adopt = command(f"import {first} --key {series.key}")
+    adopt = command(f"import {first} --key {key}")
     if len(verdict.series_ids) == 1:
         todo = f"exists in the CRM as id {first}: adopt it with `{adopt}`"
     else:
-        todo = f"adopt the right one with `{command('import ID --key ' + series.key)}`"
-    return Blocked(key=series.key, file=series.file, reason=f"{verdict.reason}; {todo}")
+        todo = f"adopt the right one with `{command('import ID --key ' + key)}`"
+    apart = (
+        "; or, if it is another series, add its id to `distinct_from:` under `reconciler:` "
+        "in the file to create this one beside it"
+    )
+    return Blocked(key=series.key, file=series.file, reason=f"{verdict.reason}; {todo}{apart}")
+
+
+def _disowned(verdict: Disowned, key: str, command: Callable[[str], str]) -> str:
+    sid = verdict.series_id
+    own = (
+        f"; series {verdict.marked} carries this key's marker and is most likely its own"
+        if verdict.marked is not None
+        else ""
+    )
+    return (
+        f"the state records id {sid} for this key, but series {sid} is not this key's: "
+        f"{verdict.reason}{own}. The state lives where others can edit it (or was damaged), "
+        f"so nothing is written to series {sid}. Fix the state: `{command(f'state rm {key}')}` "
+        "(the next plan finds this key's series by its marker, or shows what to do), or "
+        f"`{command('state rebuild')}` to write every id anew from the CRM"
+    )

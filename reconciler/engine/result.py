@@ -47,6 +47,8 @@ class ApplyResult:
     notes: tuple[str, ...] = ()
     # Why the plan made after the apply failed ("" when it was made, or not tried).
     check_error: str = ""
+    # Policy rules lifted by an override, said out loud: "rule@key: reason (by who)".
+    overrides: tuple[str, ...] = ()
 
     def of(self, outcome: Outcome) -> tuple[SeriesOutcome, ...]:
         return tuple(o for o in self.outcomes if o.outcome is outcome)

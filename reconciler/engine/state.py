@@ -41,6 +41,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from reconciler.engine.persistent import PersistentMap
 from reconciler.errors import StateError
 from reconciler.safefile import fsync_folder, write_all, write_atomic, write_failure
 
@@ -72,6 +73,10 @@ class Intent:
     discount_code: str = ""
     description: str = ""
     detail: str = ""
+    # The ids of the series with this discountCode that the org's complete list showed right
+    # before the POST (None: not recorded, an intent of an older version). A series of that
+    # discountCode missing from them appeared since: positive evidence for identity.
+    known_before: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -85,44 +90,91 @@ class State:
     # killed between its answer and the seriesCode PUT, or a series adopted by discountCode.
     # The next plan sets the marker, so a later loss of this file still finds the series.
     unmarked: frozenset[str] = frozenset()
+    # Which key holds each id (built on first use, then carried from state to state).
+    _owners: PersistentMap[int, str] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        # Persistent maps: each change below is O(1), not a copy of every key (an apply of
+        # 10,000 creates records 10,000 states).
+        for name in ("ids", "intents", "fields"):
+            value = getattr(self, name)
+            if not isinstance(value, PersistentMap):
+                object.__setattr__(self, name, PersistentMap(value))
+
+    def _owner_map(self) -> PersistentMap[int, str]:
+        if self._owners is None:
+            object.__setattr__(self, "_owners", PersistentMap((v, k) for k, v in self.ids.items()))
+        assert self._owners is not None
+        return self._owners
+
+    def _evolve(self, owners: PersistentMap[int, str] | None, **changes: Any) -> State:
+        state = replace(self, **changes)
+        object.__setattr__(state, "_owners", owners)
+        return state
+
+    def _maps(
+        self,
+    ) -> tuple[
+        PersistentMap[str, int], PersistentMap[str, Intent], PersistentMap[str, tuple[str, ...]]
+    ]:
+        assert isinstance(self.ids, PersistentMap)
+        assert isinstance(self.intents, PersistentMap)
+        assert isinstance(self.fields, PersistentMap)
+        return self.ids, self.intents, self.fields
 
     def key_of(self, series_id: int) -> str | None:
-        for key, value in self.ids.items():
-            if value == series_id:
-                return key
-        return None
+        return self._owner_map().get(series_id)
 
     def with_id(self, key: str, series_id: int) -> State:
-        ids = {k: v for k, v in self.ids.items() if v != series_id}
-        ids[key] = series_id
-        intents = {k: v for k, v in self.intents.items() if k != key}
-        return replace(self, ids=ids, intents=intents)
+        ids, intents, _ = self._maps()
+        owners = self._owner_map()
+        drop = [k for k in (owners.get(series_id),) if k is not None and k != key]
+        old_id = ids.get(key)
+        owners = owners.changed(
+            drop=[old_id] if old_id is not None and old_id != series_id else [],
+            put={series_id: key},
+        )
+        return self._evolve(
+            owners,
+            ids=ids.changed(drop=drop, put={key: series_id}),
+            intents=intents.changed(drop=[key]) if key in intents else intents,
+        )
 
     def with_intent(self, intent: Intent) -> State:
-        intents = dict(self.intents)
-        intents[intent.key] = intent
-        return replace(self, intents=intents)
+        _, intents, _ = self._maps()
+        return self._evolve(self._owners, intents=intents.changed(put={intent.key: intent}))
 
     def without_intent(self, key: str) -> State:
-        return replace(self, intents={k: v for k, v in self.intents.items() if k != key})
+        _, intents, _ = self._maps()
+        if key not in intents:
+            return self
+        return self._evolve(self._owners, intents=intents.changed(drop=[key]))
 
     def without_key(self, key: str) -> State:
-        return replace(
-            self,
-            ids={k: v for k, v in self.ids.items() if k != key},
-            intents={k: v for k, v in self.intents.items() if k != key},
-            fields={k: v for k, v in self.fields.items() if k != key},
+        ids, intents, fields = self._maps()
+        owners = self._owner_map()
+        old_id = ids.get(key)
+        return self._evolve(
+            owners.changed(drop=[old_id]) if old_id is not None else owners,
+            ids=ids.changed(drop=[key]) if key in ids else ids,
+            intents=intents.changed(drop=[key]) if key in intents else intents,
+            fields=fields.changed(drop=[key]) if key in fields else fields,
             unmarked=self.unmarked - {key},
         )
 
     def with_unmarked(self, key: str, *, unmarked: bool) -> State:
+        if (key in self.unmarked) == unmarked:
+            return self
         keys = self.unmarked | {key} if unmarked else self.unmarked - {key}
-        return replace(self, unmarked=frozenset(keys))
+        return self._evolve(self._owners, unmarked=frozenset(keys))
 
     def with_fields(self, key: str, names: tuple[str, ...]) -> State:
-        fields = dict(self.fields)
-        fields[key] = tuple(sorted(set(names)))
-        return replace(self, fields=fields)
+        _, _, fields = self._maps()
+        return self._evolve(
+            self._owners, fields=fields.changed(put={key: tuple(sorted(set(names)))})
+        )
 
     def moved(self, old: str, new: str) -> State:
         series_id = self.ids[old]
@@ -143,14 +195,26 @@ class State:
         }
 
 
-def _intent_dict(intent: Intent) -> dict[str, str]:
-    return {
+def _intent_dict(intent: Intent) -> dict[str, Any]:
+    out: dict[str, Any] = {
         "status": intent.status.value,
         "started_at": intent.started_at,
         "discount_code": intent.discount_code,
         "description": intent.description,
         "detail": intent.detail,
     }
+    if intent.known_before is not None:
+        out["known_before"] = list(intent.known_before)
+    return out
+
+
+def _known_before(value: Any) -> tuple[int, ...] | None:
+    """An intent's ``known_before`` as read from a file; ``ValueError`` when it is not ids."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(is_series_id(v) for v in value):
+        raise ValueError("known_before must be a list of series ids")
+    return tuple(value)
 
 
 def state_path(directory: Path, environment: str) -> Path:
@@ -226,7 +290,7 @@ def _state_from(data: Any, *, path: Path, environment: str, hint: str) -> State:
     for key, value in raw_ids.items():
         if not _KEY.match(key):
             raise damaged(f"{key!r} is not the key of a series file")
-        if not _is_series_id(value):
+        if not is_series_id(value):
             raise damaged(f"the id of {key!r} is {value!r}, not a positive integer")
         if value in owners:
             raise damaged(f"{owners[value]!r} and {key!r} both claim series {value}")
@@ -240,6 +304,10 @@ def _state_from(data: Any, *, path: Path, environment: str, hint: str) -> State:
             status = IntentStatus(value.get("status"))
         except ValueError:
             raise damaged(f"the intent of {key!r} has an unknown status") from None
+        try:
+            known_before = _known_before(value.get("known_before"))
+        except ValueError:
+            raise damaged(f"the intent of {key!r} lists ids that are not series ids") from None
         intents[key] = Intent(
             key=key,
             status=status,
@@ -247,6 +315,7 @@ def _state_from(data: Any, *, path: Path, environment: str, hint: str) -> State:
             discount_code=str(value.get("discount_code", "")),
             description=str(value.get("description", "")),
             detail=str(value.get("detail", "")),
+            known_before=known_before,
         )
     fields: dict[str, tuple[str, ...]] = {}
     for key, value in raw_fields.items():
@@ -267,7 +336,8 @@ def _state_from(data: Any, *, path: Path, environment: str, hint: str) -> State:
     )
 
 
-def _is_series_id(value: Any) -> bool:
+def is_series_id(value: Any) -> bool:
+    """A positive 64-bit integer: the only thing a recorded id (or an answer's) may be."""
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= _MAX_ID
 
 
@@ -327,11 +397,12 @@ def _apply_entry(state: State, entry: Mapping[str, Any]) -> State:
                 discount_code=str(entry.get("discount_code", "")),
                 description=str(entry.get("description", "")),
                 detail=str(entry.get("detail", "")),
+                known_before=_known_before(entry.get("known_before")),
             )
         )
     if op == "id":
         series_id = entry["id"]
-        if not _is_series_id(series_id):
+        if not is_series_id(series_id):
             raise ValueError(series_id)
         state = state.with_id(key, series_id)
         return state.with_unmarked(key, unmarked=True) if entry.get("unmarked") else state
@@ -470,7 +541,12 @@ class StateStore:
         self._append(entry, self.state.with_intent(intent))
 
     def record_id(self, key: str, series_id: int, *, unmarked: bool = False) -> None:
-        """The id of ``key``; ``unmarked``: its marker is still to be set (a fresh create)."""
+        """The id of ``key``; ``unmarked``: its marker is still to be set (a fresh create).
+
+        Only a series id is recorded: anything else would leave a state that cannot load.
+        """
+        if not is_series_id(series_id):
+            raise StateError(f"refusing to record {series_id!r} as the id of {key!r}")
         entry: dict[str, Any] = {"op": "id", "key": key, "id": series_id}
         state = self.state.with_id(key, series_id)
         if unmarked:

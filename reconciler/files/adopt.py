@@ -24,11 +24,9 @@ re-emitted, so nothing the loader reads can change except the adopted values.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import yaml
@@ -36,14 +34,20 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from reconciler.errors import ReconcilerError
 from reconciler.files.importer import by_key
-from reconciler.model.canonical import canonical, parse_datetime, shortest_single, to_friendly
+from reconciler.files.options import OWNS_ALL, RESERVED_KEY
+from reconciler.files.yamltext import (
+    block_lines,
+    date_like,
+    flow,
+    inline,
+    json_text,
+    key_text,
+    scalar,
+)
+from reconciler.model.canonical import canonical, shortest_single, to_friendly
 from reconciler.model.catalogue import ABSENT, BY_NAME, Field, Kind
 
-RESERVED_KEY = "reconciler"
-
-_BARE_DATE = re.compile(r"^\s*\d{4}-\d{2}-\d{2}\s*$")
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2}))?$")
-_OFFSET = re.compile(r"([+-])(\d{2}):?(\d{2})?\s*$")
 
 
 class AdoptError(ReconcilerError):
@@ -52,6 +56,7 @@ class AdoptError(ReconcilerError):
 
 ENVIRONMENTS_KEY = "environments"
 ONLY_KEY = "only"
+OWNS_KEY = "owns"
 TOP = "top"
 BLOCK = "block"
 
@@ -154,6 +159,35 @@ def adopt_text(
     for start, end, new in (patches[i] for i in reversed(order)):
         out = out[:start] + new + out[end:]
     return out
+
+
+def owning_all(*, text: str, file: str = "") -> str | None:
+    """``text`` with ``owns: all`` in its ``reconciler:`` block (made when missing): the series
+    then owns every field with a documented server default. None when the file already says
+    ``owns:``: its own choice stands. Every other byte is left as it was."""
+    if "\r\n" in text:
+        patched = owning_all(text=text.replace("\r\n", "\n"), file=file)
+        return None if patched is None else patched.replace("\n", "\r\n")
+    root = _root(text, file)
+    reserved = _entries(root).get(RESERVED_KEY)
+    line = f"{OWNS_KEY}: {OWNS_ALL}"
+    if reserved is None:
+        return _splice(text, _insertion(text, [f"{RESERVED_KEY}:", f"  {line}"], reserved=None))
+    block = reserved.value
+    if not isinstance(block, MappingNode) or block.flow_style or not block.value:
+        raise AdoptError(
+            f"{file}:{reserved.key.start_mark.line + 1}: {RESERVED_KEY}: is not a block mapping "
+            f"the writer can add to: write {line} under it by hand"
+        )
+    if OWNS_KEY in _entries(block):
+        return None
+    column = int(block.value[0][0].start_mark.column)
+    return _splice(text, _append_to(block, [f"{' ' * column}{line}"], text))
+
+
+def _splice(text: str, patch: tuple[int, int, str]) -> str:
+    start, end, new = patch
+    return text[:start] + new + text[end:]
 
 
 def friendly_value(name: str, value: Any) -> Any:
@@ -369,12 +403,12 @@ def _list_edits(
 def _item_text(item: Any) -> str:
     """A list item after its dash: ``series: a/b`` for a reference, else flow."""
     if _one_line_mapping(item):
-        return ", ".join(f"{_key(k)}: {_flow(v)}" for k, v in item.items())
-    return _flow(item)
+        return ", ".join(f"{key_text(k)}: {flow(v)}" for k, v in item.items())
+    return flow(item)
 
 
 def _one_line_mapping(item: Any) -> bool:
-    return isinstance(item, dict) and len(item) == 1 and _inline(item)
+    return isinstance(item, dict) and len(item) == 1 and inline(item)
 
 
 def _same_shape(node: Node, value: Any) -> bool:
@@ -418,19 +452,19 @@ def _replacement(spec: Field, value: Any, node: Node, text: str) -> str:
             references = isinstance(value, list) and any(isinstance(v, dict) for v in value)
             if spec.kind in (Kind.ID_LIST, Kind.REDEMPTION_RANGE) and not references:
                 # The file carried the API's JSON string: keep carrying it.
-                return _scalar(_json_text(value), style=node.style)
-            return _flow(value)
+                return scalar(json_text(value), style=node.style)
+            return flow(value)
         if spec.kind is Kind.DATETIME and isinstance(value, str):
-            spelled = _date_like(value, written=str(node.value))
+            spelled = date_like(value, written=str(node.value))
             # A plain date is YAML's timestamp, which the loader keeps as the text written.
             plain = node.style is None and _TIMESTAMP.match(spelled)
-            return spelled if plain else _scalar(spelled, style=node.style)
-        return _scalar(value, style=node.style)
+            return spelled if plain else scalar(spelled, style=node.style)
+        return scalar(value, style=node.style)
     if not isinstance(value, list | dict):
-        return _scalar(value, style=None)
+        return scalar(value, style=None)
     if getattr(node, "flow_style", False) or not value:
-        return _flow(value)
-    return "\n".join(_block(value, column)).removeprefix(" " * column)
+        return flow(value)
+    return "\n".join(block_lines(value, column)).removeprefix(" " * column)
 
 
 @dataclass(frozen=True)
@@ -468,7 +502,7 @@ def _block_lines(
     column = int(into.value[0][0].start_mark.column) if into is not root else 0
     lines: list[str] = []
     for name in path[depth:]:
-        lines.append(f"{' ' * column}{_key(name)}:")
+        lines.append(f"{' ' * column}{key_text(name)}:")
         column += 2
     for name, value in entries:
         lines.extend(_new_entry(name, value, column=column))
@@ -512,12 +546,12 @@ def _new_value(name: str, value: Any, *, column: int = 0) -> str:
     """A value for a key the file did not write: flow, except a list of objects."""
     spec = BY_NAME[name]
     if isinstance(value, list) and value and any(isinstance(v, dict) for v in value):
-        return "\n" + "\n".join(_block(value, column + 2))
+        return "\n" + "\n".join(block_lines(value, column + 2))
     if spec.kind is Kind.DATETIME and isinstance(value, str) and _TIMESTAMP.match(value):
         return value
     if isinstance(value, list | dict):
-        return _flow(value)
-    return _scalar(value, style=None)
+        return flow(value)
+    return scalar(value, style=None)
 
 
 def _insertion(text: str, lines: Sequence[str], *, reserved: _Entry | None) -> tuple[int, int, str]:
@@ -529,108 +563,13 @@ def _insertion(text: str, lines: Sequence[str], *, reserved: _Entry | None) -> t
     return (len(text), len(text), block if not text or text.endswith("\n") else "\n" + block)
 
 
-def _json_text(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
-
-
-def _date_like(value: str, *, written: str) -> str:
-    """The live UTC day ``value`` spelled the way the file spelled its date: a bare date, or
-    the same instant at the file's own offset (the server keeps the UTC day either way)."""
-    moment = parse_datetime(value, lenient=True)
-    if moment is None:
-        return value
-    if _BARE_DATE.match(written):
-        return moment.strftime("%Y-%m-%d")
-    offset = _OFFSET.search(written)
-    if offset is None or written.rstrip().endswith(("Z", "z")):
-        return value
-    sign = -1 if offset.group(1) == "-" else 1
-    delta = sign * timedelta(hours=int(offset.group(2)), minutes=int(offset.group(3) or 0))
-    if not delta:
-        return value
-    local = moment.astimezone(timezone(delta))
-    return local.isoformat(timespec="seconds")
-
-
-def _scalar(value: Any, *, style: str | None) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    text = str(value)
-    if style == "'" and "\n" not in text:
-        return "'" + text.replace("'", "''") + "'"
-    if style in (None, "", "|", ">") and _plain_ok(text):
-        return text
-    return json.dumps(text, ensure_ascii=False)  # a JSON string is a YAML double-quoted one
-
-
-def _plain_ok(text: str) -> bool:
-    """``text`` reads back as the same string when written without quotes."""
-    if not text or text != text.strip() or "\n" in text:
-        return False
-    try:
-        return bool(yaml.safe_load(f"k: {text}\n") == {"k": text})
-    except yaml.YAMLError:
-        return False
-
-
-def _flow_text(text: str) -> str:
-    """A string inside a flow collection, where ``,[]{}`` end a plain scalar."""
-    if _plain_ok(text) and not any(c in text for c in ",[]{}"):
-        return text
-    return json.dumps(text, ensure_ascii=False)
-
-
-def _key(name: Any) -> str:
-    return _flow_text(str(name))
-
-
-def _flow(value: Any) -> str:
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{_key(k)}: {_flow(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list):
-        return "[" + ", ".join(_flow(v) for v in value) + "]"
-    if isinstance(value, str):
-        return _flow_text(value)
-    return _scalar(value, style=None)
-
-
-def _inline(value: Any) -> bool:
-    """Written on its key's line: scalars, and collections that hold no objects."""
-    if isinstance(value, dict):
-        return all(not isinstance(v, dict | list) or _inline(v) for v in value.values())
-    if isinstance(value, list):
-        return all(not isinstance(v, dict) for v in value)
-    return True
-
-
-def _block(value: Any, column: int) -> list[str]:
-    """Block lines at ``column`` (each line carries its own indentation)."""
-    pad = " " * column
-    lines: list[str] = []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if _inline(item):
-                lines.append(f"{pad}{_key(key)}: {_flow(item)}")
-            else:
-                lines.append(f"{pad}{_key(key)}:")
-                lines.extend(_block(item, column + 2))
-        return lines
-    for item in value:
-        if isinstance(item, dict) and item:
-            inner = _block(item, column + 2)
-            inner[0] = f"{pad}- " + inner[0].removeprefix(" " * (column + 2))
-            lines.extend(inner)
-        else:
-            lines.append(f"{pad}- {_flow(item)}")
-    return lines
-
-
-__all__ = ["BLOCK", "TOP", "AdoptError", "Scope", "adopt_text", "friendly_value", "placement"]
+__all__ = [
+    "BLOCK",
+    "TOP",
+    "AdoptError",
+    "Scope",
+    "adopt_text",
+    "friendly_value",
+    "owning_all",
+    "placement",
+]

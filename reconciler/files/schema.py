@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from reconciler.files.options import OWNS_ALL, OWNS_WRITTEN
 from reconciler.files.validate import RESERVED_KEY
 from reconciler.model import catalogue
-from reconciler.model.catalogue import Field, Kind, SubField
+from reconciler.model.catalogue import INT32_MAX, INT32_MIN, Field, Format, Kind, SubField
 
 SCHEMA_ID: Final = "https://reconciler.invalid/schemas/series.json"
 
@@ -134,10 +135,17 @@ def _field_schema(spec: Field) -> dict[str, Any]:
     elif kind is Kind.OBJECT_LIST:
         out.update({"type": "array", "items": _object(spec)})
     if kind in (Kind.INTEGER, Kind.NUMBER):
+        if spec.format is not Format.NONE:
+            out["format"] = spec.format.value
+        low, high = (INT32_MIN, INT32_MAX) if spec.format is Format.INT32 else (None, None)
         if spec.minimum is not None:
-            out["minimum"] = spec.minimum
+            low = spec.minimum if low is None else max(low, spec.minimum)
         if spec.maximum is not None:
-            out["maximum"] = spec.maximum
+            high = spec.maximum if high is None else min(high, spec.maximum)
+        if low is not None:
+            out["minimum"] = low
+        if high is not None:
+            out["maximum"] = high
     if None in spec.unset:
         out = {"anyOf": [out, {"type": "null"}], "description": spec.doc}
     if spec.deprecated:
@@ -173,6 +181,20 @@ def _options_schema() -> dict[str, Any]:
                     {"type": "string", "minLength": 1},
                     {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
                 ],
+            },
+            "distinct_from": {
+                "description": "Ids of existing series with this discountCode that are not "
+                "this file's series: the plan creates it (known then by its marker) instead "
+                "of blocking on them.",
+                "type": "array",
+                "items": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+                "minItems": 1,
+            },
+            "owns": {
+                "description": "all: every field with a documented server default is held at "
+                "it where the file writes nothing (imported files); written (the default): "
+                "only the fields written are managed.",
+                "enum": [OWNS_ALL, OWNS_WRITTEN],
             },
             "environments": {
                 "description": "Fields whose value differs in one environment, by its name.",

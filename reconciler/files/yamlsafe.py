@@ -3,22 +3,25 @@
 PyYAML's ``safe_load`` is not enough for files people edit by hand and CI loads unattended:
 it silently keeps the last of two equal keys, turns ``2025-12-31`` into a ``date`` object,
 expands an alias bomb into gigabytes, and forgets where each value was written. So this
-module lets PyYAML only *compose* (parse into nodes that carry their marks) and builds the
-plain values itself:
+module lets libyaml only *parse* (a flat stream of events, each with its position) and builds
+the plain values itself (``yamlevents``), in one pass over the events, with no recursion and
+no node tree:
 
-- every mapping key and value keeps its 1-based (line, column), looked up by its path in the
+- every mapping key and value has its 1-based (line, column), looked up by its path in the
   document (``doc.where(("productInfo", 0, "productType"))``);
 - a key repeated in one mapping is a problem naming both lines;
 - only the JSON-like scalars are built (null, bool, int, float, str); YAML timestamps stay the
   text that was written, and any other tag (``!!python/object``, ``!!binary``, ``!foo``) is a
   problem, never an object;
-- files over ``MAX_BYTES`` are refused before parsing, and building stops after ``MAX_NODES``
-  nodes (aliases count each time they are used) or ``MAX_DEPTH`` levels of nesting;
-- the depth and the number of nodes are first counted on the parser's event stream, which
-  libyaml produces without recursion, and the file is refused there, before PyYAML's
-  composer recurses once per level (30,000 nested ``[`` overflow the C stack: a segfault
-  that no ``except`` can catch);
+- files over ``MAX_BYTES`` are refused before parsing, and building stops at the first event
+  past ``MAX_NODES`` values (aliases count each time they are used) or ``MAX_DEPTH`` levels
+  of nesting: 30,000 nested ``[`` cost a millisecond, never a stack overflow (PyYAML's C
+  composer recurses once a level and crashes the process on such a file);
 - bytes that are not UTF-8, an empty file and a top level that is not a mapping are problems.
+
+Positions cost memory (a 10,000-file folder has 200,000 values): a document keeps those of
+its top-level keys, which every load asks for, and its text; the first question about a
+deeper position parses the text again and keeps every position from then on.
 
 Nothing here raises for bad input: ``load_yaml`` returns problems.
 """
@@ -26,58 +29,88 @@ Nothing here raises for bad input: ``load_yaml`` returns problems.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
 
 import yaml
-from yaml.constructor import ConstructorError, SafeConstructor
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from reconciler.problems import Problem, Severity
+from reconciler.files.yamlevents import (
+    MAX_DEPTH,
+    MAX_NODES,
+    DocPath,
+    EventBuilder,
+    Mark,
+    Refused,
+    unpack,
+)
+from reconciler.problems import Problem
 
 MAX_BYTES: Final = 512 * 1024
-MAX_NODES: Final = 100_000
-MAX_DEPTH: Final = 64
-
-# The C parser is an order of magnitude faster; both give the same nodes and marks.
-_LOADER: Final[type[Any]] = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
-
-_TAG = "tag:yaml.org,2002:"
-_SCALAR_TAGS: Final = frozenset(
-    {f"{_TAG}null", f"{_TAG}bool", f"{_TAG}int", f"{_TAG}float", f"{_TAG}str", f"{_TAG}timestamp"}
-)
-
-PathPart = str | int
-DocPath = tuple[PathPart, ...]
 
 
-@dataclass(frozen=True)
-class Mark:
-    """A 1-based position in a file."""
-
-    line: int
-    column: int
-
-
-@dataclass(frozen=True)
 class Document:
     """The plain value of a YAML file and where each part of it was written.
 
     ``keys`` holds the position of each mapping key, ``values`` of each value (list items
-    included), both by path from the top: ``("productInfo", 0, "productType")``.
+    included), both by path from the top: ``("productInfo", 0, "productType")``. Only the
+    top-level positions are kept from the first parse; the others come from parsing the text
+    again, once, at the first question about them.
     """
 
-    data: dict[str, Any]
-    keys: Mapping[DocPath, Mark] = field(default_factory=dict)
-    values: Mapping[DocPath, Mark] = field(default_factory=dict)
+    __slots__ = ("_tables", "_text", "_top", "data")
+
+    def __init__(
+        self,
+        data: dict[str, Any],
+        *,
+        text: str = "",
+        top: dict[str, int] | None = None,
+        tables: tuple[dict[DocPath, Mark], dict[DocPath, Mark]] | None = None,
+    ) -> None:
+        self.data = data
+        self._text = text
+        self._top = top or {}
+        self._tables = tables
+
+    def located_only(self) -> Document:
+        """This document without its values: what a checked file keeps to place a problem
+        found later (its text and its top level's positions, not the value tree)."""
+        return Document({}, text=self._text, top=self._top)
+
+    def forget_top(self) -> None:
+        """Drop the top level's positions too (a few hundred bytes a file); a question about
+        a position parses the text again."""
+        self._top = {}
+
+    def _all(self) -> tuple[dict[DocPath, Mark], dict[DocPath, Mark]]:
+        if self._tables is None:
+            built = EventBuilder(self._text, file="", record=True)
+            built.run()
+            self._tables = (dict(built.key_list), dict(built.value_list))
+        return self._tables
+
+    @property
+    def keys(self) -> Mapping[DocPath, Mark]:
+        return self._all()[0]
+
+    @property
+    def values(self) -> Mapping[DocPath, Mark]:
+        return self._all()[1]
 
     def where(self, path: DocPath, *, key: bool = False) -> Mark:
         """Where the key (``key=True``) or the value at ``path`` is; for a path that is not
         in the document, the nearest part of it that is (the top of the file at worst)."""
-        table = self.keys if key else self.values
+        if not path:
+            return Mark(1, 1)
+        if len(path) == 1 and path[0] in self._top:
+            return unpack(self._top[path[0]], key=key)
+        if not self._text and self._tables is None:
+            return Mark(1, 1)
+        keys, values = self._all()
+        table = keys if key else values
         probe = tuple(path)
         while probe:
-            mark = table.get(probe) or self.values.get(probe) or self.keys.get(probe)
+            mark = table.get(probe) or values.get(probe) or keys.get(probe)
             if mark is not None:
                 return mark
             probe = probe[:-1]
@@ -95,15 +128,6 @@ class Loaded:
     @property
     def ok(self) -> bool:
         return self.document is not None and not any(p.is_error for p in self.problems)
-
-
-class _Refused(Exception):
-    """Building stopped: the file is unsafe or unusable (internal to this module)."""
-
-    def __init__(self, message: str, mark: Mark) -> None:
-        super().__init__(message)
-        self.message = message
-        self.mark = mark
 
 
 def load_yaml(data: bytes, *, file: str, what: str = "series") -> Loaded:
@@ -132,11 +156,10 @@ def load_yaml(data: bytes, *, file: str, what: str = "series") -> Loaded:
         )
     if not text.strip():
         return problem(f"the file is empty: a {what} file is a mapping of names to values")
+    builder = EventBuilder(text, file=file, record=False)
     try:
-        if not _within_limits_by_size(text):
-            _check_shape(text)
-        root = yaml.compose(text, Loader=_LOADER)
-    except _Refused as refused:
+        value, root_mark = builder.run()
+    except Refused as refused:
         return problem(refused.message, refused.mark.line, refused.mark.column)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
@@ -151,173 +174,17 @@ def load_yaml(data: bytes, *, file: str, what: str = "series") -> Loaded:
                 "the file contains a control character YAML does not allow", line, column
             )
         return problem(f"the file is not valid YAML: {error}")
-    except RecursionError:
-        return problem("the file is nested too deeply to be read")
-    if root is None:
+    if root_mark is None:
         return problem(f"the file is empty: a {what} file is a mapping of names to values")
-    if not isinstance(root, MappingNode):
-        found = "a list" if isinstance(root, SequenceNode) else "a single value"
-        start = _mark(root)
+    if not isinstance(value, dict):
+        found = "a list" if isinstance(value, list) else "a single value"
         return problem(
             f"the top level of a {what} file must be a mapping of names to values, not {found}",
-            start.line,
-            start.column,
+            root_mark.line,
+            root_mark.column,
         )
-    builder = _Builder(file)
-    try:
-        value = builder.build(root, (), 0)
-    except _Refused as refused:
-        return problem(refused.message, refused.mark.line, refused.mark.column)
-    except RecursionError:
-        return problem("the file is nested too deeply to be read")
-    assert isinstance(value, dict)  # a MappingNode always builds a dict
-    document = Document(value, builder.keys, builder.values)
+    document = Document(value, text=text, top=builder.top)
     return Loaded(document, tuple(builder.problems))
-
-
-def _within_limits_by_size(text: str) -> bool:
-    """True when ``text`` is too small to break the limits, so it is parsed once, not twice.
-
-    Every level of nesting starts at an indicator of its own (``[``, ``{``, ``-``, ``:``,
-    ``?``), and every value takes at least a character or an indicator: counting them bounds
-    the depth and the number of values from above without a parse (an alias adds no level,
-    and the values it repeats are counted by the builder).
-    """
-    if 3 * len(text) > MAX_NODES:
-        return False
-    return sum(text.count(c) for c in "[{-:?") <= MAX_DEPTH
-
-
-def _check_shape(text: str) -> None:
-    """Refuse ``text`` when it nests deeper than ``MAX_DEPTH`` or holds more than
-    ``MAX_NODES`` values, reading only the event stream (flat: no recursion, and it stops at
-    the first level too deep, so a file of 250,000 ``[`` costs a millisecond)."""
-    loader = _LOADER(text)
-    try:
-        depth = 0
-        count = 0
-        while loader.check_event():
-            event = loader.get_event()
-            if isinstance(event, yaml.CollectionStartEvent):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    raise _Refused(
-                        f"the file is nested more than {MAX_DEPTH} levels deep", _event_mark(event)
-                    )
-            elif isinstance(event, yaml.CollectionEndEvent):
-                depth -= 1
-            if isinstance(event, yaml.NodeEvent):
-                count += 1
-                if count > MAX_NODES:
-                    raise _Refused(
-                        f"the file holds more than {MAX_NODES:,} values: this is not a series file",
-                        _event_mark(event),
-                    )
-    finally:
-        loader.dispose()
-
-
-def _event_mark(event: Any) -> Mark:
-    return Mark(event.start_mark.line + 1, event.start_mark.column + 1)
-
-
-def _mark(node: Node) -> Mark:
-    return Mark(node.start_mark.line + 1, node.start_mark.column + 1)
-
-
-class _Builder:
-    """Turns composed nodes into plain values, recording marks and counting nodes."""
-
-    def __init__(self, file: str) -> None:
-        self.file = file
-        self.count = 0
-        self.keys: dict[DocPath, Mark] = {}
-        self.values: dict[DocPath, Mark] = {}
-        self.problems: list[Problem] = []
-        # Only its scalar conversions are used (ints in any YAML base, floats, bools).
-        self.scalars = SafeConstructor()
-
-    def build(self, node: Node, path: DocPath, depth: int) -> Any:
-        self.count += 1
-        if self.count > MAX_NODES:
-            raise _Refused(
-                f"the file expands to more than {MAX_NODES:,} values (aliases such as *name "
-                "repeat what they point to): this is not a series file",
-                _mark(node),
-            )
-        if depth > MAX_DEPTH:
-            raise _Refused(f"the file is nested more than {MAX_DEPTH} levels deep", _mark(node))
-        self.values[path] = _mark(node)
-        if isinstance(node, ScalarNode):
-            return self.scalar(node)
-        if isinstance(node, SequenceNode):
-            self.check_tag(node, f"{_TAG}seq")
-            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
-        if isinstance(node, MappingNode):
-            self.check_tag(node, f"{_TAG}map")
-            return self.mapping(node, path, depth)
-        raise _Refused("the file holds a YAML node of an unknown kind", _mark(node))
-
-    def mapping(self, node: MappingNode, path: DocPath, depth: int) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            self.count += 1
-            key_mark = _mark(key_node)
-            if not isinstance(key_node, ScalarNode):
-                raise _Refused("a key must be a plain name, not a list or a mapping", key_mark)
-            if key_node.tag == f"{_TAG}merge":
-                raise _Refused(
-                    "merge keys (<<) are not supported: write the fields out in full", key_mark
-                )
-            # Keys are names: keep the text as written (``yes`` stays "yes", ``1`` is "1").
-            key = str(key_node.value)
-            key_path = (*path, key)
-            if key in out:
-                first = self.keys[key_path]
-                self.problems.append(
-                    Problem(
-                        self.file,
-                        key_mark.line,
-                        key_mark.column,
-                        f"{key!r} is written twice in the same mapping (lines {first.line} "
-                        f"and {key_mark.line}): keep one",
-                        Severity.ERROR,
-                        key if not path else str(path[0]),
-                    )
-                )
-            self.keys[key_path] = key_mark
-            out[key] = self.build(value_node, key_path, depth + 1)
-        return out
-
-    def check_tag(self, node: Node, expected: str) -> None:
-        if node.tag != expected:
-            shown = node.tag.replace(_TAG, "!!")
-            raise _Refused(
-                f"the tag {shown} is not allowed: only plain YAML values are", _mark(node)
-            )
-
-    def scalar(self, node: ScalarNode) -> Any:
-        tag = node.tag
-        if tag not in _SCALAR_TAGS:
-            shown = tag.replace(_TAG, "!!")
-            raise _Refused(
-                f"the tag {shown} is not allowed: only plain text, numbers, true/false and "
-                "null are",
-                _mark(node),
-            )
-        if tag in (f"{_TAG}str", f"{_TAG}timestamp"):
-            # A date stays the text that was written: its offset and precision matter.
-            return str(node.value)
-        if tag == f"{_TAG}null":
-            return None
-        try:
-            if tag == f"{_TAG}bool":
-                return self.scalars.construct_yaml_bool(node)
-            if tag == f"{_TAG}int":
-                return self.scalars.construct_yaml_int(node)
-            return self.scalars.construct_yaml_float(node)
-        except (ConstructorError, ValueError) as error:
-            raise _Refused(f"{node.value!r} is not a valid value: {error}", _mark(node)) from None
 
 
 # PyYAML's messages, said the way a person editing a file can act on.

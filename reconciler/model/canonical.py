@@ -3,8 +3,9 @@
 Three conversions live here, all keyed on a field's ``kind`` and ``storage``:
 
 - ``stored_value``: what the real server keeps when it is sent a value (UTC day for dates,
-  single precision for discountValue, 32-bit wrap for maxCreate/maxRedeem, ...). The sandbox
-  uses it to behave like the server; the validator uses it to warn before a value is lost.
+  single precision for discountValue and discountUpto, 32-bit wrap for maxCreate/maxRedeem,
+  ...). The sandbox uses it to behave like the server; the validator uses it to warn before a
+  value is lost.
 - ``canonical``: the form both sides of a diff are compared in: the stored value, with JSON
   carried in strings parsed, lists that are sets sorted, and "no value" spelled ``None``.
 - ``to_api`` / ``to_friendly``: between the friendlier YAML forms of a series file and the
@@ -46,6 +47,12 @@ API_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$
 MAX_JSON_DEPTH: Final = 32
 
 
+# Parsed date-times by (text, lenient): thousands of series share a few dates, and each is
+# parsed four times in a plan (checked, sent form, stored form, compared). Bounded.
+_PARSED: dict[tuple[str, bool], datetime | None] = {}
+_PARSED_MAX: Final = 4096
+
+
 def parse_datetime(text: str, *, lenient: bool = False) -> datetime | None:
     """Parse an API date-time into an aware UTC datetime; ``None`` when it is not one.
 
@@ -53,6 +60,17 @@ def parse_datetime(text: str, *, lenient: bool = False) -> datetime | None:
     (``23:50:79`` is ``23:51:19``); a missing offset is read as UTC. Without it, a value
     needs an offset unless it is a bare date, and out-of-range parts are refused.
     """
+    key = (text, lenient)
+    if key in _PARSED:
+        return _PARSED[key]
+    parsed = _parse_datetime(text, lenient=lenient)
+    if len(_PARSED) >= _PARSED_MAX:
+        _PARSED.clear()
+    _PARSED[key] = parsed  # an aware datetime is immutable: safe to hand out again
+    return parsed
+
+
+def _parse_datetime(text: str, *, lenient: bool) -> datetime | None:
     match = _DATETIME.match(text)
     if not match:
         return None
@@ -150,8 +168,31 @@ def stored_value(spec: Field, value: Any) -> Any:
     return value
 
 
+# Canonical forms of scalars by (field, type, value): a plan compares 30 fields of every
+# series on both sides, and most values repeat (PERC, true, the same dates). Only immutable
+# results are kept, so a caller can never change what another one gets. Bounded.
+_CANONICAL: dict[tuple[str, type, Any], Any] = {}
+_CANONICAL_MAX: Final = 16384
+_SCALAR_TYPES: Final = frozenset({str, int, float, bool, type(None)})
+
+
 def canonical(name: str, value: Any) -> Any:
     """The form in which a value of field ``name`` is compared; ``None`` means no value."""
+    kind = type(value)
+    if kind not in _SCALAR_TYPES:
+        return _canonical(name, value)
+    key = (name, kind, value)
+    if key in _CANONICAL:
+        return _CANONICAL[key]
+    result = _canonical(name, value)
+    if type(result) in _SCALAR_TYPES:
+        if len(_CANONICAL) >= _CANONICAL_MAX:
+            _CANONICAL.clear()
+        _CANONICAL[key] = result
+    return result
+
+
+def _canonical(name: str, value: Any) -> Any:
     spec = BY_NAME[name]
     if value is ABSENT or value is None:
         return None
@@ -166,7 +207,10 @@ def canonical(name: str, value: Any) -> Any:
     if kind is Kind.DATETIME:
         return value
     if kind is Kind.NUMBER and _is_number(value):
-        return float32(value) if spec.storage is Storage.FLOAT32 else value
+        if spec.storage is Storage.FLOAT32:
+            return float32(value)
+        # A double: 100 and 100.0 are one amount, compared (and hashed) as one value.
+        return int(value) if isinstance(value, float) and value.is_integer() else value
     if kind is Kind.STRING_MAP and isinstance(value, Mapping):
         return {str(k): v for k, v in sorted(value.items())}
     if kind is Kind.OBJECT and isinstance(value, Mapping):

@@ -29,6 +29,13 @@ class SeriesOptions:
     # The environments this series exists in (None: every one). A series left out of an
     # environment is never planned there, nor reported as an orphan there.
     only: tuple[str, ...] | None = None
+    # Ids of existing series with this file's discountCode that are *not* this file's series
+    # (a discountCode is not unique in an org): identity no longer blocks on them, the create
+    # is planned, and the new series is then known by its marker.
+    distinct_from: tuple[int, ...] = ()
+    # ``owns: all``: the series also declares every field with a documented server default,
+    # at that default where the file writes nothing (every imported file says so).
+    owns_all: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,3 +70,6 @@ class DesiredSeries:
     # (ids and references). ``fields`` holds the field with every reference still unresolved
     # (``references.placeholder``) until the planner resolves it for one environment.
     references: Mapping[str, tuple[int | Reference, ...]] = field(default_factory=dict)
+    # The fields declared only by ``owns: all``: held at their documented default, written
+    # nowhere (not in the file, not in the settings).
+    held: frozenset[str] = frozenset()

@@ -60,4 +60,8 @@ class SeriesApi(SeriesReader, Protocol):
 
     async def create_series(self, fields: Mapping[str, Any]) -> dict[str, Any]: ...
 
-    async def update_series(self, series_id: int, fields: Mapping[str, Any]) -> dict[str, Any]: ...
+    async def update_series(
+        self, series_id: int, fields: Mapping[str, Any], *, org_id: int | None
+    ) -> dict[str, Any]:
+        """PUT ``fields`` (a full replacement) with ``org_id``, the live series' ``orgId``."""
+        ...

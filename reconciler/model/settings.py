@@ -29,6 +29,11 @@ SANDBOX_PASSWORD = "sandbox-password"
 SANDBOX_OAUTH_KEY = "sandbox-key"
 SANDBOX_OAUTH_SECRET = "sandbox-secret"
 
+# Ids one read by id asks for. The docs give no largest batch ("batch support: yes"); 100 is
+# what the stand-in's limit was measured at, and a larger one is learned down from the
+# server's refusal (docs/assumptions.md, "Reads by id"; benchmarks/bench_batch.py).
+DEFAULT_BATCH_SIZE = 100
+
 AuthMethod = Literal["basic", "oauth"]
 # The settings that decide where credentials are sent: only the trusted side may set them.
 CONNECTION_SETTINGS = ("base_url", "auth", "env_prefix")
@@ -44,7 +49,7 @@ class Environment:
     auth: AuthMethod | None = None
     env_prefix: str = DEFAULT_PREFIX
     rate_limit_per_minute: int = 100
-    batch_size: int = 20
+    batch_size: int = DEFAULT_BATCH_SIZE
     parallelism: int = 4
     timeout_seconds: float = 30.0
     # Safety rail: refuse an apply that updates more than this share of the existing series

@@ -1,4 +1,5 @@
-"""Renderers: a Plan, an apply result or problems → text, markdown, json or github. Pure.
+"""Renderers: a Plan, an apply result or problems → text, markdown, json or github (and a
+plan → html, one self-contained page). Pure.
 
 Each format lives in its own module and writes to the stream it is given; nothing here reads
 the environment (the caller decides on colour: a terminal, ``NO_COLOR``). This module is the
@@ -15,16 +16,18 @@ from typing import TextIO
 from reconciler.engine.plan import Plan
 from reconciler.engine.result import ApplyResult
 from reconciler.problems import Problem
-from reconciler.render import github, jsonfmt, markdown, text
+from reconciler.render import github, html, jsonfmt, markdown, text, text_apply
 
 FORMATS: tuple[str, ...] = ("text", "markdown", "json", "github")
+# A plan has one format more: the HTML report (an apply result and problems have none).
+PLAN_FORMATS: tuple[str, ...] = (*FORMATS, "html")
 
-__all__ = ["FORMATS", "render_apply", "render_plan", "render_problems"]
+__all__ = ["FORMATS", "PLAN_FORMATS", "render_apply", "render_plan", "render_problems"]
 
 
-def _check(fmt: str) -> None:
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown output format {fmt!r}; choose one of {', '.join(FORMATS)}")
+def _check(fmt: str, formats: tuple[str, ...] = FORMATS) -> None:
+    if fmt not in formats:
+        raise ValueError(f"unknown output format {fmt!r}; choose one of {', '.join(formats)}")
 
 
 def render_plan(
@@ -36,13 +39,15 @@ def render_plan(
     max_chars: int = markdown.DEFAULT_MAX_CHARS,
 ) -> None:
     """Write ``plan`` in format ``fmt``; ``color`` is for text only, ``max_chars`` for markdown."""
-    _check(fmt)
+    _check(fmt, PLAN_FORMATS)
     if fmt == "text":
         text.render_plan_text(plan, stream=stream, color=color)
     elif fmt == "markdown":
         markdown.render_plan_markdown(plan, stream=stream, max_chars=max_chars)
     elif fmt == "json":
         jsonfmt.render_plan_json(plan, stream=stream)
+    elif fmt == "html":
+        html.render_plan_html(plan, stream=stream)
     else:
         github.render_plan_github(plan, stream=stream)
 
@@ -51,7 +56,7 @@ def render_apply(result: ApplyResult, *, fmt: str, stream: TextIO, color: bool =
     """Write the final summary of an apply in format ``fmt``."""
     _check(fmt)
     if fmt == "text":
-        text.render_apply_text(result, stream=stream, color=color)
+        text_apply.render_apply_text(result, stream=stream, color=color)
     elif fmt == "markdown":
         markdown.render_apply_markdown(result, stream=stream)
     elif fmt == "json":
@@ -66,7 +71,7 @@ def render_problems(
     """Write validation problems in format ``fmt``."""
     _check(fmt)
     if fmt == "text":
-        text.render_problems_text(problems, stream=stream, color=color)
+        text_apply.render_problems_text(problems, stream=stream, color=color)
     elif fmt == "markdown":
         markdown.render_problems_markdown(problems, stream=stream)
     elif fmt == "json":

@@ -1,8 +1,9 @@
 """GitHub Actions: workflow-command annotations, then the plain text rendering. Pure.
 
-Annotations (``::error …::`` / ``::warning …::`` / ``::notice …::``) put problems, plan
-warnings, blocked series, likely renames, resets of fields no longer in a file and failed
-series on the pull request's "Files changed" view and the run summary. Data is escaped as
+Annotations (``::error …::`` / ``::warning …::`` / ``::notice …::``) put problems, policy
+findings (an error when it refuses the plan), plan warnings, blocked series, likely renames,
+resets of fields no longer in a file and failed series on the pull request's "Files changed"
+view and the run summary. Data is escaped as
 GitHub's runner expects (``escapeData`` / ``escapeProperty``): in a message ``%`` ``\\r``
 ``\\n``; in a property also ``:`` and ``,``.
 
@@ -21,7 +22,8 @@ from typing import TextIO
 from reconciler.engine.plan import Plan
 from reconciler.engine.result import ApplyResult, Outcome
 from reconciler.problems import Problem
-from reconciler.render import text
+from reconciler.render import text, text_apply
+from reconciler.render._review import finding_line
 from reconciler.render._values import state_mv_command, value_text
 
 TITLE = "reconciler"
@@ -64,6 +66,17 @@ def plan_annotations(plan: Plan) -> list[str]:
         annotation("warning", f"The apply refuses this plan: {r}", title=f"{TITLE}: safety rail")
         for r in plan.rails
     ]
+    # The policy next: GitHub shows only the first few annotations of each level in a step.
+    for f in plan.policy:
+        level = "error" if f.blocking else ("notice" if f.override else "warning")
+        out.append(
+            annotation(
+                level,
+                finding_line(f),
+                file=files.get(f.key, ""),
+                title=f"{TITLE}: policy {f.rule} ({f.level.value})",
+            )
+        )
     for b in plan.blocked:
         out.append(
             annotation(
@@ -150,7 +163,7 @@ def render_apply_github(result: ApplyResult, *, stream: TextIO) -> None:
             )
         )
     body = StringIO()
-    text.render_apply_text(result, stream=body)
+    text_apply.render_apply_text(result, stream=body)
     _guarded(notes, body.getvalue(), stream)
 
 
@@ -160,5 +173,5 @@ def render_problems_github(problems: Sequence[Problem], *, stream: TextIO) -> No
         for p in sorted(problems)
     ]
     body = StringIO()
-    text.render_problems_text(problems, stream=body)
+    text_apply.render_problems_text(problems, stream=body)
     _guarded(lines, body.getvalue(), stream)

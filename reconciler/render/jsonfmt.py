@@ -1,11 +1,29 @@
 """JSON for machines. Pure. (Named ``jsonfmt`` so it does not shadow the standard ``json``.)
 
 A plan is written in the plan file format, ``Plan.to_dict()`` (documented in
-``reconciler.engine.plan``), indented by two spaces, with a trailing newline. Values the server
-keeps in single precision (discountValue) are written as the shortest decimal that reads back as the
-same single-precision number (``15.1``, not ``15.100000381469727``), in changes and
-mismatches alike; a reader that rounds them to single precision, as the tool's canonical form
-does, gets the exact value back.
+``reconciler.engine.plan``), indented by two spaces, with a trailing newline, and one key
+more right after ``counts``, what a reviewer reads first::
+
+    "summary": {
+      "line": "Plan: 1 to create, 2 to update, 40 unchanged.",
+      "changes": [                      # each changed series, riskiest first
+        {"key": "summer/sale-10", "action": "update", "id": 751412,
+         "badges": ["approve", "discount"], "blocking": true,
+         "changes": ["discountValue 10 → 60"], "more_changes": 0,
+         "issued": 1200, "redeemed": 56, "status": "ending",
+         "status_text": "active, ending in 12 days", "impacts": ["..."]}
+      ],
+      "warning_kinds": [{"kind": "validTillDate … is already past: ...", "count": 1900,
+                         "examples": [{"message": "...", "key": "", "file": "...",
+                                       "line": 7}]}]
+    }
+
+(The plan file, ``plan --out``, holds ``Plan.to_dict()`` only: the summary is derived.)
+
+Values the server keeps in single precision (discountValue) are written as the shortest
+decimal that reads back as the same single-precision number (``15.1``, not
+``15.100000381469727``), in changes and mismatches alike; a reader that rounds them to single
+precision, as the tool's canonical form does, gets the exact value back.
 
 An apply result (``format_version`` 1)::
 
@@ -16,6 +34,7 @@ An apply result (``format_version`` 1)::
       "converged": false,          # the plan made after the apply is empty
       "interrupted": false,
       "forced": ["<safety rail lifted by --force>"],
+      "overrides": ["<policy rule lifted by an override: rule@key: reason (by who)>"],
       "notes": ["<note for the user>"],
       "counts": {"done": 1, "skipped": 0, "failed": 1, "not_started": 0},
       "outcomes": [
@@ -46,6 +65,7 @@ from typing import Any, TextIO
 from reconciler.engine.plan import Plan
 from reconciler.engine.result import ApplyResult, Outcome
 from reconciler.problems import Problem
+from reconciler.render._review import change_parts, entries, warning_groups
 from reconciler.render._values import display_numbers
 
 FORMAT_VERSION = 1
@@ -56,11 +76,57 @@ def _dump(data: Any, stream: TextIO) -> None:
 
 
 def plan_to_dict(plan: Plan) -> dict[str, Any]:
-    """``Plan.to_dict()`` with single-precision values shown as written."""
+    """``Plan.to_dict()`` with single-precision values shown as written, and the summary a
+    reviewer reads first right after the counts (``summary``: see the module's docstring)."""
     data = plan.to_dict()
     for series in data["series"]:
         series["changes"] = display_numbers(series["changes"])
-    return data
+    out: dict[str, Any] = {}
+    for name, value in data.items():
+        out[name] = value
+        if name == "counts":
+            out["summary"] = summary_to_dict(plan)
+    return out
+
+
+def summary_to_dict(plan: Plan) -> dict[str, Any]:
+    """The summary: one entry per changed series, riskiest first, and the warnings by kind."""
+    changes = []
+    for entry in entries(plan):
+        s = entry.series
+        parts, more = change_parts(s)
+        facts = s.business
+        changes.append(
+            {
+                "key": s.key,
+                "action": s.action.value,
+                "id": s.series_id,
+                "badges": list(entry.badges),
+                "blocking": entry.blocking,
+                "changes": parts,
+                "more_changes": more,
+                "issued": facts.issued if facts is not None else s.live_issued,
+                "redeemed": facts.redeemed if facts is not None else None,
+                "status": facts.status.value if facts is not None else None,
+                "status_text": facts.status_text() if facts is not None else None,
+                "impacts": list(facts.impacts) if facts is not None else [],
+            }
+        )
+    return {
+        "line": plan.summary(),
+        "changes": changes,
+        "warning_kinds": [
+            {
+                "kind": group.kind,
+                "count": group.count,
+                "examples": [
+                    {"message": w.message, "key": w.key, "file": w.file, "line": w.line}
+                    for w in group.examples
+                ],
+            }
+            for group in warning_groups(plan.warnings)
+        ],
+    }
 
 
 def render_plan_json(plan: Plan, *, stream: TextIO) -> None:
@@ -76,6 +142,7 @@ def apply_to_dict(result: ApplyResult) -> dict[str, Any]:
         "converged": result.converged,
         "interrupted": result.interrupted,
         "forced": list(result.forced),
+        "overrides": list(result.overrides),
         "notes": list(result.notes),
         "counts": {outcome.value: len(result.of(outcome)) for outcome in Outcome},
         "outcomes": [

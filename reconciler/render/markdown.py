@@ -1,114 +1,70 @@
-"""Markdown for a pull-request comment, an issue body or a job summary. Pure.
+"""A plan as Markdown for a pull-request comment, an issue body or a job summary. Pure.
 
-Layout: a hidden marker line (so a bot can find and update its own comment), a title with
-the environment, the summary table and line (always kept), a note when targets limit the
-plan, then each changed series in a collapsible ``<details>`` section with a
-Field | Live | Desired table (a change the file does not spell out, such as a removed line
-reset to the server's default, says why after its desired value), then likely renames,
-blocked series, orphans, warnings and the ignore rules in effect.
+Summary first, noise last:
 
-Safety: every text that came from the files or the live CRM goes through ``escape``: HTML
-specials become entities, table pipes, backticks, brackets and emphasis characters are
-neutralised, newlines become ``<br>``, and ``@`` / ``#`` get a zero-width space after them so
-that no one is mentioned and no issue is cross-referenced. Untrusted text is never put in a
-code span.
+1. a hidden marker line (a bot finds and updates its own comment), the title, the safety
+   rails and the policy findings that refuse the plan, the counts and the summary line;
+2. **Changes, riskiest first**: one table row per changed series with its badges, the
+   fields it changes, and the coupons and status the live CRM reports;
+3. the other policy findings, the validity timeline (a Mermaid Gantt that GitHub draws,
+   ``render.timeline``) with the overlaps of series sharing a discountCode;
+4. each changed series in a collapsible ``<details>`` (its business facts, what the change
+   does to coupons already issued where the docs say so, a Field | Live | Desired table);
+5. likely renames, blocked series, orphans, the warnings grouped by kind with counts and a
+   few examples, and the ignore rules in effect.
 
-Size: the output stays within ``max_chars`` (60,000 by default, under GitHub's 65,536 limit
-for a comment). The head is always kept; past the budget the sections are cut, blocked
-series and renames last, with a note saying how much is not shown and where the full plan is.
+Safety: every text from the files or the live CRM goes through ``mdescape.escape``; none
+goes into the Mermaid chart. Size: the output stays within ``max_chars`` (60,000 by default,
+under GitHub's 65,536); the head is always kept and the sections fit by priority
+(``render.budget``), the summary rows first and the warnings late, so no amount of warnings
+can push a change out of the comment.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TextIO
 
+from reconciler.engine.facts import Level, PolicyFinding, Window
 from reconciler.engine.plan import Action, Plan, SeriesPlan
-from reconciler.engine.result import ApplyResult, Outcome
-from reconciler.problems import Problem
-from reconciler.render._values import (
-    change_rows,
-    grouped_ignores,
-    plural,
-    series_rows,
-    state_mv_command,
-    value_text,
+from reconciler.render._review import (
+    EXAMPLES,
+    Entry,
+    blocking_findings,
+    business_line,
+    change_line,
+    entries,
+    warning_groups,
+    warning_where,
 )
-from reconciler.textsafe import printable
+from reconciler.render._values import change_rows, grouped_ignores, plural, series_rows
+from reconciler.render._values import state_mv_command as _mv_command
+from reconciler.render.budget import NOTE_RESERVE, Section, cut, cut_note, fit
+from reconciler.render.markdown_apply import (
+    APPLY_MARKER,
+    render_apply_markdown,
+    render_problems_markdown,
+)
+from reconciler.render.mdescape import cell, escape
+from reconciler.render.timeline import mermaid_gantt, timeline_rows
 
 MARKER = "<!-- reconciler-plan -->"
-APPLY_MARKER = "<!-- reconciler-apply -->"
 DEFAULT_MAX_CHARS = 60_000
 MAX_ROWS_PER_SERIES = 40
-VALUE_LIMIT = 120
+MAX_RAILS_SHOWN = 20
+FIRST_FEW = 10  # blocked series, renames and findings kept before the summary rows
+_LEVEL_BADGE = {"deny": "⛔ deny", "approve": "✋ approve", "warn": "⚠️ warn", "retire": "🏁 retire"}
 
-_ZWSP = "&#8203;"
-_ESCAPES = str.maketrans(
-    {
-        "&": "&amp;",
-        "<": "&lt;",
-        ">": "&gt;",
-        '"': "&quot;",
-        "'": "&#39;",
-        "|": "&#124;",
-        "`": "&#96;",
-        "\\": "&#92;",
-        "[": "&#91;",
-        "]": "&#93;",
-        "*": "&#42;",
-        "_": "&#95;",
-        "~": "&#126;",
-        "!": "&#33;",
-        "@": "@" + _ZWSP,
-        "#": "#" + _ZWSP,
-        # GitHub renders $...$ and $$...$$ as math; its documented escape is \$.
-        "$": "\\$",
-        # Only escape() puts a zero-width space in: printable() spelled out any that came in.
-        "\u200b": _ZWSP,
-        "\n": "<br>",
-    }
-)
-# Autolinks (GitHub's and linkify's): a scheme's "://", "www.", a bare domain's dots.
-_SCHEME = re.compile(r":(?=/)")
-_WWW = re.compile(r"(?i)(?<![^\W_])www(?=\.)")
-_REFERENCE = re.compile(r"(?i)(?<![^\W_])gh-(?=\d)")
-# A dot between word characters, before a letter: what a bare domain needs (a TLD starts with
-# a letter), while a number such as 15.1 stays as written.
-_DOMAIN_DOT = re.compile(r"(?<=[^\W_])\.(?=[^\W\d_])")
-
-
-def escape(text: str) -> str:
-    """Untrusted text, safe anywhere in this document: a table cell, a summary, a list item.
-
-    Nothing in it can become HTML, a link (GitHub autolinks ``https://...``, ``www....`` and
-    e-mail addresses; linkify also bare domains), a mention, an issue reference, math, code
-    or emphasis, and control, bidi and invisible characters are spelled as escapes.
-    Newlines become ``<br>``.
-    """
-    text = text.replace("\r\n", "\n").translate(_LINE_BREAKS)
-    text = "\n".join(printable(line) for line in text.split("\n"))
-    # A zero-width space breaks what GitHub scans for, whatever it does with the entities.
-    text = _SCHEME.sub(":\u200b", text)
-    text = _WWW.sub("www\u200b", text)
-    text = _REFERENCE.sub(lambda m: m.group() + "\u200b", text)
-    text = text.translate(_ESCAPES).replace("//", "&#47;&#47;")
-    # An entity is a token of its own for linkify: "example&#46;com" is no domain.
-    return _DOMAIN_DOT.sub("&#46;", text)
-
-
-_LINE_BREAKS = str.maketrans({"\r": "\n", "\u2028": "\n", "\u2029": "\n", "\t": " "})
-
-
-def cell(value: Any) -> str:
-    """A canonical value, shortened, as a safe table cell; ``(not set)`` in italics."""
-    if value is None:
-        return "_(not set)_"
-    return escape(value_text(value, limit=VALUE_LIMIT))
-
-
-# --- plan -----------------------------------------------------------------------------------
+__all__ = [
+    "APPLY_MARKER",
+    "DEFAULT_MAX_CHARS",
+    "MARKER",
+    "cell",
+    "escape",
+    "plan_markdown",
+    "render_apply_markdown",
+    "render_plan_markdown",
+    "render_problems_markdown",
+]
 
 
 def render_plan_markdown(plan: Plan, *, stream: TextIO, max_chars: int = DEFAULT_MAX_CHARS) -> None:
@@ -118,16 +74,24 @@ def render_plan_markdown(plan: Plan, *, stream: TextIO, max_chars: int = DEFAULT
 
 def plan_markdown(plan: Plan, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     head = _head(plan)
-    changed = [s for s in plan.series if s.action is not Action.UNCHANGED]
+    changed = entries(plan)
     sections = [
-        _Section("series", "### Changes", [_series_details(s) for s in changed]),
-        _Section(
+        Section(
+            "summary rows",
+            "### Changes, riskiest first",
+            [_glance(e) for e in changed],
+            table="| Badges | Series | Changes | Coupons and status |\n| --- | --- | --- | --- |",
+        ),
+        Section("policy findings", "### Policy", _findings(plan)),
+        Section("timeline", "### Validity timeline", _timeline(plan, changed), joiner=""),
+        Section("series details", "### Details", [_details(e) for e in changed], joiner=""),
+        Section(
             "likely renames",
             "### Likely renamed",
             _moves(plan),
             intro="The state still has the old key; nothing is created. Record each rename:",
         ),
-        _Section(
+        Section(
             "blocked series",
             "### Blocked",
             [
@@ -138,7 +102,7 @@ def plan_markdown(plan: Plan, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
             ],
             intro="The apply will not touch these until a person acts.",
         ),
-        _Section(
+        Section(
             "orphans",
             "### Orphaned",
             [
@@ -148,26 +112,43 @@ def plan_markdown(plan: Plan, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
             ],
             intro="In the state, no file: left alone; the API has no delete.",
         ),
-        _Section(
-            "warnings",
-            "### Warnings",
-            [_warning(w.message, w.key, w.file, w.line) for w in plan.warnings],
+        Section(
+            "warning kinds",
+            f"### Warnings ({len(plan.warnings):,}, by kind)",
+            _warnings(plan),
+            intro="reconciler validate lists every one." if plan.warnings else "",
         ),
-        _Section(
+        Section(
             "ignore rules",
             "### Ignore rules in effect",
             _ignores(plan),
             intro=f"{plural(plan.counts.ignored_fields, 'field')} left out of the plan:",
         ),
     ]
-    # Budget order: what a reviewer must not miss first.
-    priority = ["blocked series", "likely renames", "warnings", "series", "orphans", "ignore rules"]
-    body = _fit(sections, priority=priority, budget=max_chars - len(head) - _NOTE_RESERVE)
-    cut = {s.name: len(s.items) - s.kept for s in sections if s.kept < len(s.items)}
-    text = head + body
-    if cut:
-        text += _cut_note(cut)
-    return text
+    # What a reviewer must not miss first: every change's summary row, what refuses or
+    # blocks, then the picture, the details, and the noise last.
+    priority: list[str | tuple[str, int]] = [
+        # A few of what a person must act on, whatever the number of changes...
+        ("blocked series", FIRST_FEW),
+        ("likely renames", FIRST_FEW),
+        ("policy findings", FIRST_FEW),
+        # ...then every change's summary row, then the rest.
+        "summary rows",
+        "policy findings",
+        "blocked series",
+        "likely renames",
+        "timeline",
+        "series details",
+        "warning kinds",
+        "orphans",
+        "ignore rules",
+    ]
+    body = fit(sections, priority=priority, budget=max_chars - len(head) - NOTE_RESERVE)
+    left_out = cut(sections)
+    return head + body + (cut_note(left_out) if left_out else "")
+
+
+# --- the head ---------------------------------------------------------------------------
 
 
 def _head(plan: Plan) -> str:
@@ -186,6 +167,7 @@ def _head(plan: Plan) -> str:
         f"## Reconciler plan: {escape(plan.environment)}",
         "",
         *_rails(plan),
+        *_refusals(plan),
         "| Action | Count |",
         "| --- | ---: |",
         *(f"| {name} | {count:,} |" for name, count in rows),
@@ -203,9 +185,6 @@ def _head(plan: Plan) -> str:
             "",
         ]
     return "\n".join(lines) + "\n"
-
-
-MAX_RAILS_SHOWN = 20
 
 
 def _rails(plan: Plan) -> list[str]:
@@ -226,7 +205,84 @@ def _rails(plan: Plan) -> list[str]:
     return [*lines, ""]
 
 
-def _series_details(series: SeriesPlan) -> str:
+def _refusals(plan: Plan) -> list[str]:
+    """A caution block: the policy rules that refuse this plan as it stands."""
+    blocking = blocking_findings(plan)
+    if not blocking:
+        return []
+    lines = [
+        "> [!CAUTION]",
+        f"> **The policy refuses this plan ({plural(len(blocking), 'finding')})**: an approve "
+        "rule needs an override naming it with a reason (--override RULE=REASON; in CI the "
+        "override label); a deny rule cannot be overridden.",
+        ">",
+        *(f"> - {_finding(f)}" for f in blocking[:MAX_RAILS_SHOWN]),
+    ]
+    if len(blocking) > MAX_RAILS_SHOWN:
+        lines.append(f"> - … and {len(blocking) - MAX_RAILS_SHOWN:,} more")
+    return [*lines, ""]
+
+
+def _finding(f: PolicyFinding) -> str:
+    text = f"{_LEVEL_BADGE[f.level.value]} **{escape(f.rule)}** on **{escape(f.key)}**: "
+    text += escape(f.message)
+    if f.override:
+        text += f" — overridden: {escape(f.override)}" + (f" (by {escape(f.by)})" if f.by else "")
+    return text
+
+
+# --- summary, policy, timeline ------------------------------------------------------------
+
+
+def badges(entry: Entry) -> str:
+    return " · ".join(_LEVEL_BADGE.get(b, b) for b in entry.badges)
+
+
+def _glance(entry: Entry) -> str:
+    s = entry.series
+    name = ("+ " if s.action is Action.CREATE else "~ ") + f"**{escape(s.key)}**"
+    if s.series_id is not None:
+        name += f" (id {s.series_id})"
+    return f"| {badges(entry)} | {name} | {escape(change_line(s))} | {escape(business_line(s))} |"
+
+
+def _findings(plan: Plan) -> list[str]:
+    """The findings that do not refuse the plan (those are on top): warnings, overrides."""
+    shown = [f for f in plan.policy if not f.blocking]
+    return [f"- {_finding(f)}" for f in sorted(shown, key=lambda f: f.level is Level.WARN)]
+
+
+def _timeline(plan: Plan, changed: list[Entry]) -> list[str]:
+    timeline = timeline_rows(plan, changed)
+    chart = mermaid_gantt(timeline)
+    if not chart:
+        return []
+    lines = [
+        "Each changed series' validity (UTC days) live now and after the apply; the plan's "
+        "day is marked. Bars are numbered as in the summary above.",
+        "",
+        *chart,
+        "",
+    ]
+    if timeline.left_out:
+        lines += [
+            f"_{plural(timeline.left_out, 'more changed series', 'more changed series')} "
+            "not drawn._",
+            "",
+        ]
+    for o in plan.overlaps:
+        lines.append(
+            f"- ⚠️ **{escape(o.key)}** and **{escape(o.other)}** share the discountCode "
+            f"{escape(o.discount_code)} from {o.start} to {o.end}"
+        )
+    return ["\n".join(lines) + "\n\n"]
+
+
+# --- details ------------------------------------------------------------------------------
+
+
+def _details(entry: Entry) -> str:
+    series = entry.series
     if series.action is Action.CREATE:
         title = f"+ create <b>{escape(series.key)}</b> ({escape(series.file)})"
         rows = series_rows(series)
@@ -236,10 +292,14 @@ def _series_details(series: SeriesPlan) -> str:
         rows = [row for change in series.changes for row in change_rows(change)]
     if series.retire:
         title += " — retires the series"
+    if entry.badges:
+        title += f" — {badges(entry)}"
     lines = ["<details><summary>" + title + "</summary>", ""]
+    facts = _facts(series)
+    if facts:
+        lines += [*facts, ""]
     shown = rows[:MAX_ROWS_PER_SERIES]
     if series.action is Action.CREATE:
-        # A new series has no live side: one column of the values it is created with.
         lines += ["| Field | Value |", "| --- | --- |"]
         lines += [f"| {escape(r.name)} | {cell(r.after)} |" for r in shown]
         filler = "|"
@@ -260,6 +320,26 @@ def _series_details(series: SeriesPlan) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _facts(series: SeriesPlan) -> list[str]:
+    facts = series.business
+    if facts is None:
+        return []
+    out = [f"- **Coupons:** {escape(business_line(series))}"]
+    if facts.before is not None or facts.after is not None:
+        out.append(f"- **Validity:** {_window(facts.before)} → {_window(facts.after)}")
+    out += [f"- **Impact:** {escape(i)}" for i in facts.impacts]
+    return out
+
+
+def _window(window: Window | None) -> str:
+    if window is None:
+        return "none"
+    return f"{window.start or '?'} to {window.end or 'no end'}"
+
+
+# --- the rest -----------------------------------------------------------------------------
+
+
 def _moves(plan: Plan) -> list[str]:
     return [
         f"- {escape(m.from_key)} → **{escape(m.to_key)}** (id {m.series_id}): "
@@ -270,12 +350,24 @@ def _moves(plan: Plan) -> list[str]:
 
 
 def _mv(from_key: str, to_key: str, environment: str) -> str:
-    return state_mv_command(from_key=from_key, to_key=to_key, environment=environment)
+    return _mv_command(from_key=from_key, to_key=to_key, environment=environment)
 
 
-def _warning(message: str, key: str, file: str, line: int) -> str:
-    where = (file + (f":{line}" if line else "")) if file else key
-    return f"- {escape(where) + ': ' if where else ''}{escape(message)}"
+def _warnings(plan: Plan) -> list[str]:
+    out = []
+    for group in warning_groups(plan.warnings):
+        text = f"- **{group.count:,} ×** {escape(group.kind)}"
+        for w in group.examples:
+            where = warning_where(w)
+            text += f"<br>e.g. {escape(where) + ': ' if where else ''}{escape(_clip(w.message))}"
+        if group.count > EXAMPLES:
+            text += f"<br>… and {group.count - EXAMPLES:,} more like these"
+        out.append(text)
+    return out
+
+
+def _clip(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _ignores(plan: Plan) -> list[str]:
@@ -291,134 +383,3 @@ def _ignores(plan: Plan) -> list[str]:
             text += f"; live differs in {len(differing):,}: {shown}{more}"
         out.append(text)
     return out
-
-
-# --- budget ---------------------------------------------------------------------------------
-
-_NOTE_RESERVE = 600
-
-
-@dataclass
-class _Section:
-    name: str
-    heading: str
-    items: list[str]
-    intro: str = ""
-    kept: int = field(default=0)
-
-    def opening(self) -> str:
-        return self.heading + "\n\n" + (self.intro + "\n\n" if self.intro else "")
-
-    def render(self) -> str:
-        if not self.kept:
-            return ""
-        joiner = "" if self.name == "series" else "\n"
-        body = joiner.join(self.items[: self.kept])
-        return self.opening() + body + ("\n\n" if joiner else "")
-
-
-def _fit(sections: Sequence[_Section], *, priority: Sequence[str], budget: int) -> str:
-    by_name = {s.name: s for s in sections}
-    left = budget
-    for name in priority:
-        section = by_name[name]
-        for item in section.items:
-            cost = len(item) + 1 + (len(section.opening()) + 2 if not section.kept else 0)
-            if cost > left:
-                break
-            section.kept += 1
-            left -= cost
-    return "".join(s.render() for s in sections)
-
-
-def _cut_note(cut: dict[str, int]) -> str:
-    parts = "; ".join(f"{n:,} more {name} not shown" for name, n in cut.items())
-    return (
-        f"> **Too long for one comment:** … {parts}: the full plan is in the plan.json "
-        "artifact / run `reconciler show`. The counts above are complete.\n"
-    )
-
-
-# --- apply result -------------------------------------------------------------------------
-
-_OUTCOME_LABEL = {
-    Outcome.DONE: "✓ done",
-    Outcome.SKIPPED: "↷ skipped",
-    Outcome.FAILED: "✗ failed",
-    Outcome.NOT_STARTED: "· not started",
-}
-
-
-def render_apply_markdown(
-    result: ApplyResult, *, stream: TextIO, max_chars: int = DEFAULT_MAX_CHARS
-) -> None:
-    """A short apply report: counts, then one row per series that did not simply succeed."""
-    lines = [
-        APPLY_MARKER,
-        f"## Reconciler apply: {escape(result.environment)}",
-        "",
-        "| Outcome | Count |",
-        "| --- | ---: |",
-    ]
-    lines += [f"| {_OUTCOME_LABEL[o]} | {len(result.of(o)):,} |" for o in Outcome]
-    lines.append("")
-    if result.after is None:
-        lines.append("**Not verified:** no plan was made after the apply.")
-    elif result.converged:
-        lines.append("**Converged:** a new plan is empty.")
-    else:
-        lines.append(f"**Not converged:** {escape(result.after.summary())}")
-    if result.interrupted:
-        waiting = len(result.of(Outcome.NOT_STARTED))
-        lines.append(
-            f"\n**Interrupted:** {plural(waiting, 'series', 'series')} not started; "
-            "run apply again to finish."
-        )
-    lines.append("")
-    head = "\n".join(lines) + "\n"
-    items = []
-    for o in result.outcomes:
-        if o.outcome is Outcome.DONE and not o.mismatches:
-            continue
-        detail = [f"HTTP {o.status}"] if o.status is not None else []
-        detail += ["codes " + ", ".join(map(str, o.codes))] if o.codes else []
-        detail += [escape(o.message)] if o.message else []
-        text = f"- {_OUTCOME_LABEL[o.outcome]} **{escape(o.key)}**" + (
-            f": {'; '.join(detail)}" if detail else ""
-        )
-        for m in o.mismatches:
-            text += (
-                f"<br>{escape(m.field)}: sent {cell(m.before)}, server kept {cell(m.after)} "
-                "— a normalisation the tool does not model; please report"
-            )
-        items.append(text)
-    sections = [
-        _Section(
-            "forced",
-            "### Safety rails lifted by --force",
-            [f"- {escape(f)}" for f in result.forced],
-        ),
-        _Section("series outcomes", "### Series that need a look", items),
-        _Section("notes", "### Notes", [f"- {escape(n)}" for n in result.notes]),
-    ]
-    body = _fit(
-        sections,
-        priority=["forced", "series outcomes", "notes"],
-        budget=max_chars - len(head) - _NOTE_RESERVE,
-    )
-    cut = {s.name: len(s.items) - s.kept for s in sections if s.kept < len(s.items)}
-    stream.write(head + body + (_cut_note(cut) if cut else ""))
-
-
-# --- problems -----------------------------------------------------------------------------
-
-
-def render_problems_markdown(problems: Sequence[Problem], *, stream: TextIO) -> None:
-    """A Severity | Where | Problem table."""
-    errors = sum(1 for p in problems if p.is_error)
-    stream.write(f"**{plural(errors, 'error')}, {plural(len(problems) - errors, 'warning')}**\n\n")
-    if not problems:
-        return
-    stream.write("| Severity | Where | Problem |\n| --- | --- | --- |\n")
-    for p in sorted(problems):
-        stream.write(f"| {p.severity.value} | {escape(p.location())} | {escape(p.message)} |\n")

@@ -1,11 +1,15 @@
-"""Plain text for a terminal or a log, Terraform style. Pure: writes only to its stream.
+"""A plan as plain text for a terminal or a log, Terraform style. Pure: writes only to its
+stream; colour (ANSI) only when the caller asks for it.
 
-A plan shows one block per series that changes (``+`` create with its declared values,
-``~`` update with only the changed fields as ``old → new``, and why in brackets when the
-file does not spell the change out: ``maxRedeem: 500 → -1 (no longer in the file: server
-default)``), then likely renames, blocked
-series, orphans, warnings, ignore rules in effect, a note when targets limit the plan, and
-the summary line last. Colour (ANSI) only when the caller asks for it.
+Summary first, noise last: the environment, the safety rails and the policy findings that
+refuse the plan, the counts, then one line per changed series (riskiest first, with its
+badges, the fields it changes, the coupons and status the live CRM reports), the other
+policy findings and the overlaps; then one block per changed series (``+`` create with its
+declared values, ``~`` update with only the changed fields as ``old → new``, and why in
+brackets when the file does not spell the change out: ``maxRedeem: 500 → -1 (no longer in
+the file: server default)``, then its business facts); then likely renames, blocked
+series, orphans, the warnings grouped by kind, the ignore rules in effect, a note when
+targets limit the plan, and the summary line again last.
 """
 
 from __future__ import annotations
@@ -13,9 +17,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TextIO
 
+from reconciler.engine.facts import Window
 from reconciler.engine.plan import Action, Plan, SeriesPlan
-from reconciler.engine.result import ApplyResult, Outcome, SeriesOutcome
-from reconciler.problems import Problem
+from reconciler.render._review import (
+    EXAMPLES,
+    Entry,
+    blocking_findings,
+    business_line,
+    change_line,
+    entries,
+    finding_line,
+    warning_groups,
+    warning_where,
+)
 from reconciler.render._values import (
     grouped_ignores,
     plural,
@@ -28,18 +42,15 @@ from reconciler.textsafe import printable
 INDENT = "    "
 NO_CHANGES = "No changes. The live series match the files."
 
-_GREEN, _YELLOW, _RED, _DIM, _BOLD = "32", "33", "31", "2", "1"
+GREEN, YELLOW, RED, DIM, BOLD = "32", "33", "31", "2", "1"
 
 
-class _Paint:
+class Paint:
     def __init__(self, *, color: bool) -> None:
         self.color = color
 
     def __call__(self, text: str, code: str) -> str:
         return f"\x1b[{code}m{text}\x1b[0m" if self.color and text else text
-
-
-# --- plan ---------------------------------------------------------------------------------
 
 
 def render_plan_text(plan: Plan, *, stream: TextIO, color: bool = False) -> None:
@@ -48,31 +59,51 @@ def render_plan_text(plan: Plan, *, stream: TextIO, color: bool = False) -> None
 
 
 def plan_lines(plan: Plan, *, color: bool = False) -> list[str]:
-    paint = _Paint(color=color)
-    out: list[str] = [paint(f"Environment: {printable(plan.environment)}", _BOLD), ""]
+    paint = Paint(color=color)
+    out: list[str] = [paint(f"Environment: {printable(plan.environment)}", BOLD), ""]
     out += rails_lines(plan, paint=paint)
-    changed = [s for s in plan.series if s.action is not Action.UNCHANGED]
+    out += _refusals(plan, paint)
+    out += [paint(plan.summary(), BOLD), ""]
+    changed = entries(plan)
     if not plan.has_changes:
         out += [NO_CHANGES, ""]
     elif not changed:
         out += ["Nothing to create or update; the items below need a person first.", ""]
-    for series in changed:
-        out += series_block(series, paint=paint)
+    out += section("Changes, riskiest first:", (_glance(e, paint) for e in changed), paint)
+    out += section(
+        "Policy:",
+        (f"{INDENT}{printable(finding_line(f))}" for f in plan.policy if not f.blocking),
+        paint,
+    )
+    out += section(
+        "Series sharing a discountCode in the same days:",
+        (
+            paint(
+                f"{INDENT}! {printable(o.key)} and {printable(o.other)} share "
+                f"{printable(o.discount_code)} from {o.start} to {o.end}",
+                YELLOW,
+            )
+            for o in plan.overlaps
+        ),
+        paint,
+    )
+    for entry in changed:
+        out += series_block(entry.series, paint=paint, facts=True)
         out.append("")
-    out += _moves(plan, paint)
-    out += _blocked(plan, paint)
+    out += moves_lines(plan, paint)
+    out += blocked_lines(plan, paint)
     out += _orphans(plan, paint)
     out += _warnings(plan, paint)
     out += _ignores(plan, paint)
     out += _targets(plan, paint)
-    out.append(paint(plan.summary(), _BOLD))
+    out.append(paint(plan.summary(), BOLD))
     return out
 
 
-def rails_lines(plan: Plan, *, paint: _Paint) -> list[str]:
+def rails_lines(plan: Plan, *, paint: Paint) -> list[str]:
     """The safety rails the plan trips, first: a reviewer must not have to scroll for them."""
-    lines = [paint(f"{INDENT}! {printable(r)}", _RED) for r in plan.rails]
-    return _section(
+    lines = [paint(f"{INDENT}! {printable(r)}", RED) for r in plan.rails]
+    return section(
         "Safety rails tripped (the apply refuses this plan unless the rails are lifted with "
         "--force):",
         lines,
@@ -80,33 +111,72 @@ def rails_lines(plan: Plan, *, paint: _Paint) -> list[str]:
     )
 
 
-def series_block(series: SeriesPlan, *, paint: _Paint) -> list[str]:
+def _refusals(plan: Plan, paint: Paint) -> list[str]:
+    lines = [paint(f"{INDENT}! {printable(finding_line(f))}", RED) for f in blocking_findings(plan)]
+    return section(
+        "The policy refuses this plan (an approve rule needs --override RULE=REASON; a deny "
+        "rule cannot be overridden):",
+        lines,
+        paint,
+    )
+
+
+def _glance(entry: Entry, paint: Paint) -> str:
+    s = entry.series
+    mark = paint("+", GREEN) if s.action is Action.CREATE else paint("~", YELLOW)
+    name = printable(s.key) + (f" (id {s.series_id})" if s.series_id is not None else "")
+    badges = f" [{', '.join(entry.badges)}]" if entry.badges else ""
+    facts = business_line(s)
+    text = f"{INDENT}{mark} {name}{paint(badges, RED if entry.blocking else YELLOW)}"
+    text += f": {printable(change_line(s))}"
+    return text + (f" | {printable(facts)}" if facts else "")
+
+
+def series_block(series: SeriesPlan, *, paint: Paint, facts: bool = False) -> list[str]:
     key = printable(series.key)
     if series.action is Action.CREATE:
-        head = paint(f"+ {key}", _GREEN) + f" ({printable(series.file)})"
+        head = paint(f"+ {key}", GREEN) + f" ({printable(series.file)})"
         rows = [
             f"{INDENT}{printable(row.name)}: {value_text(row.after)}" for row in series_rows(series)
         ]
     else:
         ident = f"id {series.series_id}" if series.series_id is not None else printable(series.file)
-        head = paint(f"~ {key}", _YELLOW) + f" ({ident})"
+        head = paint(f"~ {key}", YELLOW) + f" ({ident})"
         rows = [
             f"{INDENT}{printable(row.name)}: {value_text(row.before)} → {value_text(row.after)}"
             + (f" ({printable(row.note)})" if row.note else "")
             for row in series_rows(series)
         ]
     if series.retire:
-        head += paint("  (retires the series)", _RED)
-    notes = [paint(f"{INDENT}# {printable(n)}", _DIM) for n in series.notes]
-    return [head, *rows, *notes]
+        head += paint("  (retires the series)", RED)
+    notes = [paint(f"{INDENT}# {printable(n)}", DIM) for n in series.notes]
+    told = _facts(series, paint) if facts else []
+    return [head, *rows, *told, *notes]
 
 
-def _section(title: str, lines: Iterable[str], paint: _Paint) -> list[str]:
+def _facts(series: SeriesPlan, paint: Paint) -> list[str]:
+    facts = series.business
+    if facts is None:
+        return []
+    lines = [f"coupons: {business_line(series)}"]
+    if facts.before is not None or facts.after is not None:
+        lines.append(f"validity: {_window(facts.before)} → {_window(facts.after)}")
+    lines += [f"impact: {i}" for i in facts.impacts]
+    return [paint(f"{INDENT}# {printable(line)}", DIM) for line in lines]
+
+
+def _window(window: Window | None) -> str:
+    if window is None:
+        return "none"
+    return f"{window.start or '?'} to {window.end or 'no end'}"
+
+
+def section(title: str, lines: Iterable[str], paint: Paint) -> list[str]:
     body = list(lines)
-    return [paint(title, _BOLD), *body, ""] if body else []
+    return [paint(title, BOLD), *body, ""] if body else []
 
 
-def _moves(plan: Plan, paint: _Paint) -> list[str]:
+def moves_lines(plan: Plan, paint: Paint) -> list[str]:
     lines: list[str] = []
     for m in plan.moves:
         lines.append(
@@ -117,41 +187,48 @@ def _moves(plan: Plan, paint: _Paint) -> list[str]:
             from_key=m.from_key, to_key=m.to_key, environment=plan.environment
         )
         lines.append(f"{INDENT}  record it: {printable(command)}")
-    return _section(
+    return section(
         "Likely renamed (the state still has the old key; nothing is created):", lines, paint
     )
 
 
-def _blocked(plan: Plan, paint: _Paint) -> list[str]:
+def blocked_lines(plan: Plan, paint: Paint) -> list[str]:
     lines = [
-        paint(f"{INDENT}! {printable(b.key)}", _RED)
+        paint(f"{INDENT}! {printable(b.key)}", RED)
         + (f" ({printable(b.file)})" if b.file else "")
         + f": {printable(b.reason)}"
         for b in plan.blocked
     ]
-    return _section("Blocked (the apply will not touch these until a person acts):", lines, paint)
+    return section("Blocked (the apply will not touch these until a person acts):", lines, paint)
 
 
-def _orphans(plan: Plan, paint: _Paint) -> list[str]:
+def _orphans(plan: Plan, paint: Paint) -> list[str]:
     lines = [
         f"{INDENT}{printable(o.key)} (id {o.series_id})"
         + (f": {value_text(o.description)}" if o.description else "")
         for o in plan.orphans
     ]
-    return _section(
+    return section(
         "Orphaned (in the state, no file): left alone; the API has no delete.", lines, paint
     )
 
 
-def _warnings(plan: Plan, paint: _Paint) -> list[str]:
+def _warnings(plan: Plan, paint: Paint) -> list[str]:
     lines = []
-    for w in plan.warnings:
-        where = w.file + (f":{w.line}" if w.file and w.line else "") if w.file else w.key
-        lines.append(f"{INDENT}{printable(where) + ': ' if where else ''}{printable(w.message)}")
-    return _section("Warnings:", lines, paint)
+    for group in warning_groups(plan.warnings):
+        lines.append(f"{INDENT}{group.count:,} × {printable(group.kind)}")
+        for w in group.examples:
+            where = warning_where(w)
+            lines.append(
+                f"{INDENT}    {printable(where) + ': ' if where else ''}{printable(w.message)}"
+            )
+        if group.count > EXAMPLES:
+            lines.append(f"{INDENT}    … and {group.count - EXAMPLES:,} more like these")
+    title = f"Warnings ({len(plan.warnings):,}, by kind; reconciler validate lists every one):"
+    return section(title, lines, paint)
 
 
-def _ignores(plan: Plan, paint: _Paint) -> list[str]:
+def _ignores(plan: Plan, paint: Paint) -> list[str]:
     groups = grouped_ignores(plan.series)
     if not groups:
         return []
@@ -167,7 +244,7 @@ def _ignores(plan: Plan, paint: _Paint) -> list[str]:
         f"Ignore rules in effect ({plural(plan.counts.ignored_fields, 'field')} "
         "left out of the plan):"
     )
-    return _section(title, lines, paint)
+    return section(title, lines, paint)
 
 
 def _some(keys: Sequence[str], *, limit: int = 5) -> str:
@@ -175,7 +252,7 @@ def _some(keys: Sequence[str], *, limit: int = 5) -> str:
     return shown + (f" and {len(keys) - limit:,} more" if len(keys) > limit else "")
 
 
-def _targets(plan: Plan, paint: _Paint) -> list[str]:
+def _targets(plan: Plan, paint: Paint) -> list[str]:
     if not plan.targets:
         return []
     targets = ", ".join(printable(t) for t in plan.targets)
@@ -183,148 +260,7 @@ def _targets(plan: Plan, paint: _Paint) -> list[str]:
         paint(
             f"Note: this plan is limited to the targets {targets}; "
             "series outside them are not shown or counted.",
-            _DIM,
+            DIM,
         ),
         "",
     ]
-
-
-# --- apply result ---------------------------------------------------------------------------
-
-_MARKS = {
-    Outcome.DONE: ("✓ done", _GREEN),
-    Outcome.SKIPPED: ("↷ skipped", _YELLOW),
-    Outcome.FAILED: ("✗ failed", _RED),
-    Outcome.NOT_STARTED: ("· not started", _DIM),
-}
-
-
-def render_apply_text(result: ApplyResult, *, stream: TextIO, color: bool = False) -> None:
-    """Write the final summary of an apply to ``stream``."""
-    stream.write("\n".join(apply_lines(result, color=color)) + "\n")
-
-
-def apply_lines(result: ApplyResult, *, color: bool = False) -> list[str]:
-    paint = _Paint(color=color)
-    out = [paint(f"Apply to {printable(result.environment)}:", _BOLD)]
-    width = max((len(label) for label, _ in _MARKS.values()), default=0)
-    for o in result.outcomes:
-        label, code = _MARKS[o.outcome]
-        out.append(f"  {paint(label.ljust(width), code)}  {_outcome_text(o)}")
-    if not result.outcomes:
-        out.append(f"{INDENT}(nothing to do)")
-    out.append("")
-    mismatches = [
-        f"{INDENT}{printable(o.key)} {printable(m.field)}: sent {value_text(m.before)}, "
-        f"server kept {value_text(m.after)}"
-        for o in result.outcomes
-        for m in o.mismatches
-    ]
-    if mismatches:
-        out += _section(
-            "Fields the server did not take as sent (a normalisation the tool does not model; "
-            "please report):",
-            mismatches,
-            paint,
-        )
-    out += _section("Notes:", (paint(f"{INDENT}{printable(n)}", _DIM) for n in result.notes), paint)
-    out += _section(
-        "Safety rails lifted by --force:",
-        (paint(f"{INDENT}! {printable(f)}", _RED) for f in result.forced),
-        paint,
-    )
-    counts = ", ".join(
-        f"{len(result.of(outcome)):,} {outcome.value.replace('_', ' ')}" for outcome in Outcome
-    )
-    out.append(f"Applied: {counts}.")
-    out += _convergence(result, paint)
-    if result.interrupted:
-        waiting = len(result.of(Outcome.NOT_STARTED))
-        out.append(
-            paint(
-                f"Interrupted: {plural(waiting, 'series', 'series')} not started; "
-                "run apply again to finish.",
-                _RED,
-            )
-        )
-    return out
-
-
-def _outcome_text(o: SeriesOutcome) -> str:
-    text = printable(o.key)
-    verb = {Action.CREATE: "created", Action.UPDATE: "updated"}.get(o.action)
-    if o.outcome is Outcome.DONE:
-        detail = ", ".join(x for x in (verb or "", f"id {o.series_id}" if o.series_id else "") if x)
-        return text + (f" ({detail})" if detail else "")
-    if o.series_id is not None:
-        text += f" (id {o.series_id})"
-    if o.outcome is Outcome.FAILED:
-        api = []
-        if o.status is not None:
-            api.append(f"HTTP {o.status}")
-        if o.codes:
-            api.append("codes " + ", ".join(str(c) for c in o.codes))
-        text += ": " + "; ".join(
-            [*api, printable(o.message)] if o.message else api or ["no detail"]
-        )
-    elif o.message:
-        text += f": {printable(o.message)}"
-    return text
-
-
-def _convergence(result: ApplyResult, paint: _Paint) -> list[str]:
-    after = result.after
-    if after is None and result.check_error:
-        return [
-            paint(
-                "Not verified: the plan after the apply failed: "
-                f"{printable(result.check_error)}. What is listed above was done; plan "
-                "again to check.",
-                _RED,
-            )
-        ]
-    if after is None:
-        return [paint("Not verified: no plan was made after the apply.", _YELLOW)]
-    if not after.has_changes:
-        return [paint("Converged: a new plan is empty.", _GREEN)]
-    changed = [s for s in after.series if s.action is not Action.UNCHANGED]
-    counts = after.counts
-    extra = [
-        plural(n, what, what)
-        for n, what in ((counts.moved, "likely renamed"), (counts.blocked, "blocked"))
-        if n
-    ]
-    out = [
-        paint(
-            f"Not converged: {plural(len(changed), 'series', 'series')} still "
-            + ("differs" if len(changed) == 1 else "differ")
-            + (f" ({', '.join(extra)})" if extra else "")
-            + ":",
-            _RED,
-        )
-    ]
-    for series in changed:
-        out += [f"  {line}" for line in series_block(series, paint=paint)]
-    out += _moves(after, paint) + _blocked(after, paint)
-    return out
-
-
-# --- problems -------------------------------------------------------------------------------
-
-
-def render_problems_text(
-    problems: Sequence[Problem], *, stream: TextIO, color: bool = False
-) -> None:
-    """One ``file:line:col: severity: message`` line per problem, then the counts."""
-    paint = _Paint(color=color)
-    for p in sorted(problems):
-        code = _RED if p.is_error else _YELLOW
-        stream.write(
-            f"{printable(p.location())}: {paint(p.severity.value, code)}: {printable(p.message)}\n"
-        )
-    errors = sum(1 for p in problems if p.is_error)
-    warnings = len(problems) - errors
-    if not problems:
-        stream.write("No problems found.\n")
-    else:
-        stream.write(f"{plural(errors, 'error')}, {plural(warnings, 'warning')}.\n")

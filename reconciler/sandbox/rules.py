@@ -1,8 +1,8 @@
-"""What the server does with a CouponSeriesV2 body: checks, normalisation, server-owned fields.
+"""What the server does with a CouponSeriesV2 body: checks, defaults, server-owned fields.
 
-Pure functions over dicts, driven by the field catalogue and ``canonical.stored_value``; the
-HTTP layer (``app``) and the storage (``store``) sit around them. Every behaviour here is
-written down, with its evidence, in ``docs/sandbox.md``.
+Pure functions over dicts, driven by the sandbox's own table (``fields``) and arithmetic
+(``values``), never by the tool's catalogue; the HTTP layer (``routes``) and the storage
+(``store``) sit around them. Every behaviour here is in ``docs/sandbox.md`` with its evidence.
 """
 
 from __future__ import annotations
@@ -15,29 +15,11 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, Final
 
-from reconciler.model import catalogue
-from reconciler.model.canonical import (
-    API_DATETIME,
-    API_DATETIME_FORM,
-    now_utc,
-    parse_datetime,
-    stored_value,
-    timestamp,
-    utc_day,
-)
-from reconciler.model.catalogue import (
-    ABSENT,
-    BY_NAME,
-    FIELDS,
-    Field,
-    Kind,
-    Storage,
-    is_int,
-    required_on_create,
-    required_on_update,
-)
+from reconciler.sandbox import fields as F
+from reconciler.sandbox import values as V
+from reconciler.sandbox.fields import CreationDay, FromDescription
 
-# --- error codes (docs: coupon-apis reference and the update page) ---------------------------
+# --- error codes (the coupon API reference and the Update page) -------------------------------
 CODE_INVALID_SERIES_ID: Final = 707  # "Coupon Series ID = {x} is invalid"
 CODE_INVALID_RANGE: Final = 729
 CODE_FIELDS: Final = 744  # "couldn't save series fields": the sandbox's code for field checks
@@ -48,21 +30,7 @@ CODE_BAD_SERIES_ID: Final = 755
 CODE_MUTUAL_EXCLUSIVE: Final = 756
 CODE_RETRY: Final = 786  # "unable to process (retry)"
 
-ORG_ID: Final = 100737  # the org of the docs' own answers (seeds/000, seeds/003)
-CREATED_BY: Final = 75155297  # the user of the update pair's answer (seeds/000)
-VALID_DAYS_FROM_CREATION: Final = 30
-SERIES_CODE_LENGTH: Final = 10
-
-# The key order of the real answers is the catalogue's (catalogue.ANSWER_ORDER).
-ANSWER_ORDER: Final = catalogue.ANSWER_ORDER
-
-# Fields the real answers carry that the catalogue does not list; the sandbox adds them to
-# every answer (never stores them) so that clients prove they tolerate unknown keys.
-EXTRA_ANSWER_FIELDS: Final[Mapping[str, Any]] = {"brandId": None, "offerType": "COUPON"}
-
-# Server-owned fields set once, on create, and kept by every PUT.
-_SET_ON_CREATE: Final = catalogue.kept_on_update()
-
+SERIES_CODE_LENGTH: Final = 10  # the Create pair's answer: fEDH0qD8rr
 _RANGE_BOUNDS: Final = {"dom": (1, 31), "dow": (1, 7), "hours": (0, 23)}
 
 
@@ -98,13 +66,8 @@ def error_body(errors: tuple[tuple[int, str], ...]) -> dict[str, Any]:
     }
 
 
-def epoch_ms(day: str) -> int | None:
-    moment = parse_datetime(day, lenient=True)
-    return int(moment.timestamp() * 1000) if moment else None
-
-
 def new_series_code(*, taken: Callable[[str], bool]) -> str:
-    """A random 10-character code, as the server makes on create (seeds/003: fEDH0qD8rr)."""
+    """A random 10-character code, as the server makes on create (the Create pair)."""
     alphabet = string.ascii_letters + string.digits
     while True:
         code = "".join(secrets.choice(alphabet) for _ in range(SERIES_CODE_LENGTH))
@@ -112,17 +75,10 @@ def new_series_code(*, taken: Callable[[str], bool]) -> str:
             return code
 
 
-def ordered(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """``doc`` with its keys in the order the real answers use."""
-    out = {k: doc[k] for k in ANSWER_ORDER if k in doc}
-    out.update({k: v for k, v in doc.items() if k not in out})
-    return out
-
-
 def answer(doc: Mapping[str, Any], *, warnings: bool) -> dict[str, Any]:
-    """A stored series as the API answers it: extras added, ``warnings`` on POST/PUT only."""
+    """A stored series as the API answers it: ``warnings`` on POST/PUT answers only (the Get
+    page's entities have none; the Create and Update answers end with ``"warnings": []``)."""
     out = dict(doc)
-    out.update(EXTRA_ANSWER_FIELDS)
     if warnings:
         out["warnings"] = []
     return out
@@ -137,22 +93,38 @@ def unwrap(body: Any) -> dict[str, Any]:
 
 
 def check_date_forms(sent: Mapping[str, Any], *, strict: bool) -> None:
-    """With ``strict`` (``Faults.strict_dates``), refuse a body whose writable date-times
-    are not spelled as the docs show them; ``ApiFailure`` naming each one."""
+    """With ``strict`` (``Faults.strict_dates``), refuse a body whose date-times are not
+    spelled as the pages document them; ``ApiFailure`` naming each one."""
     if not strict:
         return
     errors = tuple(
-        (CODE_FIELDS, f"{spec.name} must be {API_DATETIME_FORM}, not {json.dumps(value)[:80]}")
-        for spec in FIELDS
-        if spec.writable and spec.kind is Kind.DATETIME and spec.name in sent
-        for value in (sent[spec.name],)
-        if value is not None and not (isinstance(value, str) and API_DATETIME.match(value))
+        (
+            CODE_FIELDS,
+            f"{name} must be {V.DOCUMENTED_DATETIME_FORM}, not {json.dumps(value)[:80]}",
+        )
+        for name, kind in F.KINDS.items()
+        if kind == "date" and name in sent
+        for value in (sent[name],)
+        if value is not None and not (isinstance(value, str) and V.DOCUMENTED_DATETIME.match(value))
     )
     if errors:
         raise ApiFailure(400, errors)
 
 
-# --- create and update ---------------------------------------------------------------------
+def check_org_id(sent: Mapping[str, Any]) -> None:
+    """A PUT must carry ``orgId`` (the Update page's error table: "Verify that the series ID
+    is a valid long integer and orgId is provided"; both its examples send it). Its value is
+    not checked: the Update pair sends ``orgId: 0`` and is answered 100737."""
+    if not V.is_int(sent.get("orgId")):
+        raise ApiFailure.one(
+            400,
+            400,
+            "Invalid request: verify that the series ID is a valid long integer and orgId "
+            "is provided",
+        )
+
+
+# --- create and update -------------------------------------------------------------------------
 
 
 def build_created(
@@ -164,24 +136,11 @@ def build_created(
     exists: Callable[[int], bool],
 ) -> dict[str, Any]:
     """The series the server stores for a POST of ``sent``; ``ApiFailure`` when refused."""
-    _check_required(sent, required_on_create(), update=False)
-    doc = _writable(sent, exists=exists, self_id=None)
-    doc["seriesCode"] = series_code  # the sent value is ignored (seeds/003)
-    doc.update(
-        id=new_id,
-        orgId=ORG_ID,
-        createdBy=CREATED_BY,
-        createdOn=timestamp(now),
-        validDaysFromCreation=VALID_DAYS_FROM_CREATION,
-        ownerId=-1,
-        numIssued=0,
-        numRedeemed=0,
-        numTotal=0,
-        numUploadedNonIssued=0,
-        numUploadedTotal=0,
-        latestIssualTime=0,
-        latestRedemptionTime=0,
-    )
+    _check_required(sent, F.REQUIRED_ON_CREATE, update=False)
+    doc = _writable(sent, exists=exists, self_id=None, creation_day=V.utc_day(now))
+    doc["seriesCode"] = series_code  # the sent value is ignored (the Create pair)
+    doc.update(F.ON_CREATE)
+    doc.update(id=new_id, orgId=F.ORG_ID, createdBy=F.CREATED_BY, createdOn=V.stamp(now))
     return _finish(doc, now=now)
 
 
@@ -193,8 +152,9 @@ def build_updated(
     exists: Callable[[int], bool],
     series_code_owner: Callable[[str], int | None],
 ) -> dict[str, Any]:
-    """The series the server stores for a PUT of ``sent`` onto ``current`` (full replacement)."""
-    _check_required(sent, required_on_update(), update=True)
+    """The series the server stores for a PUT of ``sent`` onto ``current`` (a full
+    replacement: a writable field left out gets its default, as on a create)."""
+    _check_required(sent, F.REQUIRED_ON_UPDATE, update=True)
     series_id = int(current["id"])
     code = sent["seriesCode"]
     owner = series_code_owner(code)
@@ -204,31 +164,40 @@ def build_updated(
             CODE_DUPLICATE_SERIES_CODE,
             f"A coupon series with the same series code '{code}' already exists",
         )
-    doc = _writable(sent, exists=exists, self_id=series_id)
+    created = current.get("createdOn")
+    moment = V.parse_moment(created) if isinstance(created, str) else None
+    doc = _writable(sent, exists=exists, self_id=series_id, creation_day=V.utc_day(moment or now))
+    doc["seriesCode"] = code
     if "validTillDate" not in doc and "validTillDate" in current:
         doc["validTillDate"] = current["validTillDate"]  # the one field without a default
     issued = current.get("numIssued", 0)
     max_create = doc.get("maxCreate", -1)
-    if isinstance(issued, int) and isinstance(max_create, int) and 0 <= max_create < issued:
+    if V.is_int(issued) and V.is_int(max_create) and 0 <= max_create < issued:
         raise ApiFailure.one(
             400,
             CODE_FIELDS,
             f"maxCreate {max_create} is below the {issued} coupons already issued",
         )
-    for name in _SET_ON_CREATE:
+    for name in F.KEPT_ON_UPDATE:
         if name in current:
             doc[name] = current[name]
     return _finish(doc, now=now)
 
 
 def _finish(doc: dict[str, Any], *, now: datetime) -> dict[str, Any]:
-    doc["lastUsed"] = timestamp(now)
-    doc["dvsExpiryDate"] = utc_day(now)
+    """The fields every write recomputes (lastUsed, dvsExpiryDate, the expiry forms)."""
+    doc["lastUsed"] = V.stamp(now)
+    doc["dvsExpiryDate"] = V.utc_day(now)
+    _expiry_forms(doc)
+    return F.ordered(doc)
+
+
+def _expiry_forms(doc: dict[str, Any]) -> None:
     till = doc.get("validTillDate")
-    fixed = epoch_ms(till) if isinstance(till, str) else None
-    if fixed is not None:
+    fixed = V.epoch_ms(till) if isinstance(till, str) else None
+    if fixed is not None and isinstance(till, str):
         doc["fixedExpiryDate"] = fixed
-    return ordered(doc)
+        doc["validTillDateTime"] = V.end_of_day(till)
 
 
 def _check_required(sent: Mapping[str, Any], names: tuple[str, ...], *, update: bool) -> None:
@@ -245,89 +214,135 @@ def _check_required(sent: Mapping[str, Any], names: tuple[str, ...], *, update: 
 
 
 def _writable(
-    sent: Mapping[str, Any], *, exists: Callable[[int], bool], self_id: int | None
+    sent: Mapping[str, Any],
+    *,
+    exists: Callable[[int], bool],
+    self_id: int | None,
+    creation_day: str,
 ) -> dict[str, Any]:
     """Every writable field: the sent value as stored, else the server's default."""
     errors: list[tuple[int, str]] = []
     doc: dict[str, Any] = {}
-    for spec in FIELDS:
-        if not spec.writable or (spec.set_on_update_only and self_id is None):
-            continue
-        if spec.name in sent and sent[spec.name] is not None:
-            problem = _check_value(spec, sent[spec.name], exists=exists, self_id=self_id)
-            if problem:
-                errors.append(problem)
+    for name in F.KINDS:
+        if name == "seriesCode":
+            continue  # made by the server on create, required on update: the callers'
+        value = sent.get(name)
+        if value is not None:
+            problem = _check_value(name, value, exists=exists, self_id=self_id)
+            stored = None if problem else stored_value(name, value)
+            if problem or stored is None:
+                errors.append(problem or (CODE_FIELDS, _invalid(name, value)))
                 continue
-            doc[spec.name] = stored_value(spec, sent[spec.name])
-        elif spec.default is not ABSENT:
-            doc[spec.name] = spec.default
+            doc[name] = stored
+    for name, default in F.DEFAULTS.items():
+        if name not in doc:
+            doc[name] = _default(default, sent=sent, creation_day=creation_day)
     errors.extend(_check_combinations(doc))
     if errors:
         raise ApiFailure(400, tuple(errors))
     return doc
 
 
+def _default(default: Any, *, sent: Mapping[str, Any], creation_day: str) -> Any:
+    if isinstance(default, FromDescription):
+        return sent.get("description")
+    if isinstance(default, CreationDay):
+        return creation_day
+    return default
+
+
+def stored_value(name: str, value: Any) -> Any:
+    """What the server keeps of ``value`` for field ``name`` (``None``: it cannot)."""
+    storage = F.STORAGE.get(name)
+    if storage == "utc_day":
+        moment = V.parse_moment(value) if isinstance(value, str) else None
+        return V.utc_day(moment) if moment else None
+    if storage == "int32" and V.is_int(value):
+        return V.int32(value)
+    if storage == "float32" and V.is_number(value):
+        return V.float32(value)
+    if storage == "double" and V.is_number(value):
+        return V.double(value)
+    if storage == "non_positive_unlimited" and V.is_int(value):
+        return -1 if value <= 0 else value
+    if storage == "constant":
+        return F.ENUMS[name][0]
+    return value
+
+
 def _check_combinations(doc: Mapping[str, Any]) -> list[tuple[int, str]]:
-    """The catalogue's rules the server enforces, answered with its codes and messages; the
-    rules of one group are one chain on the server, so only the first broken one answers."""
+    """The rules between fields the pages document a refusal for. The three rules on
+    redemptionPerCouponMaxLimit are one chain: only the first broken one answers."""
     errors: list[tuple[int, str]] = []
-    answered: set[str] = set()
-    for rule in catalogue.broken_rules(doc, rules=catalogue.rules_for_server()):
-        if rule.group and rule.group in answered:
-            continue
-        answered.add(rule.group)
-        errors.append((rule.code if rule.code is not None else CODE_FIELDS, rule.answer))
+    if doc.get("clientHandlingType") == "GENERIC":
+        code = doc.get("genericCode")
+        if not (isinstance(code, str) and code.strip()):
+            errors.append((CODE_GENERIC_CODE_EMPTY, "Generic code cannot be empty for GENERIC"))
+    limit = doc.get("redemptionPerCouponMaxLimit")
+    if V.is_int(limit) and limit != -1:
+        if limit <= 0:
+            errors.append(
+                (
+                    CODE_FIELDS,
+                    "redemptionPerCouponMaxLimit must be greater than 0, or -1 / null for no limit",
+                )
+            )
+        elif doc.get("anyUser") is not True:
+            errors.append(
+                (CODE_FIELDS, "redemptionPerCouponMaxLimit applies only when anyUser is true")
+            )
+        elif doc.get("clientHandlingType") not in ("DISC_CODE", "DISC_CODE_PIN"):
+            errors.append(
+                (
+                    CODE_FIELDS,
+                    "redemptionPerCouponMaxLimit applies only to DISC_CODE and DISC_CODE_PIN",
+                )
+            )
     return errors
 
 
+def _invalid(name: str, value: Any) -> str:
+    return f"Invalid value for {name}: {json.dumps(value, default=str)[:80]}"
+
+
 def _check_value(
-    spec: Field, value: Any, *, exists: Callable[[int], bool], self_id: int | None
+    name: str, value: Any, *, exists: Callable[[int], bool], self_id: int | None
 ) -> tuple[int, str] | None:
-    name, kind = spec.name, spec.kind
-    bad = (CODE_FIELDS, f"Invalid value for {name}: {json.dumps(value)[:80]}")
-    if kind is Kind.BOOLEAN:
-        return None if isinstance(value, bool) else bad
-    if kind is Kind.INTEGER:
-        if not is_int(value):
-            return bad
-        if spec.minimum is not None and value < spec.minimum:
-            return bad
-        return None
-    if kind is Kind.NUMBER:
-        return None if is_int(value) or isinstance(value, float) else bad
-    if kind is Kind.ENUM:
-        if spec.storage is Storage.CONSTANT:
-            return None if isinstance(value, str) else bad  # seeds/000: "string" was taken
-        return None if value in spec.enum else bad
-    if kind is Kind.DATETIME:
-        ok = isinstance(value, str) and parse_datetime(value, lenient=True) is not None
-        return None if ok else bad
-    if kind is Kind.STRING:
-        if not isinstance(value, str):
-            return bad
-        if spec.pattern is not None and not re.match(spec.pattern, value):
-            return bad
-        if spec.max_length is not None and len(value) > spec.max_length:
-            return bad
-        return None
-    if kind is Kind.ID_LIST:
-        if not isinstance(value, str):
-            return bad
-        if name == "mutualExclusiveSeriesIds":
+    kind = F.KINDS[name]
+    bad = (CODE_FIELDS, _invalid(name, value))
+    ok: bool
+    if kind == "bool":
+        ok = isinstance(value, bool)
+    elif kind == "int":
+        ok = V.is_int(value)
+    elif kind == "number":
+        ok = V.is_number(value)
+    elif kind == "enum":
+        # the Update pair sends redeemStoreType "string" and is answered the one value
+        ok = isinstance(value, str) and (
+            F.STORAGE.get(name) == "constant" or value in F.ENUMS[name]
+        )
+    elif kind == "date":
+        ok = isinstance(value, str) and V.parse_moment(value) is not None
+    elif kind == "text":
+        ok = isinstance(value, str) and (
+            name not in ("couponPrefix", "couponSuffix") or bool(re.match(F.AFFIX_PATTERN, value))
+        )
+    elif kind == "ids":
+        if name == "mutualExclusiveSeriesIds" and isinstance(value, str):
             return _check_exclusive(value, exists=exists, self_id=self_id)
-        return None
-    if kind is Kind.REDEMPTION_RANGE:
+        ok = isinstance(value, str)
+    elif kind == "range":
         if not isinstance(value, str) or not _valid_range(value):
             return (CODE_INVALID_RANGE, f"Invalid redemption range: {value}")
         return None
-    if kind is Kind.STRING_MAP:
+    elif kind == "map":
         ok = isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
-        return None if ok else bad
-    if kind is Kind.OBJECT:
-        return None if isinstance(value, dict) else bad
-    if kind is Kind.OBJECT_LIST:
-        return None if _valid_object_list(spec, value) else bad
-    return None
+    elif kind == "object":
+        ok = isinstance(value, dict)
+    else:
+        ok = _valid_object_list(name, value)
+    return None if ok else bad
 
 
 def _check_exclusive(
@@ -370,33 +385,33 @@ def _valid_range(text: str) -> bool:
     return True
 
 
-def _valid_object_list(spec: Field, value: Any) -> bool:
+def _valid_object_list(name: str, value: Any) -> bool:
     if not isinstance(value, list):
         return False
     for item in value:
         if not isinstance(item, dict):
             return False
-        for sub in spec.subfields:
-            if sub.required and sub.name not in item:
+        for sub, enum in F.SUBFIELDS[name].items():
+            if sub not in item:
                 return False
-            if sub.enum and sub.name in item and item[sub.name] not in sub.enum:
+            if enum and item[sub] not in enum:
                 return False
-        if spec.name == "productInfo" and item.get("productType") == "CATEGORY":
+        if name == "productInfo" and item.get("productType") == "CATEGORY":
             ids = item.get("productIds")
-            if isinstance(ids, list) and len(ids) > catalogue.MAX_CATEGORY_IDS:
+            if isinstance(ids, list) and len(ids) > F.MAX_CATEGORY_IDS:
                 return False
     return True
 
 
 def _as_int(value: Any) -> int | None:
-    if is_int(value):
+    if V.is_int(value):
         return int(value)
     if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
         return int(value)
     return None
 
 
-# --- edits behind the API's back -----------------------------------------------------------
+# --- edits behind the API's back -------------------------------------------------------------
 
 
 def apply_edit(
@@ -404,8 +419,8 @@ def apply_edit(
 ) -> dict[str, Any]:
     """``current`` with ``changes`` applied as the CRM's own screens would store them.
 
-    Writable catalogue fields are stored as the server stores them (``stored_value``);
-    any other key is set as given; ``None`` removes a key. ``id`` cannot change.
+    Writable fields are stored as the server stores them; any other key is set as given;
+    ``None`` removes a key. ``id`` cannot change.
     """
     if "id" in changes and changes["id"] != current.get("id"):
         raise ValueError("the id of a series cannot be edited")
@@ -414,36 +429,28 @@ def apply_edit(
         if value is None:
             doc.pop(name, None)
             continue
-        spec = BY_NAME.get(name)
-        doc[name] = stored_value(spec, value) if spec is not None and spec.writable else value
-    if "validTillDate" in changes and isinstance(doc.get("validTillDate"), str):
-        fixed = epoch_ms(doc["validTillDate"])
-        if fixed is not None:
-            doc["fixedExpiryDate"] = fixed
+        stored = stored_value(name, value) if name in F.WRITABLE else value
+        doc[name] = value if stored is None else stored
+    if "validTillDate" in changes:
+        _expiry_forms(doc)
     if "lastUsed" not in changes:
-        doc["lastUsed"] = timestamp(now)
-    return ordered(doc)
-
-
-def snake_case(name: str) -> str:
-    """``discountCode`` → ``discount_code`` (the v1.1 API's spelling)."""
-    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+        doc["lastUsed"] = V.stamp(now)
+    return F.ordered(doc)
 
 
 __all__ = [
-    "ANSWER_ORDER",
-    "EXTRA_ANSWER_FIELDS",
-    "ORG_ID",
+    "CODE_BAD_SERIES_ID",
+    "CODE_INVALID_SERIES_ID",
+    "CODE_RETRY",
     "ApiFailure",
     "answer",
     "apply_edit",
     "build_created",
     "build_updated",
     "check_date_forms",
+    "check_org_id",
     "error_body",
     "new_series_code",
-    "now_utc",
-    "snake_case",
-    "timestamp",
+    "stored_value",
     "unwrap",
 ]

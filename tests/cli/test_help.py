@@ -59,9 +59,9 @@ def test_help_imports_only_click_and_the_cli(args: list[str]) -> None:
 
 
 def test_plan_formats_are_the_renderers_formats() -> None:
-    from reconciler.render import FORMATS
+    from reconciler.render import PLAN_FORMATS as RENDERED
 
-    assert PLAN_FORMATS == FORMATS
+    assert PLAN_FORMATS == RENDERED
 
 
 def _command(path: tuple[str, ...]) -> click.Command:

@@ -61,6 +61,9 @@ def test_sdist_wheel_fresh_venv_and_plan_sandbox(tmp_path: Path) -> None:
         "tests/corpus/invalid/expected.yaml",
         "series/reconciler.yaml",
         "docs/ci.md",
+        "action.yml",
+        ".github/workflows/plan.yml",
+        "tests/workflows/payloads/schedule.json",
         "reconciler/sandbox/seeds/docs_examples.json",
     ):
         assert needed in names, needed

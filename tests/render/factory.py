@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from reconciler.engine.diff import FieldChange, NestedChange
+from reconciler.engine.facts import Business, Level, Overlap, PolicyFinding, Status, Window
 from reconciler.engine.plan import (
     Action,
     Blocked,
@@ -86,9 +88,141 @@ SUMMER = {
 }
 
 
+def review_plan() -> Plan:
+    """A plan as a marketing reviewer meets it: a refused and an overridden policy finding,
+    business facts from the live CRM, an overlap on the timeline, warnings of two kinds."""
+    onam = update(
+        "docs/onam",
+        520591,
+        FieldChange("discountValue", 10, 60),
+        FieldChange("description", "Onam 10% off", "Onam 60% off"),
+        business=Business(
+            status=Status.ENDING,
+            issued=1234,
+            redeemed=56,
+            days_left=12,
+            discount_code="ONAM10",
+            before=Window("2026-08-01", "2026-12-05"),
+            after=Window("2026-08-01", "2026-12-05"),
+            impacts=("1,234 coupons already issued from this series",),
+            discount_type="PERC",
+            discount_value=60,
+        ),
+    )
+    vishu = update(
+        "docs/vishu",
+        520592,
+        FieldChange("validTillDate", "2026-12-31T00:00:00Z", "2027-03-31T00:00:00Z"),
+        business=Business(
+            status=Status.ACTIVE,
+            issued=300,
+            redeemed=12,
+            days_left=38,
+            discount_code="VISHU",
+            before=Window("2026-04-14", "2026-12-31"),
+            after=Window("2026-04-14", "2027-03-31"),
+            impacts=(
+                "300 coupons already issued expire with the series (expiryStrategyType "
+                "SERIES_EXPIRY: 'the coupon expires based on the rules defined for its "
+                "series'), which now ends on 2027-03-31 instead of 2026-12-31",
+            ),
+            discount_type="ABS",
+            discount_value=100,
+        ),
+    )
+    sms = update(
+        "docs/pongal",
+        520593,
+        FieldChange("smsTemplate", "Hi {{name}}", "Hello {{name}}"),
+        business=Business(
+            status=Status.ACTIVE,
+            issued=0,
+            redeemed=0,
+            days_left=200,
+            discount_code="PONGAL",
+            before=Window("2026-01-14", "2027-06-11"),
+            after=Window("2026-01-14", "2027-06-11"),
+        ),
+    )
+    new = replace(
+        create(
+            "festive/diwali-20",
+            {
+                "description": "Diwali 20% off",
+                "discountType": "PERC",
+                "discountValue": 20,
+                "discountCode": "DIWALI20",
+                "validTillDate": "2026-11-30T00:00:00Z",
+            },
+        ),
+        business=Business(
+            status=Status.NEW,
+            issued=0,
+            redeemed=0,
+            discount_code="DIWALI20",
+            after=Window("2026-11-23", "2026-11-30"),
+            discount_type="PERC",
+            discount_value=20,
+        ),
+    )
+    return plan(
+        series=[onam, vishu, sms, new, *background()],
+        policy=[
+            PolicyFinding(
+                "big-percentage",
+                Level.APPROVE,
+                "docs/onam",
+                "discountValue 60% (PERC) is above 50% (more than 50% off needs the "
+                "marketing lead)",
+            ),
+            PolicyFinding(
+                "frozen-once-issued",
+                Level.DENY,
+                "docs/onam",
+                "discountValue change(s) with 1,234 coupons already issued",
+            ),
+            PolicyFinding(
+                "long-validity",
+                Level.APPROVE,
+                "docs/vishu",
+                "valid 352 days (2026-04-14 to 2027-03-31), more than 300",
+                override="extended for the new year campaign",
+                by="asha",
+            ),
+            PolicyFinding(
+                "description-style",
+                Level.WARN,
+                "festive/diwali-20",
+                "the description does not match '^[A-Z][a-z]+ [0-9]+% off$'",
+            ),
+        ],
+        overlaps=[
+            Overlap("festive/diwali-20", "id 480001", "DIWALI20", "2026-11-23", "2026-11-30")
+        ],
+        warnings=[
+            *(
+                PlanWarning(
+                    f"validTillDate 2024-0{i}-01T00:00:00Z is already past: the series has "
+                    "ended (to end a series on purpose, use retire: true under reconciler:)",
+                    file=f"series/old/expired-{i}.yaml",
+                    line=6,
+                )
+                for i in range(1, 6)
+            ),
+            PlanWarning(
+                "isValidationRequired is deprecated by the vendor: it may stop working; remove "
+                "it unless you rely on it",
+                file="series/docs/onam.yaml",
+                line=12,
+            ),
+        ],
+    )
+
+
 def scenarios() -> dict[str, Plan]:
     """Every plan with a golden file, by name."""
     return {
+        "review": review_plan(),
         "create": plan(series=[create("summer/sale-10", SUMMER), *background()]),
         "update_one_field": plan(
             series=[

@@ -6,15 +6,15 @@ import io
 
 import pytest
 
-from reconciler.render import FORMATS, render_apply, render_plan, render_problems
+from reconciler.render import FORMATS, PLAN_FORMATS, render_apply, render_plan, render_problems
 
 from .factory import apply_result, converged_result, problems, scenarios
 from .golden import check_golden
 
-SUFFIX = {"text": "txt", "markdown": "md", "json": "json", "github": "github.txt"}
+SUFFIX = {"text": "txt", "markdown": "md", "json": "json", "github": "github.txt", "html": "html"}
 
 
-@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("fmt", PLAN_FORMATS)
 @pytest.mark.parametrize("scenario", sorted(scenarios()))
 def test_plan(scenario: str, fmt: str) -> None:
     out = io.StringIO()

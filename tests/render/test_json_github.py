@@ -19,7 +19,12 @@ def test_plan_json_is_the_plan_file_and_reads_back() -> None:
         render_plan(p, fmt="json", stream=out)
         text = out.getvalue()
         assert text.endswith("}\n")
-        assert json.loads(text) == p.to_dict()
+        data = json.loads(text)
+        # The plan file, plus the summary a reviewer reads first, right after the counts.
+        keys = list(data)
+        assert keys[keys.index("counts") + 1] == "summary"
+        assert data.pop("summary")["line"] == p.summary()
+        assert data == p.to_dict()
         assert Plan.from_json(text) == p
 
 
@@ -29,7 +34,7 @@ def test_apply_json_documented_shape() -> None:
     data = json.loads(out.getvalue())
     assert set(data) == {
         "format_version", "environment", "ok", "converged", "interrupted", "forced", "notes",
-        "counts", "outcomes", "after", "check_error",
+        "counts", "outcomes", "after", "check_error", "overrides",
     }  # fmt: skip
     assert data["counts"] == {"done": 2, "skipped": 1, "failed": 1, "not_started": 1}
     assert data["ok"] is False and data["converged"] is False and data["interrupted"] is True

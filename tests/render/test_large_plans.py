@@ -123,7 +123,13 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rendered]:
 # --- what the workflows post -----------------------------------------------------------------
 
 
-def _run_script(workflow: str, step: str, env: dict[str, str], payload: dict[str, object]) -> dict:
+def _run_script(
+    workflow: str,
+    step: str,
+    env: dict[str, str],
+    payload: dict[str, object],
+    cwd: Path | None = None,
+) -> dict:
     """Run the github-script ``step`` of ``workflow`` with node against the fake GitHub API of
     the workflow simulations; return the API's state afterwards (what the script posted)."""
     import subprocess
@@ -162,9 +168,11 @@ def _run_script(workflow: str, step: str, env: dict[str, str], payload: dict[str
         (root / "context.json").write_text(json.dumps(context))
         for name in ("out", "summary"):
             (root / name).touch()
+        from tests.workflows.runner import tool
+
         done = subprocess.run(
             [
-                "node",
+                tool("node"),  # the test extra's, where the machine has none
                 str(GITHUB_SCRIPT),
                 str(root / "script.js"),
                 str(root / "api.json"),
@@ -176,6 +184,7 @@ def _run_script(workflow: str, step: str, env: dict[str, str], payload: dict[str
                 "GITHUB_OUTPUT": str(root / "out"),
                 "GITHUB_STEP_SUMMARY": str(root / "summary"),
             },
+            cwd=cwd,
             capture_output=True,
             text=True,
             timeout=60,
@@ -186,19 +195,23 @@ def _run_script(workflow: str, step: str, env: dict[str, str], payload: dict[str
 
 
 def pr_comment(plan_md: str, tmp: Path) -> tuple[str, bool]:
-    """The comment body as plan.yml's script builds it, and whether it had to cut the plan."""
-    path = tmp / "plan-production.md"
-    path.write_text(plan_md, encoding="utf-8")
-    env = {
-        "ENVIRONMENT": "production",
-        "CREDENTIALS": "true",
-        "PLAN_OUTCOME": "success",
-        "PLAN_MARKDOWN": str(path),
-        "PLAN_DIGEST": "d" * 64,
-        "PLAN_RAILS": "0",
+    """The comment body as plan.yml's comment job builds it from a plan leg's report, and
+    whether it had to cut the plan."""
+    reports = tmp / "reports"
+    reports.mkdir(exist_ok=True)
+    (reports / "plan-production.md").write_text(plan_md, encoding="utf-8")
+    report = {
+        "environment": "production",
+        "changed": "true",
+        "fork": "false",
+        "credentials": "true",
+        "plan_outcome": "success",
+        "plan_digest": "d" * 64,
+        "plan_rails": "0",
     }
+    (reports / "report-production.json").write_text(json.dumps(report), encoding="utf-8")
     payload = {"pull_request": {"number": 7, "head": {"sha": "0123abc" + "0" * 33}}}
-    (comment,) = _run_script("plan.yml", "Comment the plan", env, payload)["comments"]
+    (comment,) = _run_script("plan.yml", "Comment the plan", {}, payload, cwd=tmp)["comments"]
     body: str = comment["body"]
     return body, "… cut to fit" in body
 
@@ -294,13 +307,17 @@ def test_the_markdown_stays_under_the_limit_with_complete_counts_and_the_cut_not
     assert f"| ~ update | {UPDATED:,} |" in lines
     assert f"| unchanged | {UNCHANGED} |" in lines
     assert f"**Plan: {CREATED} to create, {UPDATED} to update, {UNCHANGED} unchanged.**" in lines
-    # The cut note gives the exact number of series not shown; the shown ones are whole.
+    # The cut note gives the exact number of summary rows and details not shown; the shown
+    # ones are whole.
+    rows = len(re.findall(r"^\| [^|]*\| [~+] \*\*(bulk|new)/", text, re.M))
+    assert 0 < rows < CREATED + UPDATED
+    note = re.search(r"… ([\d,]+) more summary rows not shown", text)
+    assert note, text[-800:]
+    assert int(note[1].replace(",", "")) == CREATED + UPDATED - rows
     shown = text.count("<details>")
     assert shown == text.count("</details>") == text.count("</summary>")
-    assert 0 < shown < CREATED + UPDATED
-    note = re.search(r"… ([\d,]+) more series not shown", text)
-    assert note, text[-800:]
-    assert int(note[1].replace(",", "")) == CREATED + UPDATED - shown
+    details = re.search(r"([\d,]+) more series details not shown", text)
+    assert details and int(details[1].replace(",", "")) == CREATED + UPDATED - shown
     assert "plan.json artifact" in text and "The counts above are complete." in text
     assert text.rstrip("\n").splitlines()[-1].startswith("> **Too long for one comment:**")
     assert_inert(text)
@@ -308,12 +325,11 @@ def test_the_markdown_stays_under_the_limit_with_complete_counts_and_the_cut_not
 
 
 def test_the_hostile_text_is_shown_escaped_not_dropped(rendered: Rendered) -> None:
+    # 2,025 changes fill the comment with summary rows, whose values are shortened: each
+    # begins as written, escaped (the whole values, newlines and all, are in test_markdown).
     text = rendered.markdown
-    assert "@&#8203;org/team &lt;script&gt;x&lt;/script&gt; &#124; &#33;&#91;x&#93;" in text
-    assert "&#96;&#96;&#96;" in text
-    assert "old &lt;b&gt;@&#8203;ops&lt;/b&gt;" in text
-    # The live newlines stay inside their cell (a JSON-style \\n, its backslash escaped).
-    assert "&#96;&#96;&#96;sh&#92;nrm -rf /&#92;n&#96;&#96;&#96;" in text
+    assert "@&#8203;org/team &lt;script&gt;x&lt;/scri" in text
+    assert "old &lt;b&gt;@&#8203;ops&lt;/b&gt; &lt;script&gt;a" in text
 
 
 def test_the_pull_request_comment_fits_whole(rendered: Rendered, tmp_path: Path) -> None:
@@ -337,7 +353,7 @@ def test_the_drift_issue_body_fits_whole(rendered: Rendered, tmp_path: Path) -> 
     )
     assert body.count("<!-- reconciler-") == 1, "one marker"
     assert f"| ~ update | {UPDATED:,} |" in body
-    assert "more series not shown" in body
+    assert "more summary rows not shown" in body
     assert "/runs/" not in without_footer(body), "the compared part names no run"
     assert_inert(from_the_plan(body, rendered.markdown))
     assert_tables_well_formed(body)

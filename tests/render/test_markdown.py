@@ -55,10 +55,10 @@ def test_escape_neutralises_html_pipes_backticks_mentions_and_images() -> None:
 def test_hostile_values_everywhere_stay_inert() -> None:
     text = plan_markdown(hostile_plan())
     assert_safe(text)
-    # Every table row still has exactly its three cells.
+    # Every table row still has exactly its cells: 2 or 3 (fields), 4 (the summary).
     for line in text.splitlines():
         if line.startswith("| ") and "Field" not in line and "---" not in line:
-            assert line.count("|") in (3, 4), line
+            assert line.count("|") in (3, 4, 5), line
 
 
 def test_summary_table_comes_first_and_marker_is_line_one() -> None:
@@ -93,7 +93,11 @@ def test_two_thousand_hostile_series_stay_under_the_limit_with_summary_and_note(
     assert "| ~ update | 2,000 |" in text
     assert "| orphaned | 300 |" in text
     assert f"**{big.summary()}**" in text
-    assert re.search(r"… [\d,]+ more series not shown", text)
+    # Summary rows first: as many as fit, then no room for details, orphans.
+    rows = len(re.findall(r"^\| [^|]*\| ~ \*\*bulk/", text, re.M))
+    assert 100 < rows < 2_000
+    note = re.search(r"… ([\d,]+) more summary rows not shown; 2,000 more series details", text)
+    assert note and int(note[1].replace(",", "")) == 2_000 - rows, text[-600:]
     assert re.search(r"[\d,]+ more orphans not shown", text)
     assert "plan.json artifact" in text and "reconciler show" in text
     # The blocked series outranks the series details when the budget is short.
@@ -110,7 +114,7 @@ def test_max_chars_is_respected_even_when_tiny() -> None:
     text = out.getvalue()
     assert len(text) <= 3_000
     assert "| ~ update | 50 |" in text
-    assert re.search(r"… \d+ more series not shown", text)
+    assert re.search(r"\d+ more series details not shown", text)
 
 
 def test_a_plan_that_fits_has_no_cut_note() -> None:

@@ -76,7 +76,8 @@ class Api:
         return body
 
     def read(self, *ids: int) -> list[dict[str, Any]]:
-        response = self.get("/v2/coupon/series?ids=" + ",".join(str(i) for i in ids))
+        # the documented form, ids=1&ids=2 (the Get page)
+        response = self.get("/v2/coupon/series?" + "&".join(f"ids={i}" for i in ids))
         assert response.status_code == 200, response.text
         entity: list[dict[str, Any]] = response.json()["entity"]
         return entity

@@ -100,7 +100,7 @@ def test_serve_reads_seeded_series_with_basic_auth(
 ) -> None:
     url, process = served
     header = basic_header("sandbox.till", "from-the-env")  # default user, password from env
-    response = httpx.get(url + "/v2/coupon/series?ids=520591,698948", headers=header)
+    response = httpx.get(url + "/v2/coupon/series?ids=520591&ids=698948", headers=header)
     assert response.status_code == 200
     assert [e["id"] for e in response.json()["entity"]] == [520591, 698948]
     assert httpx.get(url + "/v2/coupon/series?ids=520591").status_code == 401
@@ -196,3 +196,47 @@ def test_serve_refuses_an_unknown_failure_mode(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
     done = _run(tmp_path / "x.db", "serve", "--fail-next", "POST:later")
     assert done.returncode != 0 and "unknown failure mode 'later'" in done.stderr
+
+
+def test_serve_variant_options(tmp_path: Path) -> None:
+    header = basic_header("sandbox.till", "from-the-env")
+    options = (
+        "--list-default",
+        "active",
+        "--list-hide",
+        "698948",
+        "--list-fail-item",
+        "520591",
+        "--comma-ids",
+        "accept",
+        "--put-without-org-id",
+        "--busy-status",
+        "503",
+        "--busy-code",
+        "748",
+        "--fail-next",
+        "POST:busy",
+    )
+    with _serving(tmp_path / "variants.db", *options) as (url, _):
+        # 520591 ended on 2026-05-09: expired; 698948 (2030) is active but hidden
+        listed = httpx.get(url + "/v1.1/coupon/series?format=json", headers=header).json()
+        assert listed["response"]["series"]["items"]["item"] == []  # active only, 698948 hidden
+        gone = httpx.get(url + "/v1.1/coupon/series?format=json&expired=true", headers=header)
+        item = gone.json()["response"]["series"]["items"]["item"]
+        assert item["id"] == "520591" and item["item_status"]["success"] == "false"
+        both = httpx.get(url + "/v2/coupon/series?ids=520591,698948", headers=header)
+        assert len(both.json()["entity"]) == 2  # commas accepted
+        busy = httpx.post(
+            url + "/v2/coupon/series", json={"CouponSeriesV2": minimal_series()}, headers=header
+        )
+        assert busy.status_code == 503 and busy.json()["errors"][0]["code"] == 748
+        made = httpx.post(
+            url + "/v2/coupon/series", json={"CouponSeriesV2": minimal_series()}, headers=header
+        ).json()
+        body = {**minimal_series(), "seriesCode": made["seriesCode"]}  # no orgId: taken
+        put = httpx.put(
+            f"{url}/v2/coupon/series/{made['id']}", json={"CouponSeriesV2": body}, headers=header
+        )
+        assert put.status_code == 200
+    done = _run(tmp_path / "x.db", "serve", "--busy-code", "788")
+    assert done.returncode != 0 and "busy_code" in done.stderr and "Traceback" not in done.stderr

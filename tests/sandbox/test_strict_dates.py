@@ -49,7 +49,7 @@ def test_strict_mode_refuses_other_spellings_on_create_and_update(
         "success": False,
     }
     assert sandbox.count_series() == before
-    body = minimal_series(seriesCode=made["seriesCode"], **{name: spelling})
+    body = minimal_series(seriesCode=made["seriesCode"], orgId=made["orgId"], **{name: spelling})
     response = api.put(f"/v2/coupon/series/{made['id']}", json={"CouponSeriesV2": body})
     assert response.status_code == 400
     assert response.json()["errors"][0]["code"] == 744

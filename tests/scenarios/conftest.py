@@ -130,6 +130,39 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     app.state.sandbox.close()
 
 
+@dataclass
+class Guarded(World):
+    """A ``World`` whose sandbox sits behind a counting ``Door`` (``served.Door``): its
+    ``door.writes`` counts every POST and PUT that reached the server."""
+
+    door: Any = None
+
+
+@pytest.fixture
+def guarded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Guarded]:
+    from tests.scenarios.served import Door
+
+    monkeypatch.setenv("CAPILLARY_USERNAME", SANDBOX_USERNAME)
+    monkeypatch.setenv("CAPILLARY_PASSWORD", SANDBOX_PASSWORD)
+    for name in ("CAPILLARY_OAUTH_KEY", "CAPILLARY_OAUTH_SECRET", "CAPILLARY_BASE_URL", "NO_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+    app = create_app(
+        db_path=tmp_path / "sandbox.db",
+        credentials=Credentials.sandbox(),
+        faults=Faults(hang_seconds=4.0, random_seed=1),
+        seed=True,
+    )
+    door = Door(app, app.state.sandbox)
+    with running_server(door) as url:
+        series = tmp_path / "series"
+        series.mkdir()
+        (series / "reconciler.yaml").write_text(
+            SETTINGS.format(url=url, settle=SETTLE_SECONDS), encoding="utf-8"
+        )
+        yield Guarded(root=tmp_path, series=series, sandbox=app.state.sandbox, url=url, door=door)
+    app.state.sandbox.close()
+
+
 def check_golden(name: str, text: str) -> None:
     """Compare with ``golden/NAME`` (the suite's one check, ``tests/golden.py``)."""
     golden.check_golden(GOLDEN, name, golden.scrub(text))

@@ -12,7 +12,10 @@ adds what the sandbox's own switches do not have:
 - it injects the failures the sandbox has no mode for, before the sandbox draws its own:
   ``429`` with ``Retry-After`` (nothing done, as a rate limiter in front of the API) and
   ``500_after`` (acted, then a 500, as a backend that failed after storing), and counts
-  every failure injected, its own and the sandbox's.
+  every failure injected, its own and the sandbox's;
+- it can make a create's answer lie (``post_answer_id``): the sandbox acts on the POST, and
+  the answer names that id instead of the one the sandbox gave (another series' id, 0, a
+  negative or 64-bit-overflowing number, a string), as a broken proxy or server would.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ class Door:
         self.injected: Counter[str] = Counter()
         self.hold_puts = False
         self.held = 0
+        self.post_answer_id: Any = None
         self.failure_rate = 0.0
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
@@ -96,6 +100,9 @@ class Door:
                 await asyncio.sleep(0.02)
             await _answer(send, 503, {}, 786)  # dropped without acting
             return
+        if method == "POST" and self.post_answer_id is not None:
+            await self._lying_post(scope, receive, send)
+            return
         mode = self._draw()
         if mode == "429":
             await _answer(send, 429, {"retry-after": "1"}, 429)
@@ -108,6 +115,29 @@ class Door:
             await _answer(send, 500, {}, 500)
         else:
             await self.app(scope, receive, send)
+
+    async def _lying_post(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Let the sandbox act on the POST, then answer with ``post_answer_id`` as the id."""
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def keep(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, receive, keep)
+        body = json.loads(b"".join(chunks) or b"{}")
+        if isinstance(body, dict) and "id" in body:
+            body["id"] = self.post_answer_id
+        raw = json.dumps(body).encode()
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(raw)).encode()))
+        await send(
+            {"type": "http.response.start", "status": start.get("status", 200), "headers": headers}
+        )
+        await send({"type": "http.response.body", "body": raw})
 
 
 async def _answer(send: Send, status: int, headers: Mapping[str, str], code: int) -> None:

@@ -50,7 +50,9 @@ DOCS_BODIES: dict[str, dict[str, Any]] = {
 # The only warnings an imported docs series may carry: the docs' dates are past, and the
 # vendor deprecated some fields the docs' answers still carry (written with --all-fields, or
 # when the live value differs from the default).
-EXPECTED_WARNINGS = ("is already past", "is deprecated by the vendor")
+# A docs series made today whose validTillDate is past: the server derives its
+# redemptionValidFrom from the creation day (gold_877510), so it also "ends before it starts".
+EXPECTED_WARNINGS = ("is already past", "is deprecated by the vendor", "before redemptionValidFrom")
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -128,6 +130,7 @@ def test_import_of_every_docs_series_plans_empty(
     text = (world.series / f"{key}.yaml").read_text(encoding="utf-8")
     assert text.startswith("# Imported from environment 'local', series ")
     data = yaml.safe_load(text)
+    assert data.pop("reconciler") == {"owns": "all"}  # the series owns every defaulted field
     assert all(BY_NAME[name].writable for name in data)
     if all_fields:
         assert len(data) >= 60  # every writable field the answer carries
@@ -170,11 +173,13 @@ def test_import_never_overwrites_an_existing_file(world: World) -> None:
     assert "520591: imported/onam-10-off-2 → " in result.output
     assert (world.series / "imported/onam-10-off.yaml").read_text() == mine
     assert world.state()["ids"] == {"imported/onam-10-off-2": 520591}
-    # A key named for an existing file adopts the id for that file and leaves it alone.
+    # A key named for an existing file adopts the id for that file, whose lines stay as
+    # written: the series now owns every defaulted field, as an imported one does.
     result = world.cli("import", "698948", "--env", "local", "--key", "imported/onam-10-off")
     assert result.exit_code == 0, result.output
-    assert "recorded for the existing file" in result.output
-    assert (world.series / "imported/onam-10-off.yaml").read_text() == mine
+    assert "recorded for the existing file; owns: all added to the file" in result.output
+    owned = mine + "reconciler:\n  owns: all\n"
+    assert (world.series / "imported/onam-10-off.yaml").read_text() == owned
     assert world.state()["ids"]["imported/onam-10-off"] == 698948
     assert sorted(p.name for p in (world.series / "imported").iterdir()) == [
         "onam-10-off-2.yaml",

@@ -117,14 +117,16 @@ def test_switching_the_expiry_strategy_sends_no_stale_value(
     code, out = plan(world)
     assert code == 2, out
     assert 'expiryStrategyType: "DAYS" → "SERIES_EXPIRY"' in out
-    assert "expiryStrategyValue: 14 → 1 (no longer in the file: server default)" in out
+    # The server's default, -1 (the answers to minimal creates), is a value SERIES_EXPIRY
+    # allows: the removed line goes back to it, never a stale 14.
+    assert "expiryStrategyValue: 14 → -1 (no longer in the file: server default)" in out
 
     puts.clear()
     apply(world)
     (body,) = puts
-    assert (body["expiryStrategyType"], body["expiryStrategyValue"]) == ("SERIES_EXPIRY", 1)
+    assert (body["expiryStrategyType"], body["expiryStrategyValue"]) == ("SERIES_EXPIRY", -1)
     stored = live(world, "own/expiry")
-    assert (stored["expiryStrategyType"], stored["expiryStrategyValue"]) == ("SERIES_EXPIRY", 1)
+    assert (stored["expiryStrategyType"], stored["expiryStrategyValue"]) == ("SERIES_EXPIRY", -1)
     assert_person_kept(world, "own/expiry")
     assert plan(world)[0] == 0
 
@@ -132,20 +134,21 @@ def test_switching_the_expiry_strategy_sends_no_stale_value(
 def test_a_value_a_person_set_is_reset_only_when_the_new_strategy_forbids_it(
     world: World, puts: list[dict[str, Any]]
 ) -> None:
-    """expiryStrategyValue never declared: a person's 30 days is theirs, until the file moves
-    the strategy to SERIES_EXPIRY, which allows only 1."""
-    world.write("own/expiry", DAYS)
+    """expiryStrategyValue never declared: a value SERIES_EXPIRY allows (1, or the server's
+    -1) is left as a person set it; a person's DAYS/30, which the file's SERIES_EXPIRY puts
+    back, takes the pages' 1 with it, never a stale 30."""
+    world.write("own/expiry", series_text("Expiry days", "OWNEXP"))
     apply(world)
     sid = world.state()["ids"]["own/expiry"]
-    world.sandbox.edit_series(sid, {**PERSON, "expiryStrategyValue": 30})
+    world.sandbox.edit_series(sid, {**PERSON, "expiryStrategyValue": 1})
     assert plan(world)[0] == 0
 
-    world.write("own/expiry", series_text("Expiry days", "OWNEXP"))
+    world.sandbox.edit_series(sid, {"expiryStrategyType": "DAYS", "expiryStrategyValue": 30})
     code, out = plan(world)
     assert code == 2, out
     assert (
         "expiryStrategyValue: 30 → 1 (reset with expiryStrategyType SERIES_EXPIRY: coupons end "
-        "with the series: 1 is the only value allowed)"
+        "with the series: the pages say 1)"
     ) in out
     puts.clear()
     apply(world)
@@ -190,7 +193,9 @@ def test_an_imported_file_edited_later_resets_the_removed_line(world: World) -> 
     path.write_text(text.replace("maxCreate: 900\n", ""), encoding="utf-8")
     code, out = plan(world)
     assert code == 2, out
-    assert "maxCreate: 900 → -1 (no longer in the file: server default)" in out
+    # An imported file owns every defaulted field (owns: all): the line's field goes back to
+    # the server's default it holds.
+    assert "maxCreate: 900 → -1 (not in the file: the server's default, held by owns: all)" in out
     apply(world)
     assert world.sandbox.get_series(sid)["maxCreate"] == -1  # type: ignore[index]
     assert plan(world)[0] == 0

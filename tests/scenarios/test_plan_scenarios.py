@@ -56,7 +56,7 @@ def test_orphan(world: World) -> None:
     plan_golden(world, "orphan", "--detailed-exitcode", code=0)
 
 
-def test_missing_id_is_an_error_naming_key_and_id(world: World) -> None:
+def test_a_missing_id_blocks_its_key_naming_the_id_and_the_fix(world: World) -> None:
     world.write("a/ghost", series_text("Ghost", "GHOST"))
     state = world.series / ".state" / "local.json"
     state.parent.mkdir()
@@ -64,9 +64,12 @@ def test_missing_id_is_an_error_naming_key_and_id(world: World) -> None:
         json.dumps({"format_version": 1, "environment": "local", "ids": {"a/ghost": 4242}})
     )
     result = world.cli("plan", "--env", "local", "--detailed-exitcode")
-    assert result.exit_code == 1
-    assert "a/ghost (id 4242)" in result.stderr
+    assert result.exit_code == 2  # blocked: something for a person to resolve
+    assert "records id 4242" in result.stdout and "no such series" in result.stdout
+    assert "reconciler state rm a/ghost --env local" in result.stdout
     assert "Traceback" not in result.output
+    applied = world.cli("apply", "--env", "local", "--auto-approve")
+    assert applied.exit_code == 1
     assert world.codes() == ["XYZ1w23", "Xjj123"]  # nothing was created
 
 

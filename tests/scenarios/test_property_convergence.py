@@ -95,6 +95,8 @@ DOCUMENTED: dict[str, Callable[[Any], Any]] = {
     "validTillDate": _utc_day,
     "redemptionValidFrom": _utc_day,
     "discountValue": _single,
+    # A float in the OpenAPI: kept as discountValue is (the assumption, docs/assumptions.md C5).
+    "discountUpto": _single,
     "maxCreate": _wrap32,
     "maxRedeem": _wrap32,
     "maxReferralsPerReferee": lambda v: -1 if v <= 0 else v,  # update pair: 0 answered -1
@@ -118,7 +120,7 @@ def answered(spec: Field, live: Any) -> Any:
     """A live answer's value, read into the same comparable form (no server rule applied)."""
     if spec.kind is Kind.DATETIME:
         return live  # answered as the UTC day already: the oracle predicts that string
-    if spec.name == "discountValue":
+    if spec.name in ("discountValue", "discountUpto"):
         return float(live)
     if spec.name in DOCUMENTED:
         return live
@@ -231,7 +233,11 @@ def series(draw: st.DrawFn, *, documented: bool) -> tuple[dict[str, Any], dict[s
             "redemptionPerCouponMaxLimit",
         ):
             continue
-        if not spec.required_on_create and draw(st.integers(0, 2)) == 0:
+        # A file with DAYS or MONTHS_END says how many (the server's -1 counts nothing); a
+        # body sent to the CRM may leave it out as any field.
+        counted = spec.name == "expiryStrategyValue" and strategy != "SERIES_EXPIRY"
+        needed = spec.required_on_create or (counted and not documented)
+        if not needed and draw(st.integers(0, 2)) == 0:
             continue  # left to the server's default
         name, kind = spec.name, spec.kind
         if name == "discountValue":
@@ -240,7 +246,9 @@ def series(draw: st.DrawFn, *, documented: bool) -> tuple[dict[str, Any], dict[s
                 pool = pool | st.sampled_from([150000000000000, 10**12 + 1])
             put(name, draw(pool))
         elif name == "expiryStrategyValue":
-            put(name, 1 if strategy == "SERIES_EXPIRY" else draw(st.integers(1, 400)))
+            # SERIES_EXPIRY: 1 as the pages say, or -1 as the server stores it (877510).
+            series_expiry = st.sampled_from([1, -1])
+            put(name, draw(series_expiry if strategy == "SERIES_EXPIRY" else st.integers(1, 400)))
         elif name in ("maxCreate", "maxRedeem") and documented:
             put(name, draw(_INT32 | st.integers(2**31, 2**45)))
         elif name == "maxReferralsPerReferee":
@@ -255,7 +263,9 @@ def series(draw: st.DrawFn, *, documented: bool) -> tuple[dict[str, Any], dict[s
                 else "redeemable_stores",
             )
         elif name in ("minBillAmount", "maxBillAmount"):
-            put(name, draw(st.integers(0, 2**40)))
+            # Doubles (the OpenAPI): whole amounts, fractions, and -1 for no limit.
+            amounts = st.integers(0, 2**40) | st.decimals(0, 99999, places=2).map(float)
+            put(name, draw(amounts | st.just(-1)))
         elif kind is Kind.STRING:
             put(name, draw(_WORDS) if spec.required_on_create else draw(_TEXT))
         elif kind is Kind.INTEGER:
@@ -270,8 +280,8 @@ def series(draw: st.DrawFn, *, documented: bool) -> tuple[dict[str, Any], dict[s
         elif kind is Kind.ENUM:
             chosen = {"clientHandlingType": handling, "expiryStrategyType": strategy}
             put(name, chosen.get(name) or draw(st.sampled_from(spec.enum)))
-        elif kind is Kind.NUMBER:
-            put(name, draw(st.integers(0, 1000)))
+        elif kind is Kind.NUMBER:  # discountUpto: a float, as discountValue
+            put(name, draw(st.integers(0, 1000) | st.decimals(0, 9999, places=2).map(float)))
         elif kind is Kind.DATETIME:
             first, last = (2031, 2036) if name == "validTillDate" else (2000, 2030)
             if documented:

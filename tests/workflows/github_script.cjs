@@ -18,10 +18,41 @@ const issueOf = (n) => {
 };
 const record = (call, params) => world.calls.push({ call, params });
 
+// GITHUB_TOKEN can do what the job's `permissions` grant (write implies read; a scope left out
+// of a `permissions` block is none); with no block anywhere, the repository default (all).
+const LEVELS = { none: 0, read: 1, write: 2 };
+const allowed = (scope, level) => {
+  const granted = context.permissions;
+  if (granted === null || granted === undefined) return true;
+  if (typeof granted === "string") return LEVELS[granted.replace("-all", "")] >= LEVELS[level];
+  return (LEVELS[granted[scope] || "none"] || 0) >= LEVELS[level];
+};
+const need = (call, ...alternatives) => {
+  if (alternatives.some(([scope, level]) => allowed(scope, level))) return;
+  world.denied = (world.denied || []).concat([call]);
+  throw Object.assign(new Error(`Resource not accessible by integration (${call})`), { status: 403 });
+};
+// A pull request follows its branch, as on GitHub: its head is the branch's tip now.
+const { execFileSync } = require("node:child_process");
+const git = (...args) => execFileSync("git", ["--git-dir", context.origin, ...args], { encoding: "utf8" }).trim();
+const follow = (pr) => {
+  if (!context.origin || pr.state !== "open") return pr;
+  try {
+    pr.head.sha = git("rev-parse", `refs/heads/${pr.head.ref}`);
+    pr._files = git("diff", "--name-only", `refs/heads/${pr.base.ref}...refs/heads/${pr.head.ref}`)
+      .split("\n").filter(Boolean);
+  } catch (error) {
+    // The branch is gone: GitHub keeps the last head.
+  }
+  return pr;
+};
+const publicPull = (pr) => Object.fromEntries(Object.entries(pr).filter(([k]) => !k.startsWith("_")));
+
 const rest = {
   issues: {
-    listComments: async (p) => ok(world.comments.filter((c) => c.issue_number === Number(p.issue_number))),
+    listComments: async (p) => need("issues.listComments", ["issues", "read"], ["pull-requests", "read"]) || ok(world.comments.filter((c) => c.issue_number === Number(p.issue_number))),
     createComment: async (p) => {
+      need("issues.createComment", ["issues", "write"], ["pull-requests", "write"]);
       record("issues.createComment", p);
       const c = { id: nextId(), issue_number: Number(p.issue_number), body: p.body, user: { type: "Bot" } };
       c.html_url = url("comments", c.id);
@@ -29,15 +60,17 @@ const rest = {
       return ok(c);
     },
     updateComment: async (p) => {
+      need("issues.updateComment", ["issues", "write"], ["pull-requests", "write"]);
       record("issues.updateComment", p);
       const c = world.comments.find((x) => x.id === p.comment_id);
       c.body = p.body;
       return ok(c);
     },
-    listForRepo: async (p) =>
+    listForRepo: async (p) => need("issues.listForRepo", ["issues", "read"]) ||
       ok(world.issues.filter((i) => (!p.state || i.state === p.state) &&
         (!p.labels || i.labels.some((l) => l.name === p.labels)))),
     create: async (p) => {
+      need("issues.create", ["issues", "write"]);
       record("issues.create", p);
       const i = { number: nextId(), title: p.title, body: p.body, state: "open",
         labels: (p.labels || []).map((name) => ({ name })) };
@@ -46,40 +79,83 @@ const rest = {
       return ok(i);
     },
     update: async (p) => {
+      need("issues.update", ["issues", "write"]);
       record("issues.update", p);
       const i = issueOf(p.issue_number);
       for (const key of ["body", "state", "title"]) if (p[key] !== undefined) i[key] = p[key];
       return ok(i);
     },
     createLabel: async (p) => {
+      need("issues.createLabel", ["issues", "write"]);
       if (world.labels.includes(p.name)) throw Object.assign(new Error("exists"), { status: 422 });
       world.labels.push(p.name);
       return ok({ name: p.name });
     },
   },
   repos: {
+    get: async () => ok({ id: 1, full_name: `${context.repo.owner}/${context.repo.repo}`,
+      default_branch: world.default_branch }),
     listPullRequestsAssociatedWithCommit: async (p) =>
-      ok(world.pulls.filter((pr) => pr.merge_commit_sha === p.commit_sha || pr.head.sha === p.commit_sha)),
+      need("repos.listPullRequestsAssociatedWithCommit", ["contents", "read"], ["pull-requests", "read"]) ||
+      ok(world.pulls.filter((pr) => pr.merge_commit_sha === p.commit_sha || pr.head.sha === p.commit_sha)
+        .map(publicPull)),
   },
   actions: {
     listArtifactsForRepo: async (p) => {
+      need("actions.listArtifactsForRepo", ["actions", "read"]);
       const artifacts = world.artifacts.filter((a) => !p.name || a.name === p.name);
       return ok({ total_count: artifacts.length, artifacts });
     },
-    getWorkflowRun: async (p) => ok(world.runs[String(p.run_id)]),
+    getWorkflowRun: async (p) => {
+      need("actions.getWorkflowRun", ["actions", "read"]);
+      const run = world.runs[String(p.run_id)];
+      if (!run) throw Object.assign(new Error(`no run ${p.run_id}`), { status: 404 });
+      return ok(run);
+    },
+    createWorkflowDispatch: async (p) => {
+      need("actions.createWorkflowDispatch", ["actions", "write"]);
+      record("actions.createWorkflowDispatch", p);
+      world.dispatches.push({ workflow_id: p.workflow_id, ref: p.ref, inputs: p.inputs || {} });
+      return { status: 204, data: undefined };
+    },
   },
   pulls: {
-    list: async (p) => ok(world.pulls.filter((pr) => pr.state === (p.state || "open") &&
-      (!p.head || `${context.repo.owner}:${pr.head.ref}` === p.head))),
+    list: async (p) => need("pulls.list", ["pull-requests", "read"]) ||
+      ok(world.pulls.filter((pr) => pr.state === (p.state || "open") &&
+        (!p.head || `${context.repo.owner}:${pr.head.ref}` === p.head)).map(follow).map(publicPull)),
+    get: async (p) => {
+      need("pulls.get", ["pull-requests", "read"]);
+      const pr = world.pulls.find((x) => x.number === Number(p.pull_number));
+      if (!pr) throw Object.assign(new Error(`no pull request #${p.pull_number}`), { status: 404 });
+      return ok(publicPull(follow(pr)));
+    },
+    listFiles: async (p) => {
+      need("pulls.listFiles", ["pull-requests", "read"]);
+      const pr = world.pulls.find((x) => x.number === Number(p.pull_number));
+      if (!pr) throw Object.assign(new Error(`no pull request #${p.pull_number}`), { status: 404 });
+      return ok((follow(pr)._files || []).map((filename) => ({ filename, status: "modified" })));
+    },
     create: async (p) => {
+      need("pulls.create", ["pull-requests", "write"]);
+      // The repository setting "Allow GitHub Actions to create and approve pull requests"
+      // binds GITHUB_TOKEN only (off by default).
+      if (context.token === "github" && !world.actions_may_open_pull_requests) {
+        world.denied = (world.denied || []).concat(["pulls.create"]);
+        throw Object.assign(new Error("GitHub Actions is not permitted to create or approve pull requests."), { status: 403 });
+      }
       record("pulls.create", p);
-      const pr = { number: nextId(), title: p.title, body: p.body, state: "open",
-        head: { ref: p.head, sha: "" }, base: { ref: p.base } };
+      if (!p.base) throw Object.assign(new Error("Validation Failed: base is required"), { status: 422 });
+      const repoRef = { id: 1, full_name: `${context.repo.owner}/${context.repo.repo}` };
+      const pr = follow({ number: nextId(), title: p.title, body: p.body, state: "open",
+        user: { login: "github-actions[bot]", type: "Bot" },
+        head: { ref: p.head, sha: "", repo: repoRef }, base: { ref: p.base, sha: "", repo: repoRef },
+        merge_commit_sha: null, merged_at: null });
       pr.html_url = url("pull", pr.number);
       world.pulls.push(pr);
       return ok(pr);
     },
     update: async (p) => {
+      need("pulls.update", ["pull-requests", "write"]);
       record("pulls.update", p);
       const pr = world.pulls.find((x) => x.number === Number(p.pull_number));
       if (!pr) throw Object.assign(new Error(`no pull request #${p.pull_number}`), { status: 404 });

@@ -47,8 +47,19 @@ def _block_after(heading: str, language: str) -> str:
 @pytest.fixture(scope="module")
 def repository(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     base = tmp_path_factory.mktemp("series-repo")
+    # The tool as a repository at one commit: this working tree (a checkout or an unpacked
+    # sdist, which has no .git), committed anew.
     tool = base / "tool"
-    _git("clone", "-q", str(ROOT), str(tool), cwd=base)
+    shutil.copytree(
+        ROOT,
+        tool,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", ".reconciler", "__pycache__", "*.egg-info", ".*_cache", "build", "dist"
+        ),
+    )
+    _git("init", "-q", "-b", "main", cwd=tool)
+    _git("add", "-A", cwd=tool)
+    _git("commit", "-q", "-m", "the tool", cwd=tool)
     sha = _git("rev-parse", "HEAD", cwd=tool)
 
     repo = base / "coupons"

@@ -80,6 +80,7 @@ def test_drift_opens_one_stable_issue_offering_revert_and_adopt_then_closes_it(
     github: GitHub,
 ) -> None:
     world = github.world
+    world.actions_may_open_pull_requests(True)  # a team that turned the setting on
     bootstrap(github, 2)
     series_id = int(github.by_code("testing")["BULK00"]["id"])
     github.orgs["testing"].edit_series(series_id, {"description": "Edited in the CRM"})
@@ -129,6 +130,7 @@ def test_drift_opens_the_adopt_pull_request_and_merging_it_ends_the_drift(
     github: GitHub,
 ) -> None:
     world = github.world
+    world.actions_may_open_pull_requests(True)  # a team that turned the setting on
     bootstrap(github, 2)
     live = github.by_code("testing")["BULK01"]
     # A limit raised in the CRM on purpose (declared: drift), and a field no file declares.
