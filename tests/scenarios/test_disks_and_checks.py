@@ -10,6 +10,7 @@ in the child only); a full disk (ENOSPC) is injected in the unit tests of the st
 
 from __future__ import annotations
 
+import json
 import resource
 import subprocess
 from collections.abc import Callable, Iterator
@@ -100,28 +101,63 @@ def test_a_file_size_limit_during_an_apply_is_a_clear_error_and_heals(
     url, front, count = gate
     front.enabled = False  # every list answered
     project = Project(tmp_path / "checkout", url, timeout=5)
-    for n in range(4):
+    for n in range(8):
         project.add(f"s{n}", f"FSIZE{n}")
     before = count()
-    limited = cli(["apply", "--env", "local", "--auto-approve"], cwd=project.root, fsize=300)
+    # 1,200 bytes a file: the ledger's first line (written before any create) fits, the
+    # journal of eight creates and the ledger's series lines do not.
+    limited = cli(["apply", "--env", "local", "--auto-approve"], cwd=project.root, fsize=1200)
     assert limited.returncode == 1, limited.stdout + limited.stderr
     journal = project.journal.relative_to(project.root)
+    ledger = journal.with_name("local.ledger.jsonl")
     # Each series that could not be recorded says why; the summary is on stdout.
     assert f"cannot write a change to the state journal {journal}: File too large" in (
         limited.stdout
     )
     assert "ulimit -f" in limited.stdout and "Applied: " in limited.stdout
-    # The state file could not be folded in either: the journal keeps every change.
-    assert f"every change is kept in {journal}" in limited.stderr
+    done = limited.stdout.count("(created, id ")
+    assert 0 < done < 8, limited.stdout
+    # The ledger too: said once on stderr, the apply goes on, and the summary says the
+    # record is unfinished.
+    said = f"cannot write the ledger {ledger}: File too large"
+    assert limited.stderr.count(said) == 1 and "the apply goes on" in limited.stderr
+    assert "this apply's record in the ledger is unfinished" in limited.stdout
     assert "internal error" not in limited.stderr and "Traceback" not in limited.stderr
     # The journal is readable as it is (a torn last line skipped), and heals on the next run.
     load_state(project.state_file, environment="local")
     again = cli(["apply", "--env", "local", "--auto-approve"], cwd=project.root)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "Converged" in again.stdout
-    assert count() == before + 4  # no series made twice
+    assert count() == before + 8  # no series made twice
     state = load_state(project.state_file, environment="local")
-    assert sorted(state.ids) == [f"s{n}" for n in range(4)] and not state.intents
+    assert sorted(state.ids) == [f"s{n}" for n in range(8)] and not state.intents
+    # The ledger's torn line was cut off: both applies are listed, the first unfinished.
+    history = cli(["history", "--env", "local", "--format", "json"], cwd=project.root)
+    assert history.returncode == 0, history.stderr
+    applies = json.loads(history.stdout)["applies"]
+    assert [a["status"].split(" ")[0] for a in applies] == ["unfinished", "ok"], applies
+
+
+def test_a_ledger_that_cannot_begin_refuses_the_apply_before_any_write(
+    gate: tuple[str, ListsFailAfterWrites, Callable[[], int]], tmp_path: Path
+) -> None:
+    """The ledger's first line is written before the first write call: without it, none."""
+    url, front, count = gate
+    front.enabled = False
+    project = Project(tmp_path / "checkout", url, timeout=5)
+    for n in range(4):
+        project.add(f"s{n}", f"BEGIN{n}")
+    before = count()
+    refused = cli(["apply", "--env", "local", "--auto-approve"], cwd=project.root, fsize=300)
+    assert refused.returncode == 1
+    assert count() == before
+    ledger = project.journal.relative_to(project.root).with_name("local.ledger.jsonl")
+    assert refused.stderr.strip().splitlines()[-1] == (
+        f"Error: cannot write the ledger {ledger}: File too large; the file would pass the "
+        "file-size limit of this process (`ulimit -f`): raise the limit, then run the "
+        "command again"
+    )
+    assert "Traceback" not in refused.stderr
 
 
 def test_plan_out_and_stdout_under_a_file_size_limit(

@@ -169,14 +169,14 @@ def test_plan_says_what_it_waits_for_and_ends_by_itself(
 
     at, first = plan.first_line_within(10)
     assert at <= 10
-    assert first.startswith("waiting for the answer to GET /v1.1/coupon/series from ")
+    assert first.startswith("waiting for the answer to GET /v1.1/coupon/series?expired=false from ")
     assert f"http://127.0.0.1:{silent.port}" in first
     assert "gives up after 20s without an answer" in first  # 4 x timeout_seconds
     code, elapsed, out = plan.wait(120)
     assert code == 1 and out == ""
     assert elapsed <= 90
     last = plan.lines[-1][1]
-    assert last.startswith("Error: GET /v1.1/coupon/series on http://127.0.0.1:")
+    assert last.startswith("Error: GET /v1.1/coupon/series?expired=false on http://127.0.0.1:")
     assert "(after 2 attempts)" in last and "no answer within 20s" in last
     assert "timeout_seconds" in last
     assert "attempt 2" in plan.stderr  # the retry said so too
