@@ -176,6 +176,37 @@ def write_all(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
+def cut_torn_line(fd: int) -> None:
+    """Cut off what follows the last newline of an append-only file of lines (an append cut
+    short by a crash or a full disk: it never happened), so that the next line starts a line
+    of its own. A file that cannot be cut (no ``ftruncate`` there) gets a newline instead."""
+    size = os.lseek(fd, 0, os.SEEK_END)
+    if size == 0:
+        return
+    os.lseek(fd, size - 1, os.SEEK_SET)
+    if os.read(fd, 1) == b"\n":
+        return
+    keep = size - 1
+    while keep > 0:  # back to the last newline, however long the torn line
+        start = max(0, keep - _STEP)
+        os.lseek(fd, start, os.SEEK_SET)
+        at = os.read(fd, keep - start).rfind(b"\n")
+        if at >= 0:
+            keep = start + at + 1
+            break
+        keep = start
+    try:
+        os.ftruncate(fd, keep)
+    except OSError as error:
+        if error.errno not in (errno.EINVAL, errno.EPERM, errno.EACCES):
+            raise
+        os.lseek(fd, 0, os.SEEK_END)
+        write_all(fd, b"\n")
+
+
+_STEP: Final = 1 << 16
+
+
 def fsync_folder(folder: Path) -> None:
     """Make a rename in ``folder`` durable (where the platform allows it)."""
     with contextlib.suppress(OSError, AttributeError):
@@ -189,6 +220,7 @@ def fsync_folder(folder: Path) -> None:
 __all__ = [
     "WRITE_ERRNOS",
     "UnsafeFile",
+    "cut_torn_line",
     "fsync_folder",
     "kind_of",
     "read_regular",

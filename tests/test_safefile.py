@@ -14,8 +14,10 @@ from reconciler import safefile
 from reconciler.safefile import (
     WRITE_ERRNOS,
     UnsafeFile,
+    cut_torn_line,
     kind_of,
     read_regular,
+    write_all,
     write_atomic,
     write_failure,
 )
@@ -118,3 +120,44 @@ def test_write_failure_words() -> None:
         "cannot write a: Bad file descriptor"
     )
     assert {errno.ENOSPC, errno.EFBIG, errno.EDQUOT} <= WRITE_ERRNOS
+
+
+@pytest.mark.parametrize(
+    ("data", "kept"),
+    [
+        (b"", b""),
+        (b"a\nb\n", b"a\nb\n"),
+        (b"a\nb\ntor", b"a\nb\n"),
+        (b"torn from the start", b""),
+        # A torn line longer than a step of the backward scan (a ledger's begin line of a
+        # large plan): cut at its own start, the lines before it kept.
+        (b"a\n" + b"x" * 200_000, b"a\n"),
+    ],
+)
+def test_a_torn_last_line_is_cut_off(tmp_path: Path, data: bytes, kept: bytes) -> None:
+    path = tmp_path / "lines"
+    path.write_bytes(data)
+    fd = os.open(path, os.O_RDWR | os.O_APPEND)
+    try:
+        cut_torn_line(fd)
+        write_all(fd, b"next\n")
+    finally:
+        os.close(fd)
+    assert path.read_bytes() == kept + b"next\n"
+
+
+def test_a_file_that_cannot_be_cut_gets_a_newline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused(fd: int, length: int) -> None:
+        raise OSError(errno.EINVAL, os.strerror(errno.EINVAL))
+
+    monkeypatch.setattr(os, "ftruncate", refused)
+    path = tmp_path / "lines"
+    path.write_bytes(b"a\ntor")
+    fd = os.open(path, os.O_RDWR | os.O_APPEND)
+    try:
+        cut_torn_line(fd)
+    finally:
+        os.close(fd)
+    assert path.read_bytes() == b"a\ntor\n"  # the torn line alone on its line: skipped

@@ -34,7 +34,7 @@ from typing import Any
 
 from reconciler.engine.result import ApplyResult, Outcome, SeriesOutcome
 from reconciler.errors import StateError
-from reconciler.safefile import write_all, write_failure
+from reconciler.safefile import cut_torn_line, write_all, write_failure
 
 logger = logging.getLogger("reconciler.ledger")
 
@@ -219,7 +219,7 @@ class Ledger:
         except OSError as error:
             raise StateError(write_failure(self.path, error, what="the ledger")) from None
         try:
-            _cut_torn_tail(fd)
+            cut_torn_line(fd)
             os.lseek(fd, 0, os.SEEK_END)
             # Whole or an error: a file-size limit makes os.write write part of the line and
             # return, and the record would be lost without a word.
@@ -290,28 +290,6 @@ def verdict(result: ApplyResult) -> str:
     if result.of(Outcome.FAILED) or result.of(Outcome.SKIPPED):
         return "failed"
     return "not converged"
-
-
-def _cut_torn_tail(fd: int) -> None:
-    """Cut a last line with no newline (torn by a crash mid-append): it never happened."""
-    size = os.lseek(fd, 0, os.SEEK_END)
-    if size == 0:
-        return
-    os.lseek(fd, size - 1, os.SEEK_SET)
-    if os.read(fd, 1) == b"\n":
-        return
-    keep = size - 1
-    step = 4096
-    while keep > 0:
-        start = max(0, keep - step)
-        os.lseek(fd, start, os.SEEK_SET)
-        chunk = os.read(fd, keep - start)
-        at = chunk.rfind(b"\n")
-        if at >= 0:
-            keep = start + at + 1
-            break
-        keep = start
-    os.ftruncate(fd, keep)
 
 
 def _outcome(o: SeriesOutcome) -> dict[str, Any]:

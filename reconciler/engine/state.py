@@ -30,25 +30,27 @@ never read as "nothing exists".
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import logging
 import os
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from reconciler.engine.persistent import PersistentMap
+from reconciler.engine.state_value import FORMAT_VERSION, Intent, IntentStatus, State, intent_dict
 from reconciler.errors import StateError
-from reconciler.safefile import fsync_folder, write_all, write_atomic, write_failure
+from reconciler.safefile import (
+    cut_torn_line,
+    fsync_folder,
+    write_all,
+    write_atomic,
+    write_failure,
+)
 
 logger = logging.getLogger("reconciler.state")
 
 STATE_DIR = ".state"
-FORMAT_VERSION = 2
 READABLE_VERSIONS = (1, 2)
 JOURNAL_SUFFIX = ".journal"
 # What a recorded key may look like: a series file's path under the folder, without suffix.
@@ -56,156 +58,6 @@ _KEY = re.compile(r"^[^\x00-\x1f\x7f/\\][^\x00-\x1f\x7f\\]{0,511}$")
 _CONFLICT = re.compile(r"^(<{7}|={7}|>{7})( |$)", re.MULTILINE)
 _MAX_ID = 2**63 - 1
 _ENTRY_START = b'{"op":'
-
-
-class IntentStatus(str, Enum):
-    # Recorded before the POST; still there means the apply died before it heard back.
-    PENDING = "pending"
-    # The POST may have reached the server but no answer came (timeout, reset, 5xx).
-    AMBIGUOUS = "ambiguous"
-
-
-@dataclass(frozen=True)
-class Intent:
-    key: str
-    status: IntentStatus
-    started_at: str
-    discount_code: str = ""
-    description: str = ""
-    detail: str = ""
-    # The ids of the series with this discountCode that the org's complete list showed right
-    # before the POST (None: not recorded, an intent of an older version). A series of that
-    # discountCode missing from them appeared since: positive evidence for identity.
-    known_before: tuple[int, ...] | None = None
-
-
-@dataclass(frozen=True)
-class State:
-    environment: str
-    ids: Mapping[str, int] = field(default_factory=dict)
-    intents: Mapping[str, Intent] = field(default_factory=dict)
-    # The fields each key's file declared at its last successful apply (field ownership).
-    fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    # Keys whose series exists (its id is here) but may not carry its marker yet: a create
-    # killed between its answer and the seriesCode PUT, or a series adopted by discountCode.
-    # The next plan sets the marker, so a later loss of this file still finds the series.
-    unmarked: frozenset[str] = frozenset()
-    # Which key holds each id (built on first use, then carried from state to state).
-    _owners: PersistentMap[int, str] | None = field(
-        default=None, init=False, repr=False, compare=False
-    )
-
-    def __post_init__(self) -> None:
-        # Persistent maps: each change below is O(1), not a copy of every key (an apply of
-        # 10,000 creates records 10,000 states).
-        for name in ("ids", "intents", "fields"):
-            value = getattr(self, name)
-            if not isinstance(value, PersistentMap):
-                object.__setattr__(self, name, PersistentMap(value))
-
-    def _owner_map(self) -> PersistentMap[int, str]:
-        if self._owners is None:
-            object.__setattr__(self, "_owners", PersistentMap((v, k) for k, v in self.ids.items()))
-        assert self._owners is not None
-        return self._owners
-
-    def _evolve(self, owners: PersistentMap[int, str] | None, **changes: Any) -> State:
-        state = replace(self, **changes)
-        object.__setattr__(state, "_owners", owners)
-        return state
-
-    def _maps(
-        self,
-    ) -> tuple[
-        PersistentMap[str, int], PersistentMap[str, Intent], PersistentMap[str, tuple[str, ...]]
-    ]:
-        assert isinstance(self.ids, PersistentMap)
-        assert isinstance(self.intents, PersistentMap)
-        assert isinstance(self.fields, PersistentMap)
-        return self.ids, self.intents, self.fields
-
-    def key_of(self, series_id: int) -> str | None:
-        return self._owner_map().get(series_id)
-
-    def with_id(self, key: str, series_id: int) -> State:
-        ids, intents, _ = self._maps()
-        owners = self._owner_map()
-        drop = [k for k in (owners.get(series_id),) if k is not None and k != key]
-        old_id = ids.get(key)
-        owners = owners.changed(
-            drop=[old_id] if old_id is not None and old_id != series_id else [],
-            put={series_id: key},
-        )
-        return self._evolve(
-            owners,
-            ids=ids.changed(drop=drop, put={key: series_id}),
-            intents=intents.changed(drop=[key]) if key in intents else intents,
-        )
-
-    def with_intent(self, intent: Intent) -> State:
-        _, intents, _ = self._maps()
-        return self._evolve(self._owners, intents=intents.changed(put={intent.key: intent}))
-
-    def without_intent(self, key: str) -> State:
-        _, intents, _ = self._maps()
-        if key not in intents:
-            return self
-        return self._evolve(self._owners, intents=intents.changed(drop=[key]))
-
-    def without_key(self, key: str) -> State:
-        ids, intents, fields = self._maps()
-        owners = self._owner_map()
-        old_id = ids.get(key)
-        return self._evolve(
-            owners.changed(drop=[old_id]) if old_id is not None else owners,
-            ids=ids.changed(drop=[key]) if key in ids else ids,
-            intents=intents.changed(drop=[key]) if key in intents else intents,
-            fields=fields.changed(drop=[key]) if key in fields else fields,
-            unmarked=self.unmarked - {key},
-        )
-
-    def with_unmarked(self, key: str, *, unmarked: bool) -> State:
-        if (key in self.unmarked) == unmarked:
-            return self
-        keys = self.unmarked | {key} if unmarked else self.unmarked - {key}
-        return self._evolve(self._owners, unmarked=frozenset(keys))
-
-    def with_fields(self, key: str, names: tuple[str, ...]) -> State:
-        _, _, fields = self._maps()
-        return self._evolve(
-            self._owners, fields=fields.changed(put={key: tuple(sorted(set(names)))})
-        )
-
-    def moved(self, old: str, new: str) -> State:
-        series_id = self.ids[old]
-        declared = self.fields.get(old)
-        state = self.without_key(old).with_id(new, series_id)
-        if old in self.unmarked:
-            state = state.with_unmarked(new, unmarked=True)
-        return state.with_fields(new, declared) if declared is not None else state
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "format_version": FORMAT_VERSION,
-            "environment": self.environment,
-            "ids": dict(sorted(self.ids.items())),
-            "intents": {key: _intent_dict(i) for key, i in sorted(self.intents.items())},
-            "fields": {key: list(v) for key, v in sorted(self.fields.items())},
-            "unmarked": sorted(self.unmarked),
-        }
-
-
-def _intent_dict(intent: Intent) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "status": intent.status.value,
-        "started_at": intent.started_at,
-        "discount_code": intent.discount_code,
-        "description": intent.description,
-        "detail": intent.detail,
-    }
-    if intent.known_before is not None:
-        out["known_before"] = list(intent.known_before)
-    return out
 
 
 def _known_before(value: Any) -> tuple[int, ...] | None:
@@ -469,7 +321,7 @@ class StateStore:
         try:
             fd = self._open()
             if self._torn:
-                _cut_torn_line(fd)
+                cut_torn_line(fd)
                 self._torn = False
             self._torn = True
             write_all(fd, line.encode("utf-8"))
@@ -495,7 +347,7 @@ class StateStore:
             )
             fd = os.open(self.journal, flags, 0o644)
             try:
-                _cut_torn_line(fd)
+                cut_torn_line(fd)
             except OSError:
                 os.close(fd)
                 raise
@@ -537,7 +389,7 @@ class StateStore:
         fsync_folder(self.path.parent)
 
     def record_intent(self, intent: Intent) -> None:
-        entry = {"op": "intent", "key": intent.key, **_intent_dict(intent)}
+        entry = {"op": "intent", "key": intent.key, **intent_dict(intent)}
         self._append(entry, self.state.with_intent(intent))
 
     def record_id(self, key: str, series_id: int, *, unmarked: bool = False) -> None:
@@ -594,21 +446,20 @@ def open_store(*, path: Path, environment: str, rebuild_hint: str = "") -> Itera
         store.close()
 
 
-def _cut_torn_line(fd: int) -> None:
-    """Cut off what follows the journal's last newline (an append cut short), so that the
-    next entry starts a line of its own; a file that cannot be cut gets a newline instead."""
-    size = os.lseek(fd, 0, os.SEEK_END)
-    if size == 0:
-        return
-    tail = min(size, 1 << 16)
-    os.lseek(fd, size - tail, os.SEEK_SET)
-    chunk = os.read(fd, tail)
-    if chunk.endswith(b"\n"):
-        return
-    keep = size - tail + chunk.rfind(b"\n") + 1 if b"\n" in chunk else 0
-    try:
-        os.ftruncate(fd, keep)
-    except OSError as error:
-        if error.errno not in (errno.EINVAL, errno.EPERM, errno.EACCES):
-            raise
-        write_all(fd, b"\n")
+__all__ = [
+    "FORMAT_VERSION",
+    "JOURNAL_SUFFIX",
+    "READABLE_VERSIONS",
+    "STATE_DIR",
+    "Intent",
+    "IntentStatus",
+    "State",
+    "StateStore",
+    "is_series_id",
+    "journal_path",
+    "load_state",
+    "open_store",
+    "replace_state",
+    "save_state",
+    "state_path",
+]
