@@ -1059,6 +1059,25 @@ async def test_events_announce_the_batches_of_a_read() -> None:
     assert len([e for e in events if isinstance(e, CallDone)]) == 3
 
 
+async def test_events_announce_the_two_calls_of_a_list() -> None:
+    """A plan's "N/M calls" counts the list's two calls (expired=false, expired=true)."""
+    events: list[ClientEvent] = []
+    empty = {
+        "response": {
+            "status": {"success": "true", "code": "200", "message": "Success"},
+            "series": {"items": ""},
+        }
+    }
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=empty)
+
+    async with client_for(handler, events=events) as client:
+        await client.list_series()
+    assert [e.count for e in events if isinstance(e, CallsPlanned)] == [2]
+    assert len([e for e in events if isinstance(e, CallDone)]) == 2
+
+
 # ---------------------------------------------------------------------------- waits that tell
 
 

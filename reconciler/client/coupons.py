@@ -282,6 +282,8 @@ class CouponClient:
         ``IncompleteListing`` (``BadResponse`` for an answer that is not the documented
         shape): a list that tells which series exist must not drop one.
         """
+        # Announced like a read's batches, so that "N/M calls" counts the list's two calls.
+        self._emit(CallsPlanned(count=2))
         active = await self._list_part(expired=False)
         gone = await self._list_part(expired=True)
         return merge(active, gone)

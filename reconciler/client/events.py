@@ -78,7 +78,8 @@ class BatchSizeLearned:
 
 @dataclass(frozen=True)
 class CallsPlanned:
-    """``count`` more calls are about to be made (the batches of a ``get_series``)."""
+    """``count`` more calls are about to be made (the batches of a ``get_series``, the two
+    calls of a ``list_series``)."""
 
     count: int
 
