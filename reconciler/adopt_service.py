@@ -13,7 +13,6 @@ resolves references with) are written back as ``{series: KEY}``.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ from reconciler.model.desired import DesiredSeries, Reference
 from reconciler.model.ports import FetchResult, Listing, SeriesReader
 from reconciler.model.references import reaches, referenced_keys, resolve
 from reconciler.model.settings import SANDBOX_ENVIRONMENT, Settings
+from reconciler.safefile import write_atomic, write_failure
 from reconciler.service import Where, _prepare_sandbox, load_valid
 from reconciler.workspace import Workspace
 
@@ -367,6 +367,7 @@ def own_every_field(directory: Path, key: str) -> str:
 
 def _write(path: Path, data: bytes) -> None:
     """Replace ``path`` atomically: a reader sees the old file or the new one."""
-    temporary = path.with_name(f".{path.name}.adopt-tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
+    try:
+        write_atomic(path, data)
+    except OSError as error:  # a full disk, a size limit: said with the file's name
+        raise AdoptError(write_failure(path, error, what="the series file")) from None

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import getpass
 import hashlib
+import logging
 import os
 import subprocess
 from collections.abc import Awaitable, Callable, Mapping
@@ -38,7 +39,7 @@ from reconciler.engine.ledger import (
 from reconciler.engine.plan import Action, Plan
 from reconciler.engine.policy import Override, check_overrides, enforce, parse_overrides
 from reconciler.engine.policy import with_policy as _with_policy
-from reconciler.errors import PolicyRefused, ReconcilerError, SafetyRailTripped
+from reconciler.errors import PolicyRefused, ReconcilerError, SafetyRailTripped, StateError
 from reconciler.files.loader import LoadResult
 from reconciler.files.policy import Policy, merged, read_policy
 from reconciler.model.canonical import now_utc, timestamp
@@ -52,6 +53,8 @@ OVERRIDES_VARIABLE = "RECONCILER_OVERRIDES"
 APPROVED_BY_VARIABLE = "RECONCILER_APPROVED_BY"
 TRUSTED_POLICY_VARIABLE = "RECONCILER_TRUSTED_POLICY"
 COMMIT_VARIABLE = "RECONCILER_COMMIT"
+
+logger = logging.getLogger("reconciler.ledger")
 
 
 @dataclass(frozen=True)
@@ -225,14 +228,29 @@ async def recorded(
     try:
         result = await run(progress)
     except (SafetyRailTripped, PolicyRefused) as refused:
-        recorder.end(finished_at=timestamp(now_utc()), refused=str(refused))
+        _end_or_say(recorder, refused=str(refused))
         raise
     except BaseException as error:
-        recorder.end(finished_at=timestamp(now_utc()), error=f"{type(error).__name__}: {error}")
+        _end_or_say(recorder, error=f"{type(error).__name__}: {error}")
         raise
     result = replace(result, overrides=tuple(o.text() for o in used))
-    recorder.end(finished_at=timestamp(now_utc()), result=result)
+    try:
+        recorder.end(finished_at=timestamp(now_utc()), result=result)
+    except StateError as error:
+        # What was written stands and is shown (the summary is always printed); the record
+        # stays unfinished, as after a killed apply.
+        note = f"this apply's record in the ledger is unfinished: {error}"
+        return replace(result, notes=(*result.notes, note))
     return result
+
+
+def _end_or_say(recorder: Recorder, *, refused: str = "", error: str = "") -> None:
+    """Close a refused or failed apply's record; a ledger that cannot be written is said,
+    and the apply's own error is the one raised."""
+    try:
+        recorder.end(finished_at=timestamp(now_utc()), refused=refused, error=error)
+    except StateError as failure:
+        logger.warning("%s; this apply's record stays unfinished", failure)
 
 
 def _file_digest(path: Path | None) -> str:

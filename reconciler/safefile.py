@@ -1,4 +1,5 @@
-"""Read a file of the series folder only when it is a small regular file there.
+"""Read a file of the series folder only when it is a small regular file there; write the
+tool's own files atomically, and say in words why a write failed.
 
 A series folder is checked out from a pull request, so its entries are untrusted: a link
 named ``a.yaml`` can point at ``/etc/shadow`` (whose lines would come back in error
@@ -15,13 +16,22 @@ read:
 
 ``read_regular`` raises ``UnsafeFile`` with a message that names the kind of entry, never
 its target or content.
+
+Writing (``write_atomic``): a temporary file beside the target, written in full, fsynced,
+then renamed over it (and the folder fsynced), so a reader sees the old file or the new one
+whatever happens; a failure removes the temporary file and raises the ``OSError``.
+``write_failure`` turns it into a sentence that names the file and what to do: a full disk
+(ENOSPC, EDQUOT) or the file-size limit of the process (EFBIG: ``ulimit -f``) is the
+world's doing, not a bug to report.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
+import tempfile
 from pathlib import Path
 from typing import Final
 
@@ -110,4 +120,111 @@ def read_regular(path: Path, *, limit: int, what: str = "series") -> bytes:
     return data
 
 
-__all__ = ["UnsafeFile", "kind_of", "read_regular"]
+# What to do about a failed write, by errno.
+_WRITE_HINTS: Final = {
+    errno.ENOSPC: "the disk is full: free some space, then run the command again",
+    errno.EDQUOT: "the disk quota is used up: free some space, then run the command again",
+    errno.EFBIG: (
+        "the file would pass the file-size limit of this process (`ulimit -f`): raise the "
+        "limit, then run the command again"
+    ),
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "no permission to write there",
+    errno.EPERM: "no permission to write there",
+    errno.EIO: "the disk reported an input/output error",
+}
+# The errors that come from the world (the disk, the limits), not from a bug.
+WRITE_ERRNOS: Final = frozenset(_WRITE_HINTS)
+
+
+def write_failure(path: Path | str | None, error: OSError, *, what: str = "") -> str:
+    """``cannot write WHAT PATH: REASON; WHAT TO DO`` (``path`` None: the output stream)."""
+    reason = error.strerror or type(error).__name__
+    hint = _WRITE_HINTS.get(error.errno or 0)
+    where = f"{what} {path}".strip() if path is not None else (what or "the output")
+    return f"cannot write {where}: {reason}" + (f"; {hint}" if hint else "")
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Replace ``path`` with ``data`` atomically and durably; ``OSError`` when it cannot.
+
+    The folder is created when missing. On failure the temporary file is removed and the
+    old file, if any, is left as it was.
+    """
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        try:
+            write_all(fd, raw)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    fsync_folder(path.parent)
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write every byte of ``data`` (``os.write`` may write part of it: a size limit)."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def cut_torn_line(fd: int) -> None:
+    """Cut off what follows the last newline of an append-only file of lines (an append cut
+    short by a crash or a full disk: it never happened), so that the next line starts a line
+    of its own. A file that cannot be cut (no ``ftruncate`` there) gets a newline instead."""
+    size = os.lseek(fd, 0, os.SEEK_END)
+    if size == 0:
+        return
+    os.lseek(fd, size - 1, os.SEEK_SET)
+    if os.read(fd, 1) == b"\n":
+        return
+    keep = size - 1
+    while keep > 0:  # back to the last newline, however long the torn line
+        start = max(0, keep - _STEP)
+        os.lseek(fd, start, os.SEEK_SET)
+        at = os.read(fd, keep - start).rfind(b"\n")
+        if at >= 0:
+            keep = start + at + 1
+            break
+        keep = start
+    try:
+        os.ftruncate(fd, keep)
+    except OSError as error:
+        if error.errno not in (errno.EINVAL, errno.EPERM, errno.EACCES):
+            raise
+        os.lseek(fd, 0, os.SEEK_END)
+        write_all(fd, b"\n")
+
+
+_STEP: Final = 1 << 16
+
+
+def fsync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (where the platform allows it)."""
+    with contextlib.suppress(OSError, AttributeError):
+        dir_fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+__all__ = [
+    "WRITE_ERRNOS",
+    "UnsafeFile",
+    "cut_torn_line",
+    "fsync_folder",
+    "kind_of",
+    "read_regular",
+    "write_all",
+    "write_atomic",
+    "write_failure",
+]

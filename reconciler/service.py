@@ -10,11 +10,11 @@ import asyncio
 import contextlib
 import gc
 import signal
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from reconciler.engine.plan import Plan, Rails, with_rails
 from reconciler.engine.state import State, replace_state, save_state
@@ -50,6 +50,9 @@ def heap_settled() -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()
+
+
+T = TypeVar("T")
 
 
 def load_valid(directory: Path) -> LoadResult:
@@ -235,16 +238,19 @@ def apply(
             async with ws.client(on_event=on_event) as client:
                 await _prepare_sandbox(ws, client, loaded)
                 with ws.writing() as store:
-                    plan = await build_plan(
-                        loaded=loaded,
-                        state=store.state,
-                        client=client,
-                        targets=() if scope is not None else targets,
-                        command=ws.command,
-                        # Compared with a reviewed plan: every series' live digest; else
-                        # applied now: only the updates' are checked.
-                        digests=reviewed is not None,
-                        scope=scope,
+                    plan = await until_stopped(
+                        build_plan(
+                            loaded=loaded,
+                            state=store.state,
+                            client=client,
+                            targets=() if scope is not None else targets,
+                            command=ws.command,
+                            # Compared with a reviewed plan: every series' live digest; else
+                            # applied now: only the updates' are checked.
+                            digests=reviewed is not None,
+                            scope=scope,
+                        ),
+                        stop=stop,
                     )
                     if reviewed is not None:
                         plan = with_rails(plan, rails=rails, now=now_utc())
@@ -287,8 +293,38 @@ def apply(
                 loop.remove_signal_handler(signal.SIGINT)
                 loop.remove_signal_handler(signal.SIGTERM)
 
-    with heap_settled():
-        return asyncio.run(run())
+    try:
+        with heap_settled():
+            return asyncio.run(run())
+    except _Stopped:
+        # Ctrl-C or SIGTERM before the first write: nothing to finish, so the usual
+        # interruption (exit 130) rather than an apply result.
+        raise KeyboardInterrupt from None
+
+
+class _Stopped(Exception):
+    """A stop request (Ctrl-C, SIGTERM) came while planning, before any write."""
+
+
+async def until_stopped(work: Coroutine[Any, Any, T], *, stop: asyncio.Event) -> T:
+    """``work``'s result, or ``_Stopped`` as soon as ``stop`` is set (``work`` cancelled).
+
+    The loop's signal handlers only set ``stop`` (so that a running apply finishes its
+    calls); while planning nothing is written yet, so a stop ends the command at once,
+    whatever the plan waits for (a silent server, the rate limit, a retry).
+    """
+    task = asyncio.ensure_future(work)
+    stopper = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopper.cancel()
+        if not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    if task.cancelled():
+        raise _Stopped
+    return task.result()
 
 
 def _reviewed_target(

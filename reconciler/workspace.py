@@ -217,8 +217,9 @@ class Workspace:
     ) -> AsyncIterator[CouponClient]:
         """The one place a client is built: the real API, or the sandbox in process."""
         from reconciler.client import CouponClient
+        from reconciler.listening import current
 
-        events = on_event
+        events = on_event or current()  # a command that routes none: the CLI's status line
         env = self.environment
         if self.sandbox_db is None:
             async with CouponClient(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 from typing import Any
 
@@ -350,6 +351,24 @@ def test_scope_of_the_settings() -> None:
         name="production", others=("testing",), defaults=frozenset({"redeemAtStore"})
     )
     assert scope_of("x", None) == Scope(name="x")
+
+
+def test_a_series_file_that_cannot_be_written_says_which_and_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """22.10: a full disk while adopting was an internal error."""
+
+    def full(path: Path, data: bytes | str) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(adopt_service, "write_atomic", full)
+    target = tmp_path / "a.yaml"
+    with pytest.raises(AdoptError) as caught:
+        adopt_service._write(target, b"x: 1\n")
+    assert str(caught.value) == (
+        f"cannot write the series file {target}: No space left on device; the disk is full: "
+        "free some space, then run the command again"
+    )
 
 
 # --- owns: all, for a series adopted for an existing file ------------------------------------

@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from reconciler.client import (
+    AwaitingAnswer,
     BatchSizeLearned,
     CallDone,
     CallsPlanned,
@@ -720,10 +721,12 @@ TRANSPORT_FAILURES: list[Exception] = [
 
 @pytest.mark.parametrize("failure", TRANSPORT_FAILURES, ids=lambda e: type(e).__name__)
 async def test_get_and_put_retried_after_transport_failures(failure: Exception) -> None:
-    handler, calls = raising_then_ok([failure, failure])
+    # Silence (a timeout) is tried twice at most; other failures up to max_attempts.
+    again = 1 if isinstance(failure, httpx.TimeoutException) else 2
+    handler, calls = raising_then_ok([failure] * again)
     async with client_for(handler) as client:
         assert 1 in (await client.get_series([1])).found
-    assert calls == ["GET"] * 3
+    assert calls == ["GET"] * (again + 1)
     handler, calls = raising_then_ok([failure])
     async with client_for(handler) as client:
         await client.update_series(1, {}, org_id=100737)
@@ -731,12 +734,35 @@ async def test_get_and_put_retried_after_transport_failures(failure: Exception) 
 
 
 async def test_transport_failures_exhausted_raise_transport_error() -> None:
-    handler, calls = raising_then_ok([httpx.ReadTimeout("slow")] * 5)
+    handler, calls = raising_then_ok([httpx.ReadError("reset")] * 5)
     async with client_for(handler, max_attempts=5) as client:
-        with pytest.raises(TransportError, match=r"after 5 attempts\): ReadTimeout") as caught:
+        with pytest.raises(TransportError, match=r"after 5 attempts\): ReadError") as caught:
             await client.get_series([1])
     assert not isinstance(caught.value, AmbiguousCreate)
     assert len(calls) == 5
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [httpx.ReadTimeout("r"), httpx.ConnectTimeout("c"), httpx.WriteTimeout("w")],
+    ids=lambda e: type(e).__name__,
+)
+async def test_silence_is_tried_twice_at_most(failure: Exception) -> None:
+    """Each timeout costs the whole timeout: a third wait rarely helps and a user waits."""
+    handler, calls = raising_then_ok([failure] * 5)
+    async with client_for(handler, max_attempts=5, timeout_seconds=7) as client:
+        with pytest.raises(TransportError) as caught:
+            await client.get_series([1])
+    assert len(calls) == 2
+    message = str(caught.value)
+    assert "after 2 attempts" in message and "within 7s" in message
+    assert "timeout_seconds" in message and "on https://eu.api.capillarytech.com" in message
+    # A failure of another kind between two timeouts still ends at the second timeout.
+    handler, calls = raising_then_ok([failure, httpx.ReadError("reset"), failure, failure])
+    async with client_for(handler, max_attempts=5) as client:
+        with pytest.raises(TransportError, match="after 3 attempts"):
+            await client.get_series([1])
+    assert len(calls) == 3
 
 
 async def test_unusable_transport_error_not_retried() -> None:
@@ -799,10 +825,10 @@ async def test_ambiguous_create_has_its_own_place_in_the_tree() -> None:
     ids=lambda e: type(e).__name__,
 )
 async def test_post_retried_when_it_certainly_was_not_sent(failure: Exception) -> None:
-    handler, calls = raising_then_ok([failure, failure])
+    handler, calls = raising_then_ok([failure])
     async with client_for(handler) as client:
         assert (await client.create_series({}))["id"] == 1
-    assert calls == ["POST"] * 3
+    assert calls == ["POST"] * 2
 
 
 async def test_post_retried_only_after_a_429() -> None:
@@ -914,9 +940,12 @@ async def test_rate_limit_holds_calls_over_the_limit() -> None:
 
     async with client_for(handler, fake=fake, events=events, rate_limit_per_minute=3) as client:
         await asyncio.gather(*(client.update_series(1, {}, org_id=100737) for _ in range(7)))
-    assert [s - 1000.0 for s in starts] == [0, 0, 0, 60, 60, 60, 120]
-    waits = [e.delay_seconds for e in events if isinstance(e, RateLimitWait)]
-    assert waits == [60.0, 60.0]
+    # A slot frees 60 s + the 1 s margin after its call's answer (instant here).
+    assert [s - 1000.0 for s in starts] == [0, 0, 0, 61, 61, 61, 122]
+    waits = [
+        e.delay_seconds for e in events if isinstance(e, RateLimitWait) and e.left_seconds is None
+    ]
+    assert waits == [61.0, 61.0]
     # no 60-second window ever holds more than the limit
     assert all(sum(1 for t in starts if s <= t < s + 60) <= 3 for s in starts)
 
@@ -935,8 +964,8 @@ async def test_rate_limit_counts_token_calls_and_retries() -> None:
 
     async with client_for(handler, credentials=OAUTH, fake=fake, rate_limit_per_minute=2) as client:
         await client.update_series(1, {}, org_id=100737)
-    # token at 0, PUT (503) at 0, backoff 0.5 s, then the limiter holds the retry to 60 s
-    assert [s - 1000.0 for s in starts] == [0, 0, 60]
+    # token at 0, PUT (503) at 0, backoff 0.5 s, then the limiter holds the retry to 61 s
+    assert [s - 1000.0 for s in starts] == [0, 0, 61]
 
 
 # ---------------------------------------------------------------------------- redaction
@@ -1028,3 +1057,63 @@ async def test_events_announce_the_batches_of_a_read() -> None:
         await client.get_series([1, 2, 3, 4, 5])
     assert [e.count for e in events if isinstance(e, CallsPlanned)] == [3]
     assert len([e for e in events if isinstance(e, CallDone)]) == 3
+
+
+async def test_events_announce_the_two_calls_of_a_list() -> None:
+    """A plan's "N/M calls" counts the list's two calls (expired=false, expired=true)."""
+    events: list[ClientEvent] = []
+    empty = {
+        "response": {
+            "status": {"success": "true", "code": "200", "message": "Success"},
+            "series": {"items": ""},
+        }
+    }
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=empty)
+
+    async with client_for(handler, events=events) as client:
+        await client.list_series()
+    assert [e.count for e in events if isinstance(e, CallsPlanned)] == [2]
+    assert len([e for e in events if isinstance(e, CallDone)]) == 2
+
+
+# ---------------------------------------------------------------------------- waits that tell
+
+
+async def test_a_wait_counts_down_in_events_about_once_a_second() -> None:
+    """Real time: a Retry-After of 2 s sends the wait's start, then ticks with the time left."""
+    handler, _ = status_then_ok([429], headers={"Retry-After": "2"})
+    events: list[ClientEvent] = []
+    async with CouponClient(
+        base_url=BASE,
+        credentials=BASIC,
+        transport=httpx.MockTransport(handler),
+        on_event=events.append,
+    ) as client:
+        await client.update_series(1, {}, org_id=100737)
+    waits = [e for e in events if isinstance(e, Retrying)]
+    assert waits[0].left_seconds is None and waits[0].delay_seconds == 2.0
+    ticks = [e.left_seconds for e in waits[1:]]
+    assert ticks and all(t is not None and 0 <= t < 2.0 for t in ticks)
+    assert ticks == sorted(ticks, reverse=True)
+
+
+async def test_a_call_without_an_answer_is_reported_while_it_waits() -> None:
+    async def slow(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(4.2)
+        return httpx.Response(200, json=series(1))
+
+    events: list[ClientEvent] = []
+    async with CouponClient(
+        base_url=BASE,
+        credentials=BASIC,
+        transport=httpx.MockTransport(slow),
+        on_event=events.append,
+        timeout_seconds=9,
+    ) as client:
+        await client.update_series(1, {}, org_id=100737)
+    silent = [e for e in events if isinstance(e, AwaitingAnswer)]
+    assert [round(e.waited_seconds) for e in silent] == [3, 4]  # after 3 s, then each second
+    assert silent[0].path == "/v2/coupon/series/1" and silent[0].host == BASE
+    assert silent[0].timeout_seconds == 9 and silent[0].attempt == 1

@@ -8,6 +8,7 @@ so the tests stay fast; the sandbox's own timeouts are real but short.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -211,7 +212,10 @@ async def test_429_with_retry_after_is_honoured(target: Target) -> None:
         waited.append(seconds)
         sandbox.configure(rate_limit_per_minute=None)  # as if the minute had passed
 
-    async with target.client(sleep=sleep) as client:
+    def clock() -> float:  # the client's clock moves with its waits
+        return time.monotonic() + sum(waited)
+
+    async with target.client(sleep=sleep, clock=clock) as client:
         for _ in range(3):
             result = await client.get_series(list(SEEDED))
     assert sorted(result.found) == list(SEEDED)

@@ -17,7 +17,7 @@ import pytest
 
 from reconciler.client import CouponClient
 from reconciler.client.credentials import Credentials
-from reconciler.errors import AmbiguousCreate, TransportError
+from reconciler.errors import AmbiguousCreate, AuthError, HttpStatusError, TransportError
 from reconciler.sandbox import create_app, running_server
 
 pytestmark = pytest.mark.anyio
@@ -204,3 +204,108 @@ async def test_certificate_failure_classified_through_the_cause_chain() -> None:
         with pytest.raises(TransportError, match="did not verify"):
             await client.get_series([1])
     assert attempts == ["GET"]
+
+
+# ---------------------------------------------------------------------------- words (22.12)
+
+
+async def test_a_host_name_that_does_not_resolve_fails_at_once() -> None:
+    """DNS does not heal in the seconds a retry waits: one attempt, the name, the setting."""
+    sleeps: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    async with CouponClient(
+        base_url="https://api.does-not-exist.invalid",  # .invalid never resolves (RFC 6761)
+        credentials=Credentials(username="u", password="p"),
+        sleep=sleep,
+        timeout_seconds=5,
+        env_prefix="CAPILLARY_PROD",
+    ) as client:
+        with pytest.raises(TransportError) as caught:
+            await client.get_series([1])
+    message = str(caught.value)
+    assert sleeps == []  # no retry
+    assert "'api.does-not-exist.invalid' does not resolve" in message
+    assert "CAPILLARY_PROD_BASE_URL" in message and "not retried" in message
+    assert "after" not in message.split(":", maxsplit=1)[0]  # one attempt
+
+
+async def test_https_to_a_plain_http_port_fails_at_once(listener: Listener) -> None:
+    """A TLS handshake that fails (no TLS at that port) is a set-up error: not retried."""
+    plain = Listener()  # answers nothing TLS can read
+    try:
+        async with CouponClient(
+            base_url=f"https://127.0.0.1:{plain.port}",
+            credentials=Credentials(username="u", password="p"),
+            sleep=_no_sleep,
+            timeout_seconds=5,
+        ) as client:
+            with pytest.raises(TransportError) as caught:
+                await client.get_series([1])
+    finally:
+        plain.close()
+    message = str(caught.value)
+    assert plain.connections == 1
+    assert "not retried" in message
+    assert "TLS" in message or "handshake" in message or "did not verify" in message
+
+
+@pytest.mark.parametrize("auth", ["basic", "oauth"])
+async def test_a_401_names_the_host_and_the_variables_never_their_values(
+    tmp_path: Path, auth: str
+) -> None:
+    app = create_app(db_path=tmp_path / "s.db")
+    wrong = Credentials(
+        username="till-Xq9", password="pw-Zr7", oauth_key="key-Kp3", oauth_secret="sec-Wm5"
+    )
+    with running_server(app) as url:
+        async with CouponClient(
+            base_url=url,
+            credentials=wrong,
+            auth=auth,  # type: ignore[arg-type]
+            env_prefix="CAPILLARY_TESTING",
+            sleep=_no_sleep,
+        ) as client:
+            with pytest.raises(AuthError) as caught:
+                await client.get_series([520591])
+    app.state.sandbox.close()
+    message = str(caught.value)
+    assert f"on {url} failed" in message and "401" in message
+    if auth == "basic":
+        assert "CAPILLARY_TESTING_USERNAME and CAPILLARY_TESTING_PASSWORD" in message
+    else:
+        assert "CAPILLARY_TESTING_OAUTH_KEY and CAPILLARY_TESTING_OAUTH_SECRET" in message
+    for secret in ("till-Xq9", "pw-Zr7", "key-Kp3", "sec-Wm5"):
+        assert secret not in message
+
+
+async def test_a_base_url_with_a_wrong_path_says_so(tmp_path: Path) -> None:
+    """Before: a bare "404 Not Found"."""
+    app = create_app(db_path=tmp_path / "s.db")
+    messages = {}
+    with running_server(app) as url:
+        for auth in ("basic", "oauth"):
+            async with CouponClient(
+                base_url=f"{url}/api/v2",
+                credentials=Credentials.sandbox(environ={}),
+                auth=auth,  # type: ignore[arg-type]
+            ) as client:
+                with pytest.raises((HttpStatusError, AuthError)) as caught:
+                    await client.list_series()
+            messages[auth] = str(caught.value)
+    app.state.sandbox.close()
+    # The list asks expired=false first (main: both values, merged by id).
+    assert messages["basic"].startswith(
+        f"GET /v1.1/coupon/series?expired=false on {url} failed: 404"
+    )
+    # With OAuth the token call meets the 404 first.
+    assert messages["oauth"].startswith(
+        f"could not generate an OAuth token: POST /v3/oauth/token/generate on {url} failed: 404"
+    )
+    for message in messages.values():
+        assert "the base URL may be wrong" in message
+        assert "it has a path after the host" in message
+        assert "CAPILLARY_BASE_URL" in message
+        assert "/api/v2" not in message  # the path is never quoted: it may hold a secret

@@ -3,12 +3,17 @@ line per series, closed at the end; torn and damaged lines; numbering."""
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 from pathlib import Path
+
+import pytest
 
 from reconciler.engine.ledger import Ledger, Provenance, SeriesRecord, ledger_path
 from reconciler.engine.plan import Action
 from reconciler.engine.result import ApplyResult, Outcome, SeriesOutcome
+from reconciler.errors import StateError
 
 WHO = Provenance(commit="0123abc", ran_by="asha", approved_by="ravi", run_url="https://x/runs/1")
 
@@ -118,3 +123,62 @@ def test_a_refused_or_failed_apply_is_closed_with_why(tmp_path: Path) -> None:
 
 def test_no_file_no_records(tmp_path: Path) -> None:
     assert Ledger(tmp_path / "none.jsonl").read() == ([], 0)
+
+
+# --- disks (issue 22.10): whole lines or a clear error -----------------------------------------
+
+
+def test_a_short_write_is_finished_not_left_torn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``os.write`` may write part of a line (a file-size limit): the rest follows."""
+    real = os.write
+
+    def a_few_bytes(fd: int, data: bytes | memoryview) -> int:
+        return real(fd, bytes(data[:7]))
+
+    monkeypatch.setattr(os, "write", a_few_bytes)
+    ledger = Ledger(tmp_path / "p.ledger.jsonl")
+    recorder = begin(ledger, "a")
+    recorder.outcome(done("a", 1))  # type: ignore[attr-defined]
+    monkeypatch.undo()
+    assert [json.loads(x)["op"] for x in ledger.path.read_text().splitlines()] == [
+        "begin",
+        "series",
+    ]
+
+
+def _full(fd: int, data: bytes | memoryview) -> int:
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def test_a_full_disk_at_the_begin_is_an_error_naming_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(os, "write", _full)
+    ledger = Ledger(tmp_path / "p.ledger.jsonl")
+    with pytest.raises(StateError) as caught:
+        begin(ledger, "a")
+    assert str(caught.value) == (
+        f"cannot write the ledger {ledger.path}: No space left on device; the disk is full: "
+        "free some space, then run the command again"
+    )
+
+
+def test_a_series_line_that_cannot_be_written_goes_to_the_end_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The ledger is the record, not the recovery: the apply goes on, said once."""
+    ledger = Ledger(tmp_path / "p.ledger.jsonl")
+    recorder = begin(ledger, "a", "b")
+    with monkeypatch.context() as patched:
+        patched.setattr(os, "write", _full)
+        recorder.outcome(done("a", 1))  # type: ignore[attr-defined]
+        recorder.outcome(done("b", 2))  # type: ignore[attr-defined]
+    assert caplog.text.count("cannot write the ledger") == 1
+    assert "the apply goes on" in caplog.text
+    result = ApplyResult(environment="production", outcomes=(done("a", 1), done("b", 2)))
+    recorder.end(finished_at="2026-12-04T10:00:09Z", result=result)  # type: ignore[attr-defined]
+    (record,) = ledger.records()
+    assert record.finished  # closed, with both series from the end line
+    assert [(s.key, s.result) for s in record.outcomes()] == [("a", "done"), ("b", "done")]

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import errno
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from reconciler.engine import state as state_module
 from reconciler.engine.state import (
     Intent,
     IntentStatus,
@@ -201,6 +204,140 @@ def test_a_create_is_unmarked_until_its_marker_put_is_answered(tmp_path: Path) -
     store.record_id("n", 8, unmarked=True)
     store.move("n", "m")
     assert store.state.unmarked == {"m"}
+
+
+# ------------------------------------------------------------------ torn lines, full disks
+
+
+def _journal(tmp_path: Path) -> Path:
+    return journal_path(tmp_path / "s.json")
+
+
+def test_a_torn_last_line_is_skipped_and_the_next_entry_starts_its_own_line(
+    tmp_path: Path,
+) -> None:
+    """22.10: the next append used to continue the torn line, and the journal was damaged."""
+    path = tmp_path / "s.json"
+    StateStore(path=path, environment="e").record_id("a", 1)
+    with _journal(tmp_path).open("ab") as handle:
+        handle.write(b'{"op":"id","key":"b","i')  # a crash mid-append
+    assert load_state(path, environment="e").ids == {"a": 1}
+    store = StateStore(path=path, environment="e")
+    store.record_id("c", 3)
+    lines = _journal(tmp_path).read_bytes().split(b"\n")
+    assert lines[-1] == b"" and all(json.loads(line) for line in lines[:-1])
+    assert load_state(path, environment="e").ids == {"a": 1, "c": 3}
+    store.close()
+    assert not _journal(tmp_path).exists()
+    assert load_state(path, environment="e").ids == {"a": 1, "c": 3}
+
+
+def test_a_torn_multibyte_character_is_a_torn_line_too(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    StateStore(path=path, environment="e").record_id("a", 1)
+    whole = json.dumps({"op": "id", "key": "é/ü", "id": 2}, ensure_ascii=False).encode()
+    with _journal(tmp_path).open("ab") as handle:
+        handle.write(whole[: whole.index(b"\xc3") + 1])
+    assert load_state(path, environment="e").ids == {"a": 1}
+
+
+def test_a_journal_an_older_version_wrote_after_a_torn_line_heals(tmp_path: Path) -> None:
+    """The older append wrote the next entry on the torn line: the entry is read."""
+    path = tmp_path / "s.json"
+    _journal(tmp_path).write_bytes(
+        b'{"op":"id","key":"a","id":1}\n'
+        b'{"op":"intent","key":"b","sta{"op":"id","key":"c","id":3}\n'
+        b'{"op":"id","key":"d","id":4}\n'
+    )
+    assert load_state(path, environment="e").ids == {"a": 1, "c": 3, "d": 4}
+
+
+def test_a_damaged_line_is_still_refused(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    _journal(tmp_path).write_bytes(b'{"op":"id","key":"a","id":1}\nnot json\n{"op":"clear"}\n')
+    with pytest.raises(StateError, match="damaged at line 2"):
+        load_state(path, environment="e")
+
+
+@pytest.mark.parametrize(
+    ("code", "words"),
+    [
+        (errno.ENOSPC, "No space left on device; the disk is full"),
+        (errno.EFBIG, "File too large; the file would pass the file-size limit"),
+        (errno.EDQUOT, "quota"),
+    ],
+)
+def test_a_full_disk_during_an_append_is_a_clear_error_and_heals(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int, words: str
+) -> None:
+    path = tmp_path / "s.json"
+    store = StateStore(path=path, environment="e")
+    store.record_id("a", 1)
+    real = state_module.write_all
+
+    def half_then_full(fd: int, data: bytes) -> None:
+        os.write(fd, data[: len(data) // 2])
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(state_module, "write_all", half_then_full)
+    with pytest.raises(StateError) as caught:
+        store.record_id("b", 2)
+    assert str(caught.value).startswith(
+        f"cannot write a change to the state journal {_journal(tmp_path)}: "
+    )
+    assert words in str(caught.value)
+    assert store.state.ids == {"a": 1}  # not recorded: the caller knows
+    assert load_state(path, environment="e").ids == {"a": 1}  # the torn half skipped
+    monkeypatch.setattr(state_module, "write_all", real)
+    store.record_id("c", 3)  # the disk has room again: the torn half is cut off first
+    assert load_state(path, environment="e").ids == {"a": 1, "c": 3}
+    assert all(json.loads(line) for line in _journal(tmp_path).read_text().splitlines())
+
+
+def test_a_compaction_that_cannot_be_written_keeps_the_journal_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "s.json"
+
+    def full(target: Path, data: str | bytes) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with open_store(path=path, environment="e") as store:
+        store.record_id("a", 1)
+        monkeypatch.setattr(state_module, "write_atomic", full)
+    # No exception: every change is in the journal, which the next command folds in.
+    assert "cannot write the state file" in caplog.text and "disk is full" in caplog.text
+    assert "every change is kept in" in caplog.text
+    assert not path.exists() and _journal(tmp_path).exists()
+    monkeypatch.undo()
+    assert load_state(path, environment="e").ids == {"a": 1}
+
+
+def test_a_file_size_limit_in_a_real_process(tmp_path: Path) -> None:
+    """RLIMIT_FSIZE (``ulimit -f``) set in a child: the write fails part-way for real."""
+    path = tmp_path / "s.json"
+    script = (
+        "import resource, sys\n"
+        "from pathlib import Path\n"
+        "from reconciler.engine.state import StateStore\n"
+        "from reconciler.errors import StateError\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (100, 100))\n"
+        f"store = StateStore(path=Path({str(path)!r}), environment='e')\n"
+        "try:\n"
+        "    for n in range(1, 20):\n"
+        "        store.record_id(f'key-{n}', n)\n"
+        "except StateError as error:\n"
+        "    print(error)\n"
+        "    print(n)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    message, failed_at = done.stdout.strip().splitlines()
+    assert "File too large" in message and "ulimit -f" in message
+    recorded = load_state(path, environment="e").ids
+    assert recorded == {f"key-{n}": n for n in range(1, int(failed_at))}
 
 
 def test_recording_a_create_copies_nothing_of_the_other_ids() -> None:

@@ -116,7 +116,7 @@ def test_two_broken_files_are_both_reported(tmp_path: Path) -> None:
     assert result.exit_code == 1
     files = {Path(p["file"]).name for p in _problems(result.output)}
     assert files == {"a.yaml", "b.yaml"}
-    assert "2 error(s)" in result.output
+    assert result.output.count("2 errors, 0 warnings.") == 1  # the count once, after them
 
 
 def test_warnings_alone_exit_zero(tmp_path: Path) -> None:
@@ -229,6 +229,31 @@ def test_a_series_ended_before_its_redemption_started_is_a_warning(tmp_path: Pat
     assert result.exit_code == 0, result.output
     messages = [p["message"] for p in _problems(result.output) if p["severity"] == "warning"]
     assert any("before redemptionValidFrom" in m for m in messages), result.output
+
+
+@pytest.mark.parametrize(
+    ("line", "words"),
+    [
+        (
+            "discountValue: 08",
+            "discountValue must be a number: 08 is text in YAML (digits after a leading 0 are "
+            "read as an octal number, and 08 is not one); write 8",
+        ),
+        ('discountValue: "08"', "08 is text in YAML"),
+        ("maxCreate: 09", "maxCreate must be a number: 09 is text in YAML"),
+        ('discountValue: "15"', "discountValue must be a number: write 15 without quotes"),
+    ],
+)
+def test_a_number_written_as_text_says_what_to_write(tmp_path: Path, line: str, words: str) -> None:
+    """22.12: ``discountValue: 08`` said "write 08 without quotes" (it has none)."""
+    field = line.split(":", maxsplit=1)[0]
+    kept = [x for x in BASE.splitlines() if not x.startswith(f"{field}:")]
+    (tmp_path / "a.yaml").write_text("\n".join([*kept, line]) + "\n")
+    result = _run(tmp_path)
+    assert result.exit_code == 1
+    messages = [p["message"] for p in _problems(result.output)]
+    assert any(words in m for m in messages), messages
+    assert not any("write 08 without quotes" in m for m in messages)
 
 
 @pytest.mark.parametrize("value", ["[877510, 927443]", "[5]"])

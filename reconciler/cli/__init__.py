@@ -19,6 +19,7 @@ Exit codes, documented in the README and never reused for another meaning:
 
 from __future__ import annotations
 
+import io
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -77,8 +78,13 @@ class ReconcilerGroup(click.Group):
             raise
 
     def invoke(self, ctx: click.Context) -> Any:
+        _whole_writes()
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            finally:
+                # A full disk under `> file` fails here, with a message, not at the exit.
+                sys.stdout.flush()
         except click.UsageError as error:
             error.exit_code = EXIT_USAGE  # type: ignore[misc]  # a ClassVar in the stubs
             raise
@@ -90,21 +96,64 @@ class ReconcilerGroup(click.Group):
         except BrokenPipeError:
             # The reader went away (`reconciler list | head`): not an error of ours. Point
             # stdout at nothing so the interpreter's final flush does not fail again.
-            import os
-
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            _drop_stdout()
             sys.exit(EXIT_ERROR)
         except Exception as error:
-            # A bug, not bad input: one line without --debug (the traceback may be long
-            # and says nothing to a user), the traceback with it.
             if ctx.find_root().meta.get("reconciler.debug"):
                 raise
+            from reconciler.safefile import WRITE_ERRNOS, write_failure
+
+            if isinstance(error, OSError) and error.errno in WRITE_ERRNOS:
+                # The disk or the limits, not a bug: a write no module turned into its own
+                # message (the output stream; the file when the system names it). What
+                # stdout still holds is dropped: the exit must not fail writing it again.
+                click.echo(f"Error: {printable(write_failure(error.filename, error))}", err=True)
+                _drop_stdout()
+                sys.exit(EXIT_ERROR)
+            # A bug, not bad input: one line without --debug (the traceback may be long
+            # and says nothing to a user), the traceback with it.
             click.echo(
                 f"Error: internal error ({type(error).__name__}: {error}); run again with "
                 "--debug for the traceback, and please report it",
                 err=True,
             )
             sys.exit(EXIT_ERROR)
+
+
+def _drop_stdout() -> None:
+    """Point stdout at nothing: what its buffer holds can no longer be written."""
+    import contextlib
+    import os
+
+    # No file behind it (a test's capture): nothing to drop.
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _whole_writes() -> None:
+    """Make a short write of stdout or stderr an error, never a silent loss.
+
+    With ``PYTHONUNBUFFERED=1`` (common in CI images) the standard streams are text layers
+    straight over the raw file, and CPython drops what a short write (a full disk, a
+    file-size limit) left unwritten: ``plan --format json > plan.json`` would exit 0 with
+    the plan cut short. A buffered layer writes everything or raises; line buffering keeps
+    the output as prompt. The original streams stay as ``sys.__stdout__`` (not closed).
+    """
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if not isinstance(getattr(stream, "buffer", None), io.RawIOBase):
+            continue
+        raw = io.FileIO(stream.fileno(), "w", closefd=False)
+        setattr(
+            sys,
+            name,
+            io.TextIOWrapper(
+                io.BufferedWriter(raw),
+                encoding=stream.encoding,
+                errors=stream.errors,
+                line_buffering=True,
+            ),
+        )
 
 
 @click.group(
@@ -138,15 +187,35 @@ def main(ctx: click.Context, verbose: bool, debug: bool) -> None:
         from reconciler.cli.activity import configure_logging
 
         configure_logging(debug=debug)
+    # Every command's clients report to one status line (``reconciler.listening``).
+    from reconciler.listening import listening
+
+    view = _command_activity()
+    ctx.with_resource(listening(view.on_event))
+    ctx.call_on_close(view.finish)
 
 
-def activity(*, stream: Any = None) -> Activity:
-    """The stderr reporter of the current command: waits, retries, ETA; calls with -v."""
+def _command_activity(*, stream: Any = None) -> Activity:
+    """The stderr reporter of the current command (one per command): waits, retries, ETA;
+    calls with -v.
+
+    Called by this name here: importing the submodule ``reconciler.cli.activity`` rebinds
+    the package's name ``activity`` to that module."""
     from reconciler.cli.activity import Activity
 
     ctx = click.get_current_context(silent=True)
-    verbose = bool(ctx and ctx.find_root().meta.get("reconciler.verbose"))
-    return Activity(stream=stream or sys.stderr, verbose=verbose)
+    root = ctx.find_root() if ctx else None
+    if stream is None and root is not None and "reconciler.activity" in root.meta:
+        view: Activity = root.meta["reconciler.activity"]
+        return view
+    verbose = bool(root and root.meta.get("reconciler.verbose"))
+    view = Activity(stream=stream or sys.stderr, verbose=verbose)
+    if stream is None and root is not None:
+        root.meta["reconciler.activity"] = view
+    return view
+
+
+activity = _command_activity
 
 
 def fail(message: str, *, code: int = EXIT_ERROR) -> NoReturn:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, activity, main, run
+from reconciler.cli import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, activity, fail, main, run
 from reconciler.cli.options import (
     base_url_option,
     changed_since_option,
@@ -97,8 +97,12 @@ def plan_command(
     finally:
         view.finish()
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(plan.to_json(), encoding="utf-8")
+        from reconciler.safefile import write_atomic, write_failure
+
+        try:
+            write_atomic(out, plan.to_json())
+        except OSError as error:
+            fail(write_failure(out, error, what="the plan file"))
     render_plan(plan, fmt=fmt, stream=sys.stdout, color=use_color() and fmt == "text")
     refusing = [f for f in plan.policy if f.blocking]
     if refusing:

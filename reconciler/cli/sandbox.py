@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from pathlib import Path
@@ -64,8 +65,13 @@ def _credential_lines() -> list[str]:
     epilog="""\b
 Examples:
   reconciler sandbox serve --port 8080 --rate-limit 100 --latency-ms 50
+  reconciler sandbox serve --port 0     # a free port, printed
   reconciler sandbox list
-  reconciler sandbox edit 520591 description='Edited in the CRM' maxRedeem=5""",
+  reconciler sandbox edit 520591 description='Edited in the CRM' maxRedeem=5
+
+\b
+Exit codes: 0 done, 1 error (serve: the port is in use), 64 usage error,
+130 interrupted (serve runs until Ctrl-C).""",
 )
 def sandbox() -> None:
     """A local sandbox of the coupon series API (loopback only)."""
@@ -74,10 +80,10 @@ def sandbox() -> None:
 @sandbox.command("serve")
 @click.option(
     "--port",
-    type=click.IntRange(1, 65535),
+    type=click.IntRange(0, 65535),
     default=8080,
     show_default=True,
-    help="Port on 127.0.0.1 to listen on.",
+    help="Port on 127.0.0.1 to listen on; 0: a free one (printed).",
 )
 @_db_option
 @click.option("--latency-ms", type=click.IntRange(min=0), default=0, help="Added to every call.")
@@ -208,9 +214,14 @@ def serve_command(
     busy_code: int,
     no_seed: bool,
 ) -> None:
-    """Serve the sandbox on 127.0.0.1 until interrupted."""
+    """Serve the sandbox on 127.0.0.1 until interrupted.
+
+    The port is taken before anything is printed: a port in use is an error (exit 1), and
+    the address printed is the one served (with --port 0, the free port chosen).
+    """
     from reconciler.sandbox import FAILURE_MODES, Faults, create_app, serve
     from reconciler.sandbox.accounts import Accounts
+    from reconciler.sandbox.server import listen
 
     path = db_path(db, directory)
     modes = FAILURE_MODES if failure_modes is None else _modes(failure_modes)
@@ -238,14 +249,27 @@ def serve_command(
         )
     except ValueError as error:
         raise click.UsageError(str(error)) from None
-    app = create_app(
-        db_path=path, credentials=Accounts.from_environment(), faults=faults, seed=not no_seed
-    )
-    click.echo(f"Sandbox at http://127.0.0.1:{port} (database {path})")
-    click.echo("Accepts Basic user:md5(password) and OAuth tokens; credentials from:")
-    for line in _credential_lines():
-        click.echo(line)
-    serve(app, host="127.0.0.1", port=port, log_level="warning")
+    try:
+        sock = listen(port=port)
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            fail(
+                f"port {port} on 127.0.0.1 is in use (another sandbox, or another program): "
+                "choose another with --port, or --port 0 for a free one"
+            )
+        fail(f"cannot listen on 127.0.0.1:{port}: {error.strerror or error}")
+    try:
+        app = create_app(
+            db_path=path, credentials=Accounts.from_environment(), faults=faults, seed=not no_seed
+        )
+        bound = sock.getsockname()[1]
+        click.echo(f"Sandbox at http://127.0.0.1:{bound} (database {path})")
+        click.echo("Accepts Basic user:md5(password) and OAuth tokens; credentials from:")
+        for line in _credential_lines():
+            click.echo(line)
+        serve(app, host="127.0.0.1", port=bound, sock=sock, log_level="warning")
+    finally:
+        sock.close()
 
 
 def _modes(text: str) -> tuple[str, ...]:

@@ -44,13 +44,16 @@ Exit codes: 0 valid (warnings allowed), 1 problems, 64 usage error.""",
 def validate_command(directory: Path, fmt: str) -> None:
     """Check every series file offline; print each problem with file:line:col.
 
-    Problems go to stderr, the summary to stdout. No credentials, no network.
+    As with every command, the result goes to stdout and problems to stderr: when the files
+    are valid, the summary ("N series valid") on stdout; when they are not, each problem and
+    their count on stderr (with --format github the problems are workflow annotations on
+    stdout). No credentials, no network.
     """
     from reconciler.files.loader import validate_directory
 
     result = run(lambda: validate_directory(directory))
     show_problems(result.problems, fmt=fmt)
-    _summary(result)
+    _summary(result, fmt=fmt)
     sys.exit(EXIT_OK if result.ok else EXIT_ERROR)
 
 
@@ -76,10 +79,11 @@ def schema_command(policy: bool) -> None:
     click.echo(json.dumps(series_schema(), indent=2))
 
 
-def _summary(result: LoadResult) -> None:
-    """The count on stdout when the files are valid; on stderr beside the problems if not."""
+def _summary(result: LoadResult, *, fmt: str) -> None:
+    """The count on stdout when the files are valid (the result); on stderr beside the
+    problems when they are not (the text problems end with their count already)."""
     summary = f"{result.errors} error(s), {result.warnings} warning(s)"
     if result.ok:
         click.echo(f"{len(result.series)} series valid; {summary}.")
-    else:
-        click.echo(f"{summary}; nothing was sent to the API.", err=True)
+    elif fmt == "github":
+        click.echo(f"{summary}: the files are not valid.", err=True)

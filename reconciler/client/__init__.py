@@ -16,7 +16,11 @@ loopback base URL is never sent through a proxy.
 Modules, by concern:
 
 - ``coupons``: ``CouponClient``, the series calls, batching and the batch size learned
-- ``session``: one call in layers (retries, auth, rate limit and send) and its typed errors
+- ``session``: one call in layers (retries, auth, rate limit and send)
+- ``failures``: the typed error a call ends with, in words that say what to check
+- ``retry``: which failures are retried, and the waits; ``ratelimit``: the client-side limit
+- ``pacing``: the ticks that let a long wait say what it waits for
+- ``auth``: Basic and OAuth; ``credentials``: the variables, and redaction
 - ``answers``: pure readers of the API's answers (error codes, entities)
 - ``listing``: the v1.1 list read as documented, and refused when not complete
 - ``config``: the base URL and auth checks
@@ -28,11 +32,12 @@ from reconciler.client.answers import UNKNOWN_SERIES_CODES
 from reconciler.client.config import AuthKind
 from reconciler.client.coupons import (
     LIST_PATH,
-    LIST_READ_TIMEOUT_SECONDS,
+    LIST_TIMEOUT_FACTOR,
     SERIES_PATH,
     CouponClient,
 )
 from reconciler.client.events import (
+    AwaitingAnswer,
     BatchSizeLearned,
     CallDone,
     CallsPlanned,
@@ -47,11 +52,12 @@ from reconciler.client.session import USER_AGENT
 
 __all__ = [
     "LIST_PATH",
-    "LIST_READ_TIMEOUT_SECONDS",
+    "LIST_TIMEOUT_FACTOR",
     "SERIES_PATH",
     "UNKNOWN_SERIES_CODES",
     "USER_AGENT",
     "AuthKind",
+    "AwaitingAnswer",
     "BatchSizeLearned",
     "CallDone",
     "CallsPlanned",

@@ -44,9 +44,11 @@ from reconciler.model.settings import DEFAULT_BATCH_SIZE, Environment
 
 SERIES_PATH = "/v2/coupon/series"
 LIST_PATH = "/v1.1/coupon/series"
-# The list of every series of the org is one call that grows with the org: it may take
-# longer to answer than a read of 20 ids, so its read timeout is at least this.
-LIST_READ_TIMEOUT_SECONDS = 120.0
+# The list of every series of the org is one call that grows with the org: the server builds
+# it before its first byte, so it may take longer to start answering than a read of a batch.
+# Its read timeout is this many times ``timeout_seconds`` (120 s at the default 30 s); the
+# read timeout bounds each wait for a byte, not the whole transfer of a long answer.
+LIST_TIMEOUT_FACTOR = 4
 
 _Found = tuple[dict[int, dict[str, Any]], list[Any]]
 
@@ -111,6 +113,7 @@ class CouponClient:
             wall_clock=wall_clock,
             random=random,
             emit=self._emit,
+            env_prefix=env_prefix,
         )
 
     @classmethod
@@ -274,11 +277,13 @@ class CouponClient:
         Two calls, ``expired=false`` then ``expired=true``, merged by id: what the list gives
         without the parameter is not documented, so the tool never depends on it (active
         first: a series that expires between the calls is in both answers, never in
-        neither). Each call's read timeout is at least ``LIST_READ_TIMEOUT_SECONDS``.
-        Anything less than two complete, successful answers raises ``IncompleteListing``
-        (``BadResponse`` for an answer that is not the documented shape): a list that tells
-        which series exist must not drop one.
+        neither). Each call's read timeout is ``LIST_TIMEOUT_FACTOR`` times
+        ``timeout_seconds``. Anything less than two complete, successful answers raises
+        ``IncompleteListing`` (``BadResponse`` for an answer that is not the documented
+        shape): a list that tells which series exist must not drop one.
         """
+        # Announced like a read's batches, so that "N/M calls" counts the list's two calls.
+        self._emit(CallsPlanned(count=2))
         active = await self._list_part(expired=False)
         gone = await self._list_part(expired=True)
         return merge(active, gone)
@@ -288,7 +293,7 @@ class CouponClient:
             "GET",
             LIST_PATH,
             params={"format": "json", "expired": "true" if expired else "false"},
-            read_timeout=max(self._timeout, LIST_READ_TIMEOUT_SECONDS),
+            read_timeout=self._timeout * LIST_TIMEOUT_FACTOR,
             decode=decode_list,
         )
         body = await self._session.call(call)
@@ -403,4 +408,4 @@ async def _gather_or_cancel(coroutines: Sequence[Coroutine[Any, Any, Any]]) -> l
     return [task.result() for task in tasks]
 
 
-__all__ = ["LIST_PATH", "LIST_READ_TIMEOUT_SECONDS", "SERIES_PATH", "CouponClient"]
+__all__ = ["LIST_PATH", "LIST_TIMEOUT_FACTOR", "SERIES_PATH", "CouponClient"]

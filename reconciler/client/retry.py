@@ -4,7 +4,8 @@ The rules, per call (the client applies them; this module only decides)::
 
     failure                                    GET / PUT / token / list   POST (create)
     ConnectError, ConnectTimeout, PoolTimeout  retried                    retried (never sent)
-    TLS certificate verification failed        TransportError, at once    TransportError, at once
+    a host name that does not resolve (DNS)    TransportError, at once    TransportError, at once
+    TLS failed (certificate, handshake)        TransportError, at once    TransportError, at once
     UnsupportedProtocol, ProxyError            TransportError, at once    TransportError, at once
     ReadTimeout, WriteTimeout, ReadError,
     WriteError, RemoteProtocolError (reset)    retried                    AmbiguousCreate
@@ -34,14 +35,26 @@ ambiguous, like a lost answer: the caller must look the series up before creatin
 A ``TransportError`` from a create therefore always means the request never left this
 machine.
 
+Why DNS and TLS failures end at once: a name that does not resolve, a certificate that does
+not verify or a handshake that fails (an https URL on a plain-http port) are set-up errors
+that do not heal in the seconds a retry waits; five attempts only hide the message.
+
+Silence costs the most: a timeout (connect, read, write or pool) spends the whole timeout
+each time, and a server that said nothing for that long rarely answers the next attempt. So
+a call is tried at most ``max_timeouts`` times (2 by default) when it meets silence, however
+many attempts other failures allow (``RetryPolicy`` in ``session``).
+
 Waits: exponential backoff with full jitter, ``random() * min(max, base * 2 ** (attempt-1))``;
-a ``Retry-After`` header (seconds or an HTTP date) replaces it when present.
+a ``Retry-After`` header (seconds, or an HTTP date in any of the three forms RFC 9110 lists)
+replaces it when present.
 """
 
 from __future__ import annotations
 
+import datetime
 import enum
 import math
+import socket
 import ssl
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
@@ -83,25 +96,45 @@ class Verdict(enum.Enum):
     AMBIGUOUS = "ambiguous"  # a create that may have acted: AmbiguousCreate, never repeated
 
 
-def certificate_refused(exc: BaseException) -> bool:
-    """True when the failure is a TLS certificate that did not verify (not transient).
+def _cause(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
+    """The first error of type ``kind`` in the chain of causes of ``exc`` (itself included).
 
-    httpx wraps the ``ssl`` error twice (httpcore's, then its own ``ConnectError``), so the
-    chain of causes is searched.
+    httpx wraps the socket's or ``ssl``'s error twice (httpcore's, then its own
+    ``ConnectError``), so the chain is searched.
     """
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
-        if isinstance(current, ssl.SSLCertVerificationError):
-            return True
+        if isinstance(current, kind):
+            return current
         seen.add(id(current))
         current = current.__cause__ or current.__context__
-    return False
+    return None
+
+
+def certificate_refused(exc: BaseException) -> bool:
+    """True when the failure is a TLS certificate that did not verify (not transient)."""
+    return _cause(exc, ssl.SSLCertVerificationError) is not None
+
+
+def tls_failed(exc: BaseException) -> bool:
+    """True when the TLS handshake failed (a certificate, or no TLS at that port)."""
+    return _cause(exc, ssl.SSLError) is not None
+
+
+def name_unresolved(exc: BaseException) -> bool:
+    """True when the host name did not resolve (``socket.gaierror``: DNS)."""
+    return _cause(exc, socket.gaierror) is not None
+
+
+def timed_out(exc: BaseException) -> bool:
+    """True for silence: a connect, read, write or pool timeout."""
+    return isinstance(exc, httpx.TimeoutException)
 
 
 def after_transport_error(exc: httpx.TransportError, *, create: bool) -> Verdict:
     """The verdict on a call that got no HTTP answer."""
-    if certificate_refused(exc) or isinstance(exc, NOT_SENT_FINAL_ERRORS):
+    if tls_failed(exc) or name_unresolved(exc) or isinstance(exc, NOT_SENT_FINAL_ERRORS):
         return Verdict.FAIL
     if isinstance(exc, NOT_SENT_ERRORS):
         return Verdict.RETRY
@@ -150,6 +183,6 @@ def parse_retry_after(value: str | None, *, now: float) -> float | None:
         moment = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
         return None
-    if moment.tzinfo is None:  # an HTTP date is always GMT
-        return None
+    if moment.tzinfo is None:  # the asctime form carries no zone: an HTTP date is GMT
+        moment = moment.replace(tzinfo=datetime.UTC)
     return max(0.0, moment.timestamp() - now)

@@ -3,11 +3,13 @@
     Session.call()                  retries and backoff, by the verdicts of ``retry``;
     │                               the typed error when the call ends badly
     └── _send_handling_auth()       auth headers; after a 401/403, one new OAuth token
-        └── _send_single_request()  the client-side rate limit, the send, the debug log
+        └── _send_single_request()  a slot of the rate limit, the send, the debug log
 
-``_answer`` maps a response to its JSON body or to a verdict; ``_failure`` builds the one
-typed error (``reconciler.errors``) a call ends with. Every text that leaves this module is
-redacted with every secret known: the credentials, and the OAuth tokens generated.
+``_answer`` maps a response to its JSON body or to a verdict; ``failures`` builds the one
+typed error (``reconciler.errors``) a call ends with. Every wait says what it waits for
+(``pacing``): the rate limit, a retry's backoff, an answer that does not come. Every text
+that leaves this module is redacted with every secret known: the credentials, and the OAuth
+tokens generated.
 """
 
 from __future__ import annotations
@@ -30,40 +32,37 @@ from reconciler.client.auth import (
     basic_authorization,
 )
 from reconciler.client.config import AuthKind, bypasses_proxies
-from reconciler.client.credentials import Credentials, redact
+from reconciler.client.credentials import DEFAULT_PREFIX, Credentials, redact
 from reconciler.client.events import (
+    AwaitingAnswer,
     CallDone,
     ClientEvent,
     RateLimitWait,
     Retrying,
     TokenGenerated,
 )
+from reconciler.client.failures import (
+    Attempts,
+    Origin,
+    bad_answer,
+    status_failure,
+    transport_failure,
+)
+from reconciler.client.pacing import NOTICE_AFTER_SECONDS, TICK_SECONDS, ticking
 from reconciler.client.ratelimit import RateLimiter
 from reconciler.client.retry import (
     Verdict,
     after_status,
     after_transport_error,
     backoff_delay,
-    certificate_refused,
     parse_retry_after,
+    timed_out,
 )
-from reconciler.errors import (
-    AmbiguousCreate,
-    ApiError,
-    AuthError,
-    BadResponse,
-    HttpStatusError,
-    RateLimited,
-    TransportError,
-)
+from reconciler.errors import ApiError, AuthError, HttpStatusError
 
 logger = logging.getLogger("reconciler.client")
 
 USER_AGENT = f"reconciler/{__version__}"
-_AMBIGUOUS = (
-    "the series may or may not exist, do not retry blindly: look it up (list the series) "
-    "before creating again"
-)
 
 
 _SHOWN = 3  # values of a repeated query key a message shows
@@ -106,6 +105,7 @@ class _Exchange:
     """What one call went through so far."""
 
     attempt: int = 1
+    timeouts: int = 0  # attempts that met silence (a timeout)
     reauthenticated: bool = False
     request: httpx.Request | None = None
 
@@ -113,9 +113,14 @@ class _Exchange:
 @dataclass(frozen=True)
 class RetryPolicy:
     max_attempts: int = 5
+    # Attempts that may end in a timeout: each one costs the whole timeout (``retry``).
+    max_timeouts: int = 2
     backoff_base_seconds: float = 0.5
     backoff_max_seconds: float = 30.0
     retry_after_max_seconds: float = 120.0
+    # When a call with no answer yet is first reported (AwaitingAnswer), then how often.
+    notice_after_seconds: float = NOTICE_AFTER_SECONDS
+    tick_seconds: float = TICK_SECONDS
 
 
 @dataclass(frozen=True)
@@ -147,6 +152,7 @@ class Session:
         wall_clock: Callable[[], float],
         random: Callable[[], float],
         emit: Callable[[ClientEvent], None],
+        env_prefix: str = DEFAULT_PREFIX,
     ) -> None:
         self._credentials = credentials
         self._secrets: set[str] = set(credentials.secrets())
@@ -157,11 +163,7 @@ class Session:
         self._random = random
         self._emit = emit
         self._limiter = RateLimiter(
-            limit=rate_limit_per_minute,
-            window=60.0,
-            clock=clock,
-            sleep=sleep,
-            on_wait=lambda delay: emit(RateLimitWait(delay_seconds=delay)),
+            limit=rate_limit_per_minute, window=60.0, clock=clock, sleep=sleep
         )
         self._tokens = TokenCache(generate=self._generate_token, clock=clock)
         self._basic = (
@@ -183,6 +185,9 @@ class Session:
             },
         )
         self._timeout = timeout_seconds
+        self._origin = Origin.of(
+            self._http.base_url, auth=auth, env_prefix=env_prefix, redact=self.redact
+        )
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -212,7 +217,9 @@ class Session:
             except httpx.TransportError as exc:
                 reason = _reason(exc)
                 verdict = after_transport_error(exc, create=call.create)
-                if verdict is Verdict.RETRY and exchange.attempt < self._policy.max_attempts:
+                if timed_out(exc):
+                    exchange.timeouts += 1
+                if verdict is Verdict.RETRY and self._may_retry(exchange):
                     await self._wait(call, exchange, None, reason)
                     continue
                 raise self._transport_failure(call, exchange, exc, verdict, reason) from None
@@ -220,11 +227,7 @@ class Session:
             if not isinstance(answer, _Failed):
                 return response.status_code, answer
             too_long = self._too_long(answer.retry_after)
-            if (
-                answer.verdict is Verdict.RETRY
-                and exchange.attempt < self._policy.max_attempts
-                and not too_long
-            ):
+            if answer.verdict is Verdict.RETRY and self._may_retry(exchange) and not too_long:
                 reason = f"{response.status_code} {response.reason_phrase}"
                 await self._wait(
                     call, exchange, answer.retry_after, reason + api_suffix(*_said(answer))
@@ -252,32 +255,88 @@ class Session:
         token = await self._tokens.get()
         return {OAUTH_HEADER: token}, token
 
+    def _may_retry(self, exchange: _Exchange) -> bool:
+        policy = self._policy
+        return exchange.attempt < policy.max_attempts and exchange.timeouts < policy.max_timeouts
+
+    def _read_timeout(self, call: Call) -> float:
+        return call.read_timeout if call.read_timeout is not None else self._timeout
+
     async def _send_single_request(
         self, call: Call, exchange: _Exchange, headers: dict[str, str]
     ) -> httpx.Response:
-        await self._limiter.acquire()
-        request = self._http.build_request(
-            call.method,
-            call.path,
-            params=call.params,
-            json=call.json_body,
-            headers=headers,
-            timeout=(
-                httpx.Timeout(self._timeout, read=call.read_timeout)
-                if call.read_timeout is not None
-                else httpx.USE_CLIENT_DEFAULT
-            ),
-        )
-        exchange.request = request
-        started = self._clock()
-        try:
-            response = await self._http.send(request)
-            await response.aread()
-        except httpx.TransportError as exc:
-            self._log(call, exchange, status="-", started=started, error=_reason(exc))
-            raise
+        # The slot is held from the send until the answer (``ratelimit``: the server counts
+        # the call at its arrival, somewhere in between).
+        async with self._limiter.slot(pause=lambda delay: self._rate_pause(call, delay)):
+            request = self._http.build_request(
+                call.method,
+                call.path,
+                params=call.params,
+                json=call.json_body,
+                headers=headers,
+                timeout=(
+                    httpx.Timeout(self._timeout, read=call.read_timeout)
+                    if call.read_timeout is not None
+                    else httpx.USE_CLIENT_DEFAULT
+                ),
+            )
+            exchange.request = request
+            started = self._clock()
+
+            def silent() -> None:
+                self._emit(
+                    AwaitingAnswer(
+                        method=call.method,
+                        path=self.redact(call.shown),
+                        host=self._origin.host,
+                        waited_seconds=self._clock() - started,
+                        timeout_seconds=self._read_timeout(call),
+                        attempt=exchange.attempt,
+                    )
+                )
+
+            policy = self._policy
+            try:
+                with ticking(
+                    first_after=policy.notice_after_seconds,
+                    every=policy.tick_seconds,
+                    tick=silent,
+                ):
+                    response = await self._http.send(request)
+                    await response.aread()
+            except httpx.TransportError as exc:
+                self._log(call, exchange, status="-", started=started, error=_reason(exc))
+                raise
         self._log(call, exchange, status=str(response.status_code), started=started, error="")
         return response
+
+    async def _rate_pause(self, call: Call, delay: float) -> None:
+        """Wait ``delay`` seconds for the rate limit, saying so (and counting down)."""
+        limiter = self._limiter
+
+        def event(left: float | None) -> RateLimitWait:
+            return RateLimitWait(
+                delay_seconds=delay,
+                left_seconds=left,
+                limit=limiter.limit,
+                window_seconds=limiter.window + limiter.margin,
+                method=call.method,
+                path=self.redact(call.shown),
+            )
+
+        await self._pause(delay, event)
+
+    async def _pause(self, delay: float, event: Callable[[float | None], ClientEvent]) -> None:
+        """Sleep ``delay`` seconds; ``event(None)`` at the start, ``event(left)`` each tick."""
+        self._emit(event(None))
+        end = self._clock() + delay
+        tick = self._policy.tick_seconds
+        with ticking(
+            first_after=tick,
+            every=tick,
+            tick=lambda: self._emit(event(max(0.0, end - self._clock()))),
+        ):
+            await self._sleep(delay)
 
     # ------------------------------------------------------------------ answers
 
@@ -296,6 +355,9 @@ class Session:
             else after_status(status, codes, create=call.create)
         )
         retry_after = parse_retry_after(response.headers.get("Retry-After"), now=self._wall_clock())
+        if status == 429 and retry_after is not None and not self._too_long(retry_after):
+            # The server's own word: no call of this client before then, not only this one.
+            self._limiter.hold_until(self._clock() + retry_after)
         return _Failed(response, codes, api_message, verdict, retry_after)
 
     def _too_long(self, retry_after: float | None) -> bool:
@@ -315,19 +377,30 @@ class Session:
                 random=self._random,
             )
         )
-        self._emit(
-            Retrying(
+        shown, said = self.redact(call.shown), self.redact(reason)
+
+        def event(left: float | None) -> Retrying:
+            return Retrying(
                 method=call.method,
-                path=call.shown,
+                path=shown,
                 attempt=exchange.attempt,
                 delay_seconds=delay,
-                reason=self.redact(reason),
+                reason=said,
+                left_seconds=left,
             )
-        )
-        await self._sleep(delay)
+
+        await self._pause(delay, event)
         exchange.attempt += 1
 
     # ------------------------------------------------------------------ the errors
+
+    def _attempts(self, call: Call, exchange: _Exchange) -> Attempts:
+        return Attempts(
+            where=f"{call.method} {call.shown}",
+            attempts=exchange.attempt,
+            timeout=self._read_timeout(call),
+            authenticated=call.authenticated,
+        )
 
     def _transport_failure(
         self,
@@ -337,47 +410,20 @@ class Session:
         verdict: Verdict,
         reason: str,
     ) -> ApiError:
-        where = f"{call.method} {call.shown}"
         url = self.redact(str(exchange.request.url)) if exchange.request else self.url(call.path)
-        if verdict is Verdict.AMBIGUOUS:
-            return AmbiguousCreate(
-                self.redact(
-                    f"{where} is ambiguous: the request may have reached the server ({reason}); "
-                    + _AMBIGUOUS
-                ),
-                method=call.method,
-                url=url,
-            )
-        if certificate_refused(exc):
-            reason = f"the server's TLS certificate did not verify ({reason}); not retried"
-        base = self._http.base_url
-        port = f":{base.port}" if base.port else ""
-        host = f"{base.scheme}://{base.host}{port}"  # no user or query: the URL rules refuse them
-        return TransportError(
-            self.redact(f"{where} on {host} failed{_tries(exchange.attempt)}: {reason}"),
-            method=call.method,
+        return transport_failure(
+            self._origin,
+            self._attempts(call, exchange),
+            exc,
+            verdict=verdict,
+            reason=reason,
             url=url,
+            method=call.method,
         )
 
     def _status_failure(
         self, call: Call, exchange: _Exchange, failed: _Failed, *, too_long: bool
     ) -> ApiError:
-        response = failed.response
-        said = f"{response.status_code} {response.reason_phrase}{api_suffix(*_said(failed))}"
-        where = f"{call.method} {call.shown}"
-        details: dict[str, Any] = {
-            "method": call.method,
-            "url": self.redact(str(response.request.url)),
-            "status": response.status_code,
-            "codes": failed.codes,
-            "api_message": self.redact(failed.api_message),
-        }
-        if failed.verdict is Verdict.AMBIGUOUS:
-            message = (
-                f"{where} is ambiguous: the server answered {said} after it may have made "
-                "the series; "
-            )
-            return AmbiguousCreate(self.redact(message + _AMBIGUOUS), **details)
         note = ""
         if (
             too_long
@@ -388,9 +434,14 @@ class Session:
                 f"; the server asks to wait {failed.retry_after:g}s, more than "
                 f"{self._policy.retry_after_max_seconds:g}s"
             )
-        kind = _status_error_kind(response.status_code)
-        return kind(
-            self.redact(f"{where} failed{_tries(exchange.attempt)}: {said}{note}"), **details
+        return status_failure(
+            self._origin,
+            self._attempts(call, exchange),
+            failed.response,
+            verdict=failed.verdict,
+            codes=failed.codes,
+            api_message=failed.api_message,
+            note=note,
         )
 
     def fail_bad_answer(
@@ -402,26 +453,18 @@ class Session:
         codes: tuple[int, ...] = (),
         api_message: str = "",
     ) -> NoReturn:
-        """Raise for a 2xx answer that is not what the API documents.
-
-        For a create the server answered success, so it may well have made the series:
-        ``AmbiguousCreate``; otherwise ``BadResponse``.
-        """
-        where = f"{call.method} {call.shown}"
-        details: dict[str, Any] = {
-            "method": call.method,
-            "url": self.url(call.path),
-            "codes": codes,
-            "api_message": self.redact(api_message),
-        }
-        if call.create:
-            raise AmbiguousCreate(
-                self.redact(f"{where} is ambiguous: the server answered success, but {what}; ")
-                + _AMBIGUOUS,
-                status=status,
-                **details,
-            )
-        raise BadResponse(self.redact(f"{where}: {what}"), **details)
+        """Raise for a 2xx answer that is not what the API documents (``failures``)."""
+        raise bad_answer(
+            self._origin,
+            where=f"{call.method} {call.shown}",
+            what=what,
+            create=call.create,
+            method=call.method,
+            url=self.url(call.path),
+            status=status,
+            codes=codes,
+            api_message=api_message,
+        )
 
     # ------------------------------------------------------------------ OAuth
 
@@ -486,18 +529,8 @@ class Session:
         )
 
 
-def _status_error_kind(status: int) -> type[ApiError]:
-    if status in (401, 403):
-        return AuthError
-    return RateLimited if status == 429 else HttpStatusError
-
-
 def _said(failed: _Failed) -> tuple[tuple[int, ...], str]:
     return failed.codes, failed.api_message
-
-
-def _tries(attempts: int) -> str:
-    return f" (after {attempts} attempts)" if attempts > 1 else ""
 
 
 def _reason(exc: httpx.TransportError) -> str:

@@ -36,7 +36,7 @@ from reconciler.engine.result import ApplyResult, Outcome, SeriesOutcome
 from reconciler.engine.state import StateStore
 from reconciler.engine.verify import verify_written
 from reconciler.engine.writes import failed, mismatches, not_started, put_body
-from reconciler.errors import ApiError, SafetyRailTripped
+from reconciler.errors import ApiError, ReconcilerError, SafetyRailTripped, StateError
 from reconciler.files.loader import LoadResult
 from reconciler.model.canonical import now_utc
 from reconciler.model.ports import SeriesApi
@@ -167,20 +167,29 @@ class Applier:
         jobs += [batch(updates[i : i + size]) for i in range(0, len(updates), size)]
         for done in await asyncio.gather(*jobs):
             outcomes.extend(done)
-        self._record_fields(outcomes)
+        try:
+            self._record_fields(outcomes)
+        except StateError as error:
+            # Field ownership is a cache: without it nothing is reset, nothing is lost.
+            self.notes.append(f"the fields each file declares were not recorded: {error}")
         interrupted = self.stop.is_set()
         after = None
+        check_error = ""
         if not interrupted:
-            # What this apply wrote, read back and planned again (``engine/verify.py``).
-            after = await verify_written(
-                plan=self.plan,
-                outcomes=outcomes,
-                loaded=self.loaded,
-                state=self.store.state,
-                client=self.client,
-                now=self.now(),
-                command=self.command,
-            )
+            try:
+                # What this apply wrote, read back and planned again (``engine/verify.py``).
+                after = await verify_written(
+                    plan=self.plan,
+                    outcomes=outcomes,
+                    loaded=self.loaded,
+                    state=self.store.state,
+                    client=self.client,
+                    now=self.now(),
+                    command=self.command,
+                )
+            except ReconcilerError as error:
+                # What was written stands: the result (ids made included) is still shown.
+                check_error = str(error)
         return ApplyResult(
             environment=self.plan.environment,
             outcomes=tuple(sorted(outcomes, key=lambda o: o.key)),
@@ -188,6 +197,7 @@ class Applier:
             interrupted=interrupted,
             forced=tuple(violations),
             notes=tuple(self.notes),
+            check_error=check_error,
         )
 
     def _move_outcome(self, move: Move) -> SeriesOutcome:
@@ -239,6 +249,11 @@ class Applier:
             return await self.creates.create(filled)
         except ApiError as error:
             return failed(filled, error)
+        except StateError as error:
+            # The state could not be written (a full disk): this series stops here, the
+            # others go on, and the summary says what was done. An intent already written
+            # lets the next apply find a series whose id could not be recorded.
+            return SeriesOutcome(item.key, item.action, Outcome.FAILED, message=str(error))
 
     def _learn_ids(self) -> None:
         """Record the ids the plan found in the CRM (by marker or intent) that the state lacks;

@@ -24,6 +24,7 @@ every apply) keeps two applies from numbering at once.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import uuid
 from collections.abc import Mapping, Sequence
@@ -33,6 +34,9 @@ from typing import Any
 
 from reconciler.engine.result import ApplyResult, Outcome, SeriesOutcome
 from reconciler.errors import StateError
+from reconciler.safefile import cut_torn_line, write_all, write_failure
+
+logger = logging.getLogger("reconciler.ledger")
 
 LEDGER_SUFFIX = ".ledger.jsonl"
 FORMAT_VERSION = 1
@@ -213,15 +217,17 @@ class Ledger:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
         except OSError as error:
-            raise StateError(f"cannot write the ledger {self.path}: {error.strerror}") from None
+            raise StateError(write_failure(self.path, error, what="the ledger")) from None
         try:
-            _cut_torn_tail(fd)
+            cut_torn_line(fd)
             os.lseek(fd, 0, os.SEEK_END)
-            os.write(fd, line)
+            # Whole or an error: a file-size limit makes os.write write part of the line and
+            # return, and the record would be lost without a word.
+            write_all(fd, line)
             if durable:
                 os.fsync(fd)
         except OSError as error:
-            raise StateError(f"cannot write the ledger {self.path}: {error.strerror}") from None
+            raise StateError(write_failure(self.path, error, what="the ledger")) from None
         finally:
             os.close(fd)
 
@@ -234,16 +240,25 @@ class Recorder:
         self.apply_id = apply_id
         self.number = number
         self._logged: set[str] = set()
+        self._unwritten = False  # a series line could not be written (said once)
 
     def outcome(self, outcome: SeriesOutcome) -> None:
         """A series ended. Not fsynced (it would stall every call in flight: the apply's
         loop waits on it): a kill loses nothing, a power cut at most the outcomes since the
         last fsync, and those the next plan shows anyway (the state's journal, fsynced, is
         what a create's recovery reads)."""
+        try:
+            self.ledger.append(
+                {"op": "series", "apply": self.apply_id, **_outcome(outcome)}, durable=False
+            )
+        except StateError as error:
+            # A full disk: the ledger is the record, not the recovery (the state's journal
+            # is), so the apply goes on; the end line carries this series if it can.
+            if not self._unwritten:
+                logger.warning("%s; the apply goes on", error)
+            self._unwritten = True
+            return
         self._logged.add(outcome.key)
-        self.ledger.append(
-            {"op": "series", "apply": self.apply_id, **_outcome(outcome)}, durable=False
-        )
 
     def end(
         self,
@@ -275,28 +290,6 @@ def verdict(result: ApplyResult) -> str:
     if result.of(Outcome.FAILED) or result.of(Outcome.SKIPPED):
         return "failed"
     return "not converged"
-
-
-def _cut_torn_tail(fd: int) -> None:
-    """Cut a last line with no newline (torn by a crash mid-append): it never happened."""
-    size = os.lseek(fd, 0, os.SEEK_END)
-    if size == 0:
-        return
-    os.lseek(fd, size - 1, os.SEEK_SET)
-    if os.read(fd, 1) == b"\n":
-        return
-    keep = size - 1
-    step = 4096
-    while keep > 0:
-        start = max(0, keep - step)
-        os.lseek(fd, start, os.SEEK_SET)
-        chunk = os.read(fd, keep - start)
-        at = chunk.rfind(b"\n")
-        if at >= 0:
-            keep = start + at + 1
-            break
-        keep = start
-    os.ftruncate(fd, keep)
 
 
 def _outcome(o: SeriesOutcome) -> dict[str, Any]:

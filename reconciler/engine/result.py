@@ -45,6 +45,8 @@ class ApplyResult:
     forced: tuple[str, ...] = ()
     # Interrupted creates found in the CRM and adopted, or other notes for the user.
     notes: tuple[str, ...] = ()
+    # Why the plan made after the apply failed ("" when it was made, or not tried).
+    check_error: str = ""
     # Policy rules lifted by an override, said out loud: "rule@key: reason (by who)".
     overrides: tuple[str, ...] = ()
 

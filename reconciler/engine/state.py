@@ -14,6 +14,14 @@ On disk, per environment (``series/.state/<environment>.json``):
   operation is idempotent, so a crash between writing the file and removing the journal
   replays harmlessly.
 
+A line cut short (a crash, a full disk or a file-size limit in the middle of an append) was
+never acted on: its append raised before the call it records was made. So the reader skips
+a torn last line, the next append first cuts it off (so the new entry starts a line of its
+own), and a line that an older version appended after a torn one is read from where its
+entry starts. A write that fails names the file and the reason (``safefile.write_failure``);
+a compaction that fails at the end of a command leaves the journal, which holds every
+change, to the next one, and says so.
+
 Everything read is checked: a damaged, conflicted (git markers) or inconsistent file (two keys
 sharing an id, an id that is not an integer) is refused with the exact recovery command,
 never read as "nothing exists".
@@ -23,176 +31,33 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import re
-import tempfile
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from reconciler.engine.persistent import PersistentMap
+from reconciler.engine.state_value import FORMAT_VERSION, Intent, IntentStatus, State, intent_dict
 from reconciler.errors import StateError
+from reconciler.safefile import (
+    cut_torn_line,
+    fsync_folder,
+    write_all,
+    write_atomic,
+    write_failure,
+)
+
+logger = logging.getLogger("reconciler.state")
 
 STATE_DIR = ".state"
-FORMAT_VERSION = 2
 READABLE_VERSIONS = (1, 2)
 JOURNAL_SUFFIX = ".journal"
 # What a recorded key may look like: a series file's path under the folder, without suffix.
 _KEY = re.compile(r"^[^\x00-\x1f\x7f/\\][^\x00-\x1f\x7f\\]{0,511}$")
 _CONFLICT = re.compile(r"^(<{7}|={7}|>{7})( |$)", re.MULTILINE)
 _MAX_ID = 2**63 - 1
-
-
-class IntentStatus(str, Enum):
-    # Recorded before the POST; still there means the apply died before it heard back.
-    PENDING = "pending"
-    # The POST may have reached the server but no answer came (timeout, reset, 5xx).
-    AMBIGUOUS = "ambiguous"
-
-
-@dataclass(frozen=True)
-class Intent:
-    key: str
-    status: IntentStatus
-    started_at: str
-    discount_code: str = ""
-    description: str = ""
-    detail: str = ""
-    # The ids of the series with this discountCode that the org's complete list showed right
-    # before the POST (None: not recorded, an intent of an older version). A series of that
-    # discountCode missing from them appeared since: positive evidence for identity.
-    known_before: tuple[int, ...] | None = None
-
-
-@dataclass(frozen=True)
-class State:
-    environment: str
-    ids: Mapping[str, int] = field(default_factory=dict)
-    intents: Mapping[str, Intent] = field(default_factory=dict)
-    # The fields each key's file declared at its last successful apply (field ownership).
-    fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    # Keys whose series exists (its id is here) but may not carry its marker yet: a create
-    # killed between its answer and the seriesCode PUT, or a series adopted by discountCode.
-    # The next plan sets the marker, so a later loss of this file still finds the series.
-    unmarked: frozenset[str] = frozenset()
-    # Which key holds each id (built on first use, then carried from state to state).
-    _owners: PersistentMap[int, str] | None = field(
-        default=None, init=False, repr=False, compare=False
-    )
-
-    def __post_init__(self) -> None:
-        # Persistent maps: each change below is O(1), not a copy of every key (an apply of
-        # 10,000 creates records 10,000 states).
-        for name in ("ids", "intents", "fields"):
-            value = getattr(self, name)
-            if not isinstance(value, PersistentMap):
-                object.__setattr__(self, name, PersistentMap(value))
-
-    def _owner_map(self) -> PersistentMap[int, str]:
-        if self._owners is None:
-            object.__setattr__(self, "_owners", PersistentMap((v, k) for k, v in self.ids.items()))
-        assert self._owners is not None
-        return self._owners
-
-    def _evolve(self, owners: PersistentMap[int, str] | None, **changes: Any) -> State:
-        state = replace(self, **changes)
-        object.__setattr__(state, "_owners", owners)
-        return state
-
-    def _maps(
-        self,
-    ) -> tuple[
-        PersistentMap[str, int], PersistentMap[str, Intent], PersistentMap[str, tuple[str, ...]]
-    ]:
-        assert isinstance(self.ids, PersistentMap)
-        assert isinstance(self.intents, PersistentMap)
-        assert isinstance(self.fields, PersistentMap)
-        return self.ids, self.intents, self.fields
-
-    def key_of(self, series_id: int) -> str | None:
-        return self._owner_map().get(series_id)
-
-    def with_id(self, key: str, series_id: int) -> State:
-        ids, intents, _ = self._maps()
-        owners = self._owner_map()
-        drop = [k for k in (owners.get(series_id),) if k is not None and k != key]
-        old_id = ids.get(key)
-        owners = owners.changed(
-            drop=[old_id] if old_id is not None and old_id != series_id else [],
-            put={series_id: key},
-        )
-        return self._evolve(
-            owners,
-            ids=ids.changed(drop=drop, put={key: series_id}),
-            intents=intents.changed(drop=[key]) if key in intents else intents,
-        )
-
-    def with_intent(self, intent: Intent) -> State:
-        _, intents, _ = self._maps()
-        return self._evolve(self._owners, intents=intents.changed(put={intent.key: intent}))
-
-    def without_intent(self, key: str) -> State:
-        _, intents, _ = self._maps()
-        if key not in intents:
-            return self
-        return self._evolve(self._owners, intents=intents.changed(drop=[key]))
-
-    def without_key(self, key: str) -> State:
-        ids, intents, fields = self._maps()
-        owners = self._owner_map()
-        old_id = ids.get(key)
-        return self._evolve(
-            owners.changed(drop=[old_id]) if old_id is not None else owners,
-            ids=ids.changed(drop=[key]) if key in ids else ids,
-            intents=intents.changed(drop=[key]) if key in intents else intents,
-            fields=fields.changed(drop=[key]) if key in fields else fields,
-            unmarked=self.unmarked - {key},
-        )
-
-    def with_unmarked(self, key: str, *, unmarked: bool) -> State:
-        if (key in self.unmarked) == unmarked:
-            return self
-        keys = self.unmarked | {key} if unmarked else self.unmarked - {key}
-        return self._evolve(self._owners, unmarked=frozenset(keys))
-
-    def with_fields(self, key: str, names: tuple[str, ...]) -> State:
-        _, _, fields = self._maps()
-        return self._evolve(
-            self._owners, fields=fields.changed(put={key: tuple(sorted(set(names)))})
-        )
-
-    def moved(self, old: str, new: str) -> State:
-        series_id = self.ids[old]
-        declared = self.fields.get(old)
-        state = self.without_key(old).with_id(new, series_id)
-        if old in self.unmarked:
-            state = state.with_unmarked(new, unmarked=True)
-        return state.with_fields(new, declared) if declared is not None else state
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "format_version": FORMAT_VERSION,
-            "environment": self.environment,
-            "ids": dict(sorted(self.ids.items())),
-            "intents": {key: _intent_dict(i) for key, i in sorted(self.intents.items())},
-            "fields": {key: list(v) for key, v in sorted(self.fields.items())},
-            "unmarked": sorted(self.unmarked),
-        }
-
-
-def _intent_dict(intent: Intent) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "status": intent.status.value,
-        "started_at": intent.started_at,
-        "discount_code": intent.discount_code,
-        "description": intent.description,
-        "detail": intent.detail,
-    }
-    if intent.known_before is not None:
-        out["known_before"] = list(intent.known_before)
-    return out
+_ENTRY_START = b'{"op":'
 
 
 def _known_before(value: Any) -> tuple[int, ...] | None:
@@ -333,24 +198,43 @@ def is_series_id(value: Any) -> bool:
 
 def _replay(path: Path, state: State, *, hint: str) -> State:
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        data = path.read_bytes()
     except FileNotFoundError:
         return state
-    except (OSError, UnicodeDecodeError) as error:
+    except OSError as error:
         raise StateError(f"cannot read the state journal {path}: {_short(error)}") from None
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
+    lines = data.split(b"\n")
+    # After the last newline: b"", unless the last append was cut short (a crash, a full
+    # disk). Its append raised before what it records was done: it never happened.
+    lines.pop()
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
             continue
-        try:
-            entry = json.loads(line)
-            state = _apply_entry(state, entry)
-        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
-            if number == len(lines):
-                break  # a line torn by a crash mid-append: it never happened
+        after = _applied(state, raw)
+        if after is None:
             raise StateError(
                 f"the state journal {path} is damaged at line {number}; run `{hint}`"
             ) from None
+        state = after
     return state
+
+
+def _applied(state: State, raw: bytes) -> State | None:
+    """``state`` with the entry of one journal line, or None when the line is not one.
+
+    A line an older version appended after a torn one holds the torn start, then a whole
+    entry: the entry is read from where it starts (the torn start was never acted on).
+    """
+    starts = [0]
+    at = raw.find(_ENTRY_START, 1)
+    if at > 0:
+        starts.append(at)
+    for start in starts:
+        try:
+            return _apply_entry(state, json.loads(raw[start:].decode("utf-8")))
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+            continue
+    return None
 
 
 def _apply_entry(state: State, entry: Mapping[str, Any]) -> State:
@@ -398,32 +282,9 @@ def save_state(path: Path, state: State) -> None:
 
 def _atomic_write(path: Path, text: str) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        write_atomic(path, text)
     except OSError as error:
-        raise StateError(f"cannot write the state file {path}: {error.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException as error:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(error, OSError):
-            raise StateError(f"cannot write the state file {path}: {error.strerror}") from None
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(directory: Path) -> None:
-    with contextlib.suppress(OSError, AttributeError):  # make the rename itself durable
-        dir_fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        raise StateError(write_failure(path, error, what="the state file")) from None
 
 
 def replace_state(path: Path, state: State) -> None:
@@ -431,7 +292,7 @@ def replace_state(path: Path, state: State) -> None:
     save_state(path, state)
     with contextlib.suppress(FileNotFoundError):
         journal_path(path).unlink()
-    _fsync_dir(path.parent)
+    fsync_folder(path.parent)
 
 
 class StateStore:
@@ -446,35 +307,78 @@ class StateStore:
         self.environment = environment
         self.journal = journal_path(path)
         self.state = load_state(path, environment=environment, rebuild_hint=rebuild_hint)
-        self._handle: Any = None
+        self._fd: int | None = None
+        self._torn = False  # an append failed part-way: the next one cuts its line off first
 
     def __enter__(self) -> StateStore:
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        self.compact()
+        self.close()
 
     def _append(self, entry: Mapping[str, Any], state: State, *, durable: bool = True) -> None:
         line = json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n"
         try:
-            if self._handle is None:
-                self.journal.parent.mkdir(parents=True, exist_ok=True)
-                self._handle = open(self.journal, "a", encoding="utf-8")  # noqa: SIM115
-            self._handle.write(line)
-            self._handle.flush()
+            fd = self._open()
+            if self._torn:
+                cut_torn_line(fd)
+                self._torn = False
+            self._torn = True
+            write_all(fd, line.encode("utf-8"))
+            self._torn = False
             if durable:
-                os.fsync(self._handle.fileno())
+                os.fsync(fd)
         except OSError as error:
             raise StateError(
-                f"cannot record a change in {self.journal}: {error.strerror}"
+                write_failure(self.journal, error, what="a change to the state journal")
             ) from None
         self.state = state
 
+    def _open(self) -> int:
+        """The journal, open for appending, its torn last line (a crash's) cut off."""
+        if self._fd is None:
+            self.journal.parent.mkdir(parents=True, exist_ok=True)
+            flags = (
+                os.O_RDWR
+                | os.O_APPEND
+                | os.O_CREAT
+                | getattr(os, "O_CLOEXEC", 0)
+                | getattr(os, "O_BINARY", 0)
+            )
+            fd = os.open(self.journal, flags, 0o644)
+            try:
+                cut_torn_line(fd)
+            except OSError:
+                os.close(fd)
+                raise
+            self._fd = fd
+        return self._fd
+
+    def _close_journal(self) -> None:
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            self._fd = None
+
+    def close(self) -> None:
+        """Fold the journal in when possible; a failure leaves it for the next command.
+
+        The journal holds every change, so a compaction that cannot be written (a full
+        disk) loses nothing: it is said on stderr, and the next command folds it in.
+        """
+        try:
+            self.compact()
+        except (StateError, OSError) as error:
+            said = str(error) if isinstance(error, StateError) else write_failure(None, error)
+            logger.warning(
+                "%s; every change is kept in %s, which the next command folds in",
+                said,
+                self.journal,
+            )
+
     def compact(self) -> None:
         """Fold the journal into the state file (atomically), then remove the journal."""
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
+        self._close_journal()
         if not self.journal.exists() and self.path.exists():
             return
         if not self.journal.exists() and not (self.state.ids or self.state.intents):
@@ -482,10 +386,10 @@ class StateStore:
         save_state(self.path, self.state)
         with contextlib.suppress(FileNotFoundError):
             self.journal.unlink()
-        _fsync_dir(self.path.parent)
+        fsync_folder(self.path.parent)
 
     def record_intent(self, intent: Intent) -> None:
-        entry = {"op": "intent", "key": intent.key, **_intent_dict(intent)}
+        entry = {"op": "intent", "key": intent.key, **intent_dict(intent)}
         self._append(entry, self.state.with_intent(intent))
 
     def record_id(self, key: str, series_id: int, *, unmarked: bool = False) -> None:
@@ -539,4 +443,23 @@ def open_store(*, path: Path, environment: str, rebuild_hint: str = "") -> Itera
     try:
         yield store
     finally:
-        store.compact()
+        store.close()
+
+
+__all__ = [
+    "FORMAT_VERSION",
+    "JOURNAL_SUFFIX",
+    "READABLE_VERSIONS",
+    "STATE_DIR",
+    "Intent",
+    "IntentStatus",
+    "State",
+    "StateStore",
+    "is_series_id",
+    "journal_path",
+    "load_state",
+    "open_store",
+    "replace_state",
+    "save_state",
+    "state_path",
+]

@@ -208,11 +208,26 @@ def _check_value(spec: Field, value: Any, source: Source, problems: list[Problem
     return sum(1 for p in problems[before:] if p.is_error)
 
 
+def _leading_zero(text: str) -> bool:
+    """Digits after a leading 0 (``08``): YAML reads them as text, quoted or not."""
+    return re.fullmatch(r"\s*-?0\d+\s*", text) is not None
+
+
+def _leading_zero_words(name: str, text: str) -> str:
+    shown = text.strip()
+    return (
+        f"{name} must be a number: {shown} is text in YAML (digits after a leading 0 are "
+        f"read as an octal number, and {shown} is not one); write {int(shown)}"
+    )
+
+
 def _check_integer(spec: Field, value: Any, path: DocPath, error: Any, warn: Any) -> None:
     name = spec.name
     if not is_int(value):
         if isinstance(value, float) and value.is_integer():
             error(f"{name} must be a whole number: write {int(value)}")
+        elif isinstance(value, str) and _leading_zero(value):
+            error(_leading_zero_words(name, value))
         elif isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
             error(f"{name} must be a number: write {value.strip()} without quotes")
         else:
@@ -253,7 +268,9 @@ def _check_integer(spec: Field, value: Any, path: DocPath, error: Any, warn: Any
 def _check_number(spec: Field, value: Any, error: Any) -> None:
     name = spec.name
     if not is_number(value):
-        if isinstance(value, str) and re.fullmatch(r"\s*-?\d+(\.\d+)?\s*", value):
+        if isinstance(value, str) and _leading_zero(value):
+            error(_leading_zero_words(name, value))
+        elif isinstance(value, str) and re.fullmatch(r"\s*-?\d+(\.\d+)?\s*", value):
             error(f"{name} must be a number: write {value.strip()} without quotes")
         else:
             error(f"{name} must be a number, not {shown(value)}")

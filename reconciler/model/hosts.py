@@ -22,9 +22,10 @@ def is_loopback(host: str) -> bool:
 def base_url_problem(url: str) -> str:
     """Why ``url`` cannot be the API's base URL ("" when it can).
 
-    A URL that may carry a secret (a user or password before the host, a query, a fragment,
-    or an ``@`` anywhere) is never quoted back: the message would put the secret in a CI log.
-    Plain http is allowed only for this machine (the sandbox).
+    The value is never quoted back, whole or in part, beyond a host name: a URL with a user
+    or password before the host, a query, a fragment, or a password pasted into its path or
+    in place of its scheme would put the secret in a CI log. Plain http is allowed only for
+    this machine (the sandbox).
     """
     if "@" in url:
         return (
@@ -43,13 +44,28 @@ def base_url_problem(url: str) -> str:
         host = parts.hostname or ""
         parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
     except ValueError:
-        return f"base_url is not a valid address: write it as {_EXAMPLE}"
-    shown = f"{parts.scheme}://{parts.netloc}{parts.path}" if parts.scheme else url
-    if parts.scheme not in ("https", "http") or not host:
-        return f"base_url {shown!r} must be a full address such as {_EXAMPLE}"
-    if parts.scheme == "http" and not is_loopback(host):
+        return f"base_url is not a valid address{_NOT_SHOWN}: write it as {_EXAMPLE}"
+    scheme = parts.scheme.lower()
+    if scheme not in ("https", "http"):
+        said = (
+            f"its scheme is {scheme!r}"
+            if scheme in _KNOWN_SCHEMES
+            else "it does not start with https://"
+            if "://" not in url
+            else "its scheme is not https"
+        )
+        return f"base_url must be a full address such as {_EXAMPLE}: {said}{_NOT_SHOWN}"
+    if not host:
+        return f"base_url must name a host, such as {_EXAMPLE}{_NOT_SHOWN}"
+    if scheme == "http" and not is_loopback(host):
         return (
-            f"base_url {shown!r} must use https: credentials would cross the network in "
-            "clear text (http is only allowed for this machine: localhost, 127.0.0.1)"
+            f"base_url must use https, not http, for {host}: credentials would cross the "
+            "network in clear text (http is only allowed for this machine: localhost, "
+            f"127.0.0.1); write https://{host}"
         )
     return ""
+
+
+_NOT_SHOWN = " (the address is not shown here, in case it holds a secret)"
+# Schemes worth naming in a message; any other text before a colon may be a secret.
+_KNOWN_SCHEMES = frozenset({"ftp", "ftps", "sftp", "ssh", "file", "ws", "wss", "git", "mailto"})

@@ -42,7 +42,8 @@ An apply result (``format_version`` 1)::
          "message": "", "status": null, "codes": [],
          "mismatches": [{"field": "discountValue", "sent": 10.1, "answered": 10.100000381}]}
       ],
-      "after": {<the plan made after the apply, as above>} or null
+      "after": {<the plan made after the apply, as above>} or null,
+      "check_error": ""            # why that plan could not be made ("" when it was)
     }
 
 Problems (``format_version`` 1)::
@@ -165,6 +166,7 @@ def apply_to_dict(result: ApplyResult) -> dict[str, Any]:
             for o in result.outcomes
         ],
         "after": None if result.after is None else plan_to_dict(result.after),
+        "check_error": result.check_error,
     }
 
 

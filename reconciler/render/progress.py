@@ -20,6 +20,9 @@ class Pace(Protocol):
 
     def progress(self, *, done: int, total: int) -> None: ...
 
+    def finish(self) -> None:
+        """End the status line it may have open on a terminal."""
+
 
 # By Outcome value (the enum is imported only when an apply runs: fast --help).
 _MARKS = {
@@ -51,8 +54,11 @@ class ProgressView:
         self.open_line = False
 
     def message(self, text: str) -> None:
-        """A line about the run itself (a wait, a recovery), on its own line."""
+        """A line about the run itself (a wait, a recovery), on its own line (the status
+        line's countdown, if one is open, is ended first: never two texts on one line)."""
         self.finish()
+        if self.activity is not None:
+            self.activity.finish()
         self.stream.write(f"{printable(text)}\n")
         self.stream.flush()
 
@@ -65,8 +71,8 @@ class ProgressView:
             width = 30
             filled = int(width * event.done / max(event.total, 1))
             rate = event.done / max(time.monotonic() - self.started, 1e-6)
-            self.stream.write(
-                f"\r[{'#' * filled}{'.' * (width - filled)}] {event.done}/{event.total} "
+            self.stream.write(  # \x1b[K: clear what a longer status line left
+                f"\r\x1b[K[{'#' * filled}{'.' * (width - filled)}] {event.done}/{event.total} "
                 f"{rate:.1f}/s "
             )
             self.open_line = True

@@ -112,6 +112,15 @@ def _outcome_text(o: SeriesOutcome) -> str:
 
 def _convergence(result: ApplyResult, paint: Paint) -> list[str]:
     after = result.after
+    if after is None and result.check_error:
+        return [
+            paint(
+                "Not verified: the plan after the apply failed: "
+                f"{printable(result.check_error)}. What is listed above was done; plan "
+                "again to check.",
+                RED,
+            )
+        ]
     if after is None:
         return [paint("Not verified: no plan was made after the apply.", YELLOW)]
     if not after.has_changes:

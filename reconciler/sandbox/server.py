@@ -31,9 +31,35 @@ def _config(app: ASGIApp, *, host: str, port: int, log_level: str) -> uvicorn.Co
     )
 
 
-def serve(app: ASGIApp, *, host: str = LOOPBACK, port: int, log_level: str = "info") -> None:
-    """Serve ``app`` until interrupted. Refuses a host that is not a loopback address."""
-    uvicorn.Server(_config(app, host=host, port=port, log_level=log_level)).run()
+def listen(*, port: int, host: str = LOOPBACK) -> socket.socket:
+    """A socket listening on ``host:port`` (0: a free port); ``OSError`` when it cannot
+    (``EADDRINUSE``: the port is taken). Bound before anything is printed, so a busy port
+    is said before any "serving at"."""
+    if not is_loopback(host):
+        raise ValueError(f"the sandbox serves on a loopback address only, not {host!r}")
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host.strip("[]"), port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def serve(
+    app: ASGIApp,
+    *,
+    host: str = LOOPBACK,
+    port: int = 0,
+    sock: socket.socket | None = None,
+    log_level: str = "info",
+) -> None:
+    """Serve ``app`` until interrupted, on ``sock`` when given (see ``listen``), else on
+    ``host:port``. Refuses a host that is not a loopback address."""
+    server = uvicorn.Server(_config(app, host=host, port=port, log_level=log_level))
+    server.run(sockets=[sock] if sock is not None else None)
 
 
 @contextlib.contextmanager
@@ -63,4 +89,4 @@ def running_server(
         sock.close()
 
 
-__all__ = ["LOOPBACK", "is_loopback", "running_server", "serve"]
+__all__ = ["LOOPBACK", "is_loopback", "listen", "running_server", "serve"]

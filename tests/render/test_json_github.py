@@ -34,7 +34,7 @@ def test_apply_json_documented_shape() -> None:
     data = json.loads(out.getvalue())
     assert set(data) == {
         "format_version", "environment", "ok", "converged", "interrupted", "forced", "notes",
-        "counts", "outcomes", "after", "overrides",
+        "counts", "outcomes", "after", "check_error", "overrides",
     }  # fmt: skip
     assert data["counts"] == {"done": 2, "skipped": 1, "failed": 1, "not_started": 1}
     assert data["ok"] is False and data["converged"] is False and data["interrupted"] is True
