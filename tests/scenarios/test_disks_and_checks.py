@@ -27,18 +27,28 @@ from tests.scenarios.served import Project
 
 
 class ListsFailAfterWrites:
-    """In front of the sandbox: once a POST has been answered, every list answers 503."""
+    """In front of the sandbox: once a POST has been answered, every list answers 503; once
+    ``reads_fail_after_puts`` PUTs were (the creates' markers: the creates are done), every
+    read does too, so the check after the apply (which reads back what it wrote) fails."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.wrote = False
         self.enabled = True
+        self.puts = 0
+        self.reads_fail_after_puts: int | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self.enabled:
+            limit = self.reads_fail_after_puts
+            if scope["method"] == "PUT":
+                self.puts += 1
             if scope["method"] == "POST" and "coupon" in scope["path"]:
                 self.wrote = True
-            elif self.wrote and scope["method"] == "GET" and scope["path"].startswith("/v1.1"):
+            elif scope["method"] == "GET" and (
+                (self.wrote and scope["path"].startswith("/v1.1"))
+                or (limit is not None and self.puts >= limit)
+            ):
                 await send({"type": "http.response.start", "status": 503, "headers": []})
                 await send({"type": "http.response.body", "body": b""})
                 return
@@ -81,6 +91,7 @@ def test_a_failed_check_after_the_apply_still_prints_the_summary(
     project.add("a", "CHECK1")
     project.add("b", "CHECK2")
     before = count()
+    front.reads_fail_after_puts = 2  # the two creates' marker PUTs: then the check's reads
     done = cli(["apply", "--env", "local", "--auto-approve"], cwd=project.root)
     assert front.wrote and count() == before + 2
     assert done.returncode == 1, done.stderr
@@ -90,7 +101,7 @@ def test_a_failed_check_after_the_apply_still_prints_the_summary(
     for key, series_id in ids.items():
         assert f"{key} (created, id {series_id})" in done.stdout
     assert "Applied: 2 done" in done.stdout
-    assert "Not verified: the plan after the apply failed: GET /v1.1/coupon/series" in done.stdout
+    assert "Not verified: the plan after the apply failed: GET /v2/coupon/series" in done.stdout
     assert "503" in done.stdout and "plan again to check" in done.stdout
     assert "internal error" not in done.stderr and "Traceback" not in done.stderr
 
