@@ -85,8 +85,6 @@ const rest = {
       for (const key of ["body", "state", "title"]) if (p[key] !== undefined) i[key] = p[key];
       return ok(i);
     },
-    listEvents: async (p) => need("issues.listEvents", ["issues", "read"], ["pull-requests", "read"]) ||
-      ok((world.events || []).filter((e) => e.issue_number === Number(p.issue_number))),
     createLabel: async (p) => {
       need("issues.createLabel", ["issues", "write"]);
       if (world.labels.includes(p.name)) throw Object.assign(new Error("exists"), { status: 422 });
@@ -131,8 +129,6 @@ const rest = {
       if (!pr) throw Object.assign(new Error(`no pull request #${p.pull_number}`), { status: 404 });
       return ok(publicPull(follow(pr)));
     },
-    listReviews: async (p) => need("pulls.listReviews", ["pull-requests", "read"]) ||
-      ok((world.reviews || []).filter((r) => r.pull_number === Number(p.pull_number))),
     listFiles: async (p) => {
       need("pulls.listFiles", ["pull-requests", "read"]);
       const pr = world.pulls.find((x) => x.number === Number(p.pull_number));

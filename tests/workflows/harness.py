@@ -132,8 +132,6 @@ class World:
                 "labels": [],
                 "calls": [],
                 "dispatches": [],
-                "events": [],
-                "reviews": [],
             }
         )
         self._install_shims()
@@ -274,26 +272,6 @@ class World:
         self.git("checkout", "-q", "--detach", f"origin/{base}")
         self.git("merge", "-q", "--no-ff", "-m", message, f"origin/{branch}")
         return self.git("rev-parse", "HEAD")
-
-    def label_pull_request(self, number: int, name: str, *, by: str) -> None:
-        """``by`` adds the label ``name`` to pull request ``number`` (its issue events say so)."""
-        api = self.api()
-        pr = next(p for p in api["pulls"] if p["number"] == number)
-        pr.setdefault("labels", []).append({"name": name})
-        api["events"].append(
-            {
-                "issue_number": number,
-                "event": "labeled",
-                "actor": {"login": by},
-                "label": {"name": name},
-            }
-        )
-        self.save_api(api)
-
-    def review_pull_request(self, number: int, *, by: str, state: str = "APPROVED") -> None:
-        api = self.api()
-        api["reviews"].append({"pull_number": number, "user": {"login": by}, "state": state})
-        self.save_api(api)
 
     def merge_pull_request(self, number: int) -> str:
         api = self.api()
