@@ -4,7 +4,6 @@ plan on merge, refuse a stale one, apply by hand behind the environment's approv
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 
 from tests.workflows.conftest import GitHub, series_text
@@ -24,14 +23,6 @@ def add_series(world: World, number: int, files: dict[str, str]) -> dict[str, ob
 def state_files(world: World) -> list[str]:
     world.git("fetch", "-q", "origin")
     return world.git("ls-tree", "-r", "--name-only", "origin/reconciler-state").split()
-
-
-def ledger_begins(world: World, env: str) -> list[dict[str, object]]:
-    """The ``begin`` lines of the ledger of ``env`` on the state branch, in order."""
-    world.git("fetch", "-q", "origin")
-    text = world.git("show", f"origin/reconciler-state:series/.state/{env}.ledger.jsonl")
-    lines = [json.loads(line) for line in text.splitlines() if line.strip()]
-    return [line for line in lines if line.get("op") == "begin"]
 
 
 def plan_comment(world: World, number: int, env: str) -> str:
@@ -68,13 +59,7 @@ def test_the_reviewed_plan_is_applied_and_a_stale_one_is_refused_then_applied_by
     for env in ("testing", "production"):
         assert set(github.by_code(env)) == {"CODEA", "CODEB"}
     assert "Converged" in run.job("apply-production").summary
-    assert state_files(world) == [
-        "series/.state/production.json",
-        "series/.state/production.ledger.jsonl",
-        "series/.state/testing.json",
-        "series/.state/testing.ledger.jsonl",
-    ]
-    assert [r["number"] for r in ledger_begins(world, "testing")] == [1]
+    assert state_files(world) == ["series/.state/production.json", "series/.state/testing.json"]
     assert (
         "Applied to testing" in world.comments(1)[-2]
         and "Applied to production" in world.comments(1)[-1]
@@ -126,11 +111,6 @@ def test_the_reviewed_plan_is_applied_and_a_stale_one_is_refused_then_applied_by
     live = github.by_code("testing")["CODEA"]
     assert (live["discountValue"], live["description"]) == (150, "A")
     assert "Applied to testing" in world.comments(2)[-1]
-    # The ledger went where the state went: both applies that wrote are on the state branch,
-    # numbered in order, and the record of the first one was kept (append-only).
-    records = ledger_begins(world, "testing")
-    assert [r["number"] for r in records] == [1, 2], records
-    assert records[0]["plan_digest"] != records[1]["plan_digest"]
 
 
 def bootstrap(github: GitHub, n: int) -> None:
@@ -217,9 +197,6 @@ def test_state_lives_on_its_own_branch_so_a_protected_main_does_not_matter(
         assert run.result("apply-testing") == "success", run.job("apply-testing").log
         assert github.by_code("testing").keys() == {"CODEA"}, "created once, never twice"
     assert "Plan: 0 to create, 0 to update, 1 unchanged." in run.job("manual-plan").summary
-    assert state_files(world) == [
-        "series/.state/testing.json",
-        "series/.state/testing.ledger.jsonl",
-    ]
+    assert state_files(world) == ["series/.state/testing.json"]
     assert not attempts.exists(), "nothing tried to push to main"
     assert pr["number"] == 4
