@@ -85,7 +85,8 @@ def test_an_override_label_counts_only_from_someone_else_and_is_recorded_in_the_
     run = world.run_workflow("apply.yml", "push", only=("reviewed-plan", "apply-testing"))
     assert run.result("apply-testing") == "failure"
     assert "BIG" not in github.by_code("testing"), "an author's own override lifts nothing"
-    assert "big-amount" in world.comments(6)[-1]
+    refused = world.comments(6)[-1]
+    assert "big-amount" in refused and "New plan, sha256" in refused, refused
 
     # The lead adds the label and says why: the manual apply (after the merge) applies it.
     world.label(6, "policy-override:big-amount", by="lead", remove=True)
