@@ -163,7 +163,11 @@ def test_plan_workflow_runs_on_every_pull_request_and_splits_secrets_from_writes
     doc = load(WORKFLOWS / "plan.yml")
     on = triggers(doc)
     # Every pull request (no paths filter): the required checks always report.
-    assert on["pull_request"] is None
+    # Every pull request (GitHub's default types), and a label change: an override label
+    # changes what the policy lets through.
+    assert on["pull_request"] == {
+        "types": ["opened", "synchronize", "reopened", "labeled", "unlabeled"]
+    }
     assert set(on["workflow_dispatch"]["inputs"]) == {"pull-request"}
     assert doc["permissions"] == {"contents": "read"}
     plan, comment = jobs(doc)["plan"], jobs(doc)["comment"]
@@ -171,7 +175,8 @@ def test_plan_workflow_runs_on_every_pull_request_and_splits_secrets_from_writes
     assert "matrix.environment" in plan["concurrency"]["group"]
     # The job that runs the pull request's files with secrets cannot write; the one that can
     # write has no secret, no checkout and runs no `run:` script.
-    assert plan["permissions"] == {"contents": "read"}
+    # Read only: the pull request's files, labels, reviews and comments; no write anywhere.
+    assert plan["permissions"] == {"contents": "read", "issues": "read", "pull-requests": "read"}
     assert comment["permissions"] == {"pull-requests": "write"}
     assert not secret_uses(comment)
     assert not [s for s in comment["steps"] if "run" in s or "checkout" in s.get("uses", "")]

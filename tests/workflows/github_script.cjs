@@ -85,6 +85,10 @@ const rest = {
       for (const key of ["body", "state", "title"]) if (p[key] !== undefined) i[key] = p[key];
       return ok(i);
     },
+    // The pull request's timeline of label events (who added or removed which label).
+    listEvents: async (p) => need("issues.listEvents", ["issues", "read"], ["pull-requests", "read"]) ||
+      ok((world.label_events || []).filter((ev) => ev.issue_number === Number(p.issue_number))
+        .map(({ issue_number, ...ev }) => ev)),
     createLabel: async (p) => {
       need("issues.createLabel", ["issues", "write"]);
       if (world.labels.includes(p.name)) throw Object.assign(new Error("exists"), { status: 422 });
@@ -112,6 +116,12 @@ const rest = {
       if (!run) throw Object.assign(new Error(`no run ${p.run_id}`), { status: 404 });
       return ok(run);
     },
+    // GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals: the environments' reviews.
+    getReviewsForRun: async (p) => {
+      need("actions.getReviewsForRun", ["actions", "read"]);
+      return ok((world.deployment_reviews || []).filter((r) => String(r.run_id) === String(p.run_id))
+        .map(({ run_id, ...r }) => r));
+    },
     createWorkflowDispatch: async (p) => {
       need("actions.createWorkflowDispatch", ["actions", "write"]);
       record("actions.createWorkflowDispatch", p);
@@ -129,6 +139,9 @@ const rest = {
       if (!pr) throw Object.assign(new Error(`no pull request #${p.pull_number}`), { status: 404 });
       return ok(publicPull(follow(pr)));
     },
+    listReviews: async (p) => need("pulls.listReviews", ["pull-requests", "read"]) ||
+      ok((world.reviews || []).filter((r) => r.pull_number === Number(p.pull_number))
+        .map(({ pull_number, ...r }) => r)),
     listFiles: async (p) => {
       need("pulls.listFiles", ["pull-requests", "read"]);
       const pr = world.pulls.find((x) => x.number === Number(p.pull_number));

@@ -249,6 +249,7 @@ class World:
             },
             "merge_commit_sha": None,
             "merged_at": None,
+            "labels": old["labels"] if old else [],
             "_files": files,
             "_action": "synchronize" if old else "opened",
         }
@@ -284,6 +285,72 @@ class World:
         self.save_api(api)
         self.git("checkout", "-q", "-B", "main", "origin/main")
         return merge
+
+    # people on a pull request (labels, comments, reviews) and on a deployment -----------------
+
+    def label(self, number: int, name: str, *, by: str, remove: bool = False) -> None:
+        """``by`` adds (or removes) label ``name`` on pull request ``number``: the label list and
+        the issue's timeline event, as GitHub keeps them."""
+        api = self.api()
+        pr = next(p for p in api["pulls"] if p["number"] == number)
+        pr["labels"] = [label for label in pr["labels"] if label["name"] != name]
+        if not remove:
+            pr["labels"].append({"name": name})
+        self.clock += 1
+        api.setdefault("label_events", []).append(
+            {
+                "issue_number": number,
+                "event": "unlabeled" if remove else "labeled",
+                "label": {"name": name},
+                "actor": {"login": by, "type": "User"},
+                "created_at": f"2026-11-24T00:00:{self.clock:02d}Z",
+            }
+        )
+        self.save_api(api)
+
+    def comment(self, number: int, body: str, *, by: str) -> None:
+        """A person's comment on pull request ``number``."""
+        api = self.api()
+        api["next_id"] += 1
+        api["comments"].append(
+            {
+                "id": api["next_id"],
+                "issue_number": number,
+                "body": body,
+                "user": {"login": by, "type": "User"},
+            }
+        )
+        self.save_api(api)
+
+    def review(self, number: int, state: str, *, by: str, body: str = "") -> None:
+        """A review of pull request ``number`` (state APPROVED, CHANGES_REQUESTED, COMMENTED)."""
+        api = self.api()
+        api["next_id"] += 1
+        api.setdefault("reviews", []).append(
+            {
+                "id": api["next_id"],
+                "pull_number": number,
+                "state": state,
+                "body": body,
+                "user": {"login": by, "type": "User"},
+            }
+        )
+        self.save_api(api)
+
+    def approve_next_deployment(self, environment: str, *, by: str, comment: str = "") -> None:
+        """The environment's required reviewer ``by`` approves the next run's deployment to
+        ``environment`` (what the run approvals API then lists for that run)."""
+        api = self.api()
+        api.setdefault("deployment_reviews", []).append(
+            {
+                "run_id": self.next_run + 1,
+                "state": "approved",
+                "comment": comment,
+                "environments": [{"name": environment}],
+                "user": {"login": by, "type": "User"},
+            }
+        )
+        self.save_api(api)
 
     # running workflows ----------------------------------------------------------------------
 

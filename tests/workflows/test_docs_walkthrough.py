@@ -177,6 +177,11 @@ def test_a_series_repository_built_from_docs_ci_md_step_by_step(empty_github: Gi
     for env in ("testing", "production"):
         out = sh(world, f"reconciler plan --env {env} --detailed-exitcode", repo)
         assert "0 to create, 0 to update" in out or "No changes" in out
+    # The ledger, fetched back from the state branch as "The ledger on the state branch" says.
+    ledger_section = DOCS[DOCS.index("\n## The ledger on the state branch") :]
+    ledger_block = blocks(ledger_section[: ledger_section.index("\n## ", 1)], "sh")[0]
+    out = sh(world, ledger_block, repo)
+    assert "Applies to production" in out and "git revert" in out, out
 
 
 def protect_main(world: World) -> None:

@@ -59,7 +59,12 @@ def test_the_reviewed_plan_is_applied_and_a_stale_one_is_refused_then_applied_by
     for env in ("testing", "production"):
         assert set(github.by_code(env)) == {"CODEA", "CODEB"}
     assert "Converged" in run.job("apply-production").summary
-    assert state_files(world) == ["series/.state/production.json", "series/.state/testing.json"]
+    assert state_files(world) == [
+        "series/.state/production.json",
+        "series/.state/production.ledger.jsonl",
+        "series/.state/testing.json",
+        "series/.state/testing.ledger.jsonl",
+    ]
     assert (
         "Applied to testing" in world.comments(1)[-2]
         and "Applied to production" in world.comments(1)[-1]
@@ -197,6 +202,9 @@ def test_state_lives_on_its_own_branch_so_a_protected_main_does_not_matter(
         assert run.result("apply-testing") == "success", run.job("apply-testing").log
         assert github.by_code("testing").keys() == {"CODEA"}, "created once, never twice"
     assert "Plan: 0 to create, 0 to update, 1 unchanged." in run.job("manual-plan").summary
-    assert state_files(world) == ["series/.state/testing.json"]
+    assert state_files(world) == [
+        "series/.state/testing.json",
+        "series/.state/testing.ledger.jsonl",
+    ]
     assert not attempts.exists(), "nothing tried to push to main"
     assert pr["number"] == 4

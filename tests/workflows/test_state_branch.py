@@ -52,7 +52,11 @@ def test_a_push_that_meets_another_environments_state_rebases_and_keeps_both(
     job = run.job("apply-testing")
     assert run.result("apply-testing") == "success", job.log
     assert "Push refused (attempt 1): rebasing" in job.log
-    assert state_files(world) == ["series/.state/production.json", "series/.state/testing.json"]
+    assert state_files(world) == [
+        "series/.state/production.json",
+        "series/.state/testing.json",
+        "series/.state/testing.ledger.jsonl",
+    ]
     assert (
         world.git("show", "origin/reconciler-state:series/.state/production.json") + "\n" == other
     )
