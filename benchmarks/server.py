@@ -13,6 +13,7 @@ answer is about 20 MB, as a real org's is.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
@@ -35,7 +36,9 @@ def main() -> None:
     app = create_app(
         db_path=args.db, credentials=Accounts.from_environment(), faults=faults, seed=False
     )
-    serve(app, host="127.0.0.1", port=args.port, log_level="warning")
+    # Stopped by the benchmark (SIGTERM/SIGINT): its normal end.
+    with contextlib.suppress(KeyboardInterrupt):
+        serve(app, host="127.0.0.1", port=args.port, log_level="warning")
 
 
 if __name__ == "__main__":

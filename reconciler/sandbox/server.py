@@ -60,6 +60,11 @@ def serve(
     ``host:port``. Refuses a host that is not a loopback address."""
     server = uvicorn.Server(_config(app, host=host, port=port, log_level=log_level))
     server.run(sockets=[sock] if sock is not None else None)
+    if server.should_exit:
+        # Ended by SIGINT/SIGTERM (uvicorn's handler sets should_exit, and re-raises the
+        # signal only when it came after its handlers were in place): an interrupted command
+        # all the same, exit 130, whatever the moment the signal came.
+        raise KeyboardInterrupt
 
 
 @contextlib.contextmanager
