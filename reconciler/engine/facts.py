@@ -116,15 +116,15 @@ class Business:
             status = Status.UNKNOWN
         return cls(
             status=status,
-            issued=_count(data.get("issued")),
-            redeemed=_count(data.get("redeemed")),
-            days_left=_count(data.get("days_left")),
+            issued=as_count(data.get("issued")),
+            redeemed=as_count(data.get("redeemed")),
+            days_left=as_count(data.get("days_left")),
             discount_code=str(data.get("discount_code") or ""),
             before=Window.from_dict(data.get("before")),
             after=Window.from_dict(data.get("after")),
             impacts=tuple(str(i) for i in data.get("impacts") or () if isinstance(i, str)),
             discount_type=str(data.get("discount_type") or ""),
-            discount_value=_number(data.get("discount_value")),
+            discount_value=as_number(data.get("discount_value")),
         )
 
 
@@ -211,11 +211,13 @@ class Overlap:
         )
 
 
-def _count(value: Any) -> int | None:
+def as_count(value: Any) -> int | None:
+    """``value`` when it is a whole number (not a bool), else None: read as not known."""
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _number(value: Any) -> float | None:
+def as_number(value: Any) -> float | None:
+    """``value`` when it is a number (not a bool), else None: read as not known."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return value

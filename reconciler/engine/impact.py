@@ -20,7 +20,15 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from reconciler.engine.facts import ENDING_SOON_DAYS, Business, Overlap, Status, Window
+from reconciler.engine.facts import (
+    ENDING_SOON_DAYS,
+    Business,
+    Overlap,
+    Status,
+    Window,
+    as_count,
+    as_number,
+)
 from reconciler.engine.identity import OrgIndex
 from reconciler.engine.plan import Action, Plan, SeriesPlan
 from reconciler.model.canonical import canonical
@@ -67,25 +75,25 @@ def business_of(planned: SeriesPlan, *, live: Mapping[str, Any] | None, today: d
             discount_code=code if isinstance(code, str) else "",
             after=after,
             discount_type=kind if isinstance(kind, str) else "",
-            discount_value=_number(value),
+            discount_value=as_number(value),
         )
     before = Window(
         start=_day(_live(live, "redemptionValidFrom")) or _day(live.get("createdOn")),
         end=_day(_live(live, "validTillDate")),
     )
     status, days_left = _status(before, today=today)
-    issued = _count(live.get("numIssued"))
+    issued = as_count(live.get("numIssued"))
     return Business(
         status=status,
         issued=issued,
-        redeemed=_count(live.get("numRedeemed")),
+        redeemed=as_count(live.get("numRedeemed")),
         days_left=days_left,
         discount_code=str(_after(planned, live, "discountCode") or ""),
         before=before,
         after=after,
         impacts=impacts(planned, live=live, issued=issued, before=before, after=after),
         discount_type=str(_after(planned, live, "discountType") or ""),
-        discount_value=_number(_after(planned, live, "discountValue")),
+        discount_value=as_number(_after(planned, live, "discountValue")),
     )
 
 
@@ -236,16 +244,6 @@ def _date(day: str | None) -> date | None:
         return date.fromisoformat(day) if day else None
     except ValueError:
         return None
-
-
-def _count(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return value
 
 
 def _ids(value: Any) -> list[Any]:

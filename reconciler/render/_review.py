@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from reconciler.engine.diff import FieldChange
-from reconciler.engine.facts import Level, PolicyFinding
+from reconciler.engine.facts import Level, PolicyFinding, Window
 from reconciler.engine.plan import Action, Plan, PlanWarning, SeriesPlan
 from reconciler.model.catalogue import CONCERNS, Concern
 from reconciler.render._values import value_text
@@ -125,6 +125,13 @@ def _short(value: object) -> str:
     if isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9_.-]{1,32}", value):
         return value  # a code or an enum reads better bare
     return value_text(value, limit=SUMMARY_VALUE)
+
+
+def window_text(window: Window | None) -> str:
+    """A validity window in words: ``2026-06-01 to 2026-08-31``, ``none``."""
+    if window is None:
+        return "none"
+    return f"{window.start or '?'} to {window.end or 'no end'}"
 
 
 def business_line(series: SeriesPlan) -> str:

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import TextIO
 
-from reconciler.engine.facts import PolicyFinding, Window
+from reconciler.engine.facts import PolicyFinding
 from reconciler.engine.plan import Action, Plan, SeriesPlan
 from reconciler.render._review import (
     EXAMPLES,
@@ -32,6 +32,7 @@ from reconciler.render._review import (
     entries,
     warning_groups,
     warning_where,
+    window_text,
 )
 from reconciler.render._values import change_rows, grouped_ignores, plural, series_rows, value_text
 from reconciler.render.timeline import Bar, Timeline, timeline_rows
@@ -317,15 +318,11 @@ def _facts(series: SeriesPlan) -> str:
         return ""
     items = [f"<b>Coupons:</b> {esc(business_line(series))}"]
     if facts.before is not None or facts.after is not None:
-        items.append(f"<b>Validity:</b> {_window(facts.before)} → {_window(facts.after)}")
+        items.append(
+            f"<b>Validity:</b> {esc(window_text(facts.before))} → {esc(window_text(facts.after))}"
+        )
     items += [f"<b>Impact:</b> {esc(i)}" for i in facts.impacts]
     return _list(items)
-
-
-def _window(window: Window | None) -> str:
-    if window is None:
-        return "none"
-    return f"{esc(window.start or '?')} to {esc(window.end or 'no end')}"
 
 
 def _others(plan: Plan) -> list[str]:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from reconciler.engine.facts import Level, PolicyFinding, Window
+from reconciler.engine.facts import Level, PolicyFinding
 from reconciler.engine.plan import Action, Plan, SeriesPlan
 from reconciler.render._review import (
     EXAMPLES,
@@ -35,6 +35,7 @@ from reconciler.render._review import (
     entries,
     warning_groups,
     warning_where,
+    window_text,
 )
 from reconciler.render._values import change_rows, grouped_ignores, plural, series_rows
 from reconciler.render._values import state_mv_command as _mv_command
@@ -328,15 +329,9 @@ def _facts(series: SeriesPlan) -> list[str]:
         return []
     out = [f"- **Coupons:** {escape(business_line(series))}"]
     if facts.before is not None or facts.after is not None:
-        out.append(f"- **Validity:** {_window(facts.before)} → {_window(facts.after)}")
+        out.append(f"- **Validity:** {window_text(facts.before)} → {window_text(facts.after)}")
     out += [f"- **Impact:** {escape(i)}" for i in facts.impacts]
     return out
-
-
-def _window(window: Window | None) -> str:
-    if window is None:
-        return "none"
-    return f"{window.start or '?'} to {window.end or 'no end'}"
 
 
 # --- the rest -----------------------------------------------------------------------------

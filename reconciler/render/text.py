@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TextIO
 
-from reconciler.engine.facts import Window
 from reconciler.engine.plan import Action, Plan, SeriesPlan
 from reconciler.render._review import (
     EXAMPLES,
@@ -29,6 +28,7 @@ from reconciler.render._review import (
     finding_line,
     warning_groups,
     warning_where,
+    window_text,
 )
 from reconciler.render._values import (
     grouped_ignores,
@@ -160,15 +160,9 @@ def _facts(series: SeriesPlan, paint: Paint) -> list[str]:
         return []
     lines = [f"coupons: {business_line(series)}"]
     if facts.before is not None or facts.after is not None:
-        lines.append(f"validity: {_window(facts.before)} → {_window(facts.after)}")
+        lines.append(f"validity: {window_text(facts.before)} → {window_text(facts.after)}")
     lines += [f"impact: {i}" for i in facts.impacts]
     return [paint(f"{INDENT}# {printable(line)}", DIM) for line in lines]
-
-
-def _window(window: Window | None) -> str:
-    if window is None:
-        return "none"
-    return f"{window.start or '?'} to {window.end or 'no end'}"
 
 
 def section(title: str, lines: Iterable[str], paint: Paint) -> list[str]:
