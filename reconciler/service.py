@@ -28,7 +28,7 @@ from reconciler.errors import (
 )
 from reconciler.files.loader import LoadResult, load_settings, validate_directory
 from reconciler.model.canonical import now_utc
-from reconciler.model.settings import DEFAULT_ENVIRONMENT, SANDBOX_ENVIRONMENT
+from reconciler.model.settings import DEFAULT_ENVIRONMENT, SANDBOX_ENVIRONMENT, Settings
 from reconciler.review_service import Review, enforce_policy, recorded, reviewed_plan
 from reconciler.workspace import Workspace
 
@@ -75,6 +75,9 @@ class Where:
 
     def open(self, loaded: LoadResult | None = None) -> Workspace:
         settings = loaded.settings if loaded is not None else load_settings(self.directory)[0]
+        return self.open_settings(settings)
+
+    def open_settings(self, settings: Settings) -> Workspace:
         return Workspace.open(
             directory=self.directory,
             settings=settings,
@@ -126,35 +129,45 @@ def make_plan(
     ``changed_since``: a plan of the series changed since that git revision (and those they
     name), reading only their files (``scope_service``).
     """
+    from reconciler.early_service import files_and_reader, open_early
     from reconciler.engine.planner import build_plan
 
+    where = Where(directory, env, sandbox, trusted_settings, base_url)
     scope = None
+    loaded: LoadResult | None = None
     if changed_since is not None:
         from reconciler.scope_service import load_scoped
 
         if targets:
             raise ConfigError("--target and --changed-since cannot be used together")
         loaded, scope = load_scoped(directory, changed_since)
-    else:
+    elif targets:
         loaded = load_valid(directory)
-    ws = Where(directory, env, sandbox, trusted_settings, base_url).open(loaded)
+    early = None if loaded is not None else open_early(where)
+    if early is None and loaded is None:
+        loaded = load_valid(directory)
+    ws = early.ws if early is not None else where.open(loaded)
 
-    async def run() -> Plan:
-        async with ws.client(on_event=on_event) as client:
-            await _prepare_sandbox(ws, client, loaded)
-            return await build_plan(
-                loaded=loaded,
-                state=ws.load_state(),
-                client=client,
+    async def run() -> tuple[Plan, LoadResult]:
+        async with (
+            ws.client(on_event=on_event) as client,
+            files_and_reader(early, loaded, client=client) as (files, reader),
+        ):
+            await _prepare_sandbox(ws, client, files)
+            plan = await build_plan(
+                loaded=files,
+                state=early.state if early is not None else ws.load_state(),
+                client=reader,
                 targets=targets,
                 now=now,
                 command=ws.command,
                 digests=digests,
                 scope=scope,
             )
+            return plan, files
 
     with heap_settled():
-        plan = asyncio.run(run())
+        plan, loaded = asyncio.run(run())
     thresholds = ws.environment
     rails = Rails(
         max_update_share=thresholds.max_update_share,

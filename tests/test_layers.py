@@ -29,6 +29,7 @@ ROOMS: dict[str, tuple[str, ...]] = {
         "import_service",
         "review_service",
         "scope_service",
+        "early_service",
     ),
     "cli": ("cli", "__main__"),
 }

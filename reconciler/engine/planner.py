@@ -189,7 +189,14 @@ async def build_plan(
     warnings.extend(_left_out_warnings(loaded, state))
     warnings.extend(_gone_warnings(orphan_ids, gone=gone, command=command))
     warnings += _stray_warnings(
-        wanted, state=state, org=org, desired=desired, command=command, distinct=distinct
+        wanted,
+        state=state,
+        org=org,
+        desired=desired,
+        command=command,
+        distinct=distinct,
+        # The plan's own verdicts when no key outside the plan changed them (a whole plan).
+        verdicts=None if others else verdicts,
     )
     plan = Plan(
         environment=state.environment,
@@ -399,9 +406,10 @@ def _stray_warnings(
     desired: Mapping[str, DesiredSeries],
     command: Callable[[str], str],
     distinct: Mapping[str, tuple[int, ...]],
+    verdicts: Mapping[str, Verdict] | None,
 ) -> list[PlanWarning]:
     """Series beside a key's own with its discountCode that no key manages (``strays``)."""
-    found = strays(desired=wanted, state=state, org=org, distinct=distinct)
+    found = strays(desired=wanted, state=state, org=org, distinct=distinct, verdicts=verdicts)
     out = []
     for key, ids in sorted(found.items()):
         listed = ", ".join(str(i) for i in ids)

@@ -10,6 +10,7 @@ flags, then by the weightiest concern, then by the coupons already issued, then 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -167,6 +168,7 @@ class WarningGroup:
         return self.warnings[:EXAMPLES]
 
 
+@functools.lru_cache(maxsize=4096)  # 10,000 series often share one warning's text
 def warning_kind(message: str) -> str:
     """A warning's message with what varies between series (quoted text, numbers, dates,
     ids) taken out: ``validTillDate … is already past: the series has ended (…)``."""
