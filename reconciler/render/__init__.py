@@ -11,12 +11,16 @@ small registry the CLI uses::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from reconciler.engine.plan import Plan
-from reconciler.engine.result import ApplyResult
 from reconciler.problems import Problem
-from reconciler.render import github, html, jsonfmt, markdown, text, text_apply
+
+if TYPE_CHECKING:
+    from reconciler.engine.plan import Plan
+    from reconciler.engine.result import ApplyResult
+
+# Each renderer is imported when it is used: ``validate`` prints problems as text and loads
+# none of the plan's renderers (30 ms of a cold start).
 
 FORMATS: tuple[str, ...] = ("text", "markdown", "json", "github")
 # A plan has one format more: the HTML report (an apply result and problems have none).
@@ -36,10 +40,15 @@ def render_plan(
     fmt: str,
     stream: TextIO,
     color: bool = False,
-    max_chars: int = markdown.DEFAULT_MAX_CHARS,
+    max_chars: int | None = None,
 ) -> None:
-    """Write ``plan`` in format ``fmt``; ``color`` is for text only, ``max_chars`` for markdown."""
+    """Write ``plan`` in format ``fmt``; ``color`` is for text only, ``max_chars`` for markdown
+    (None: its default)."""
+    from reconciler.render import github, html, jsonfmt, markdown, text
+
     _check(fmt, PLAN_FORMATS)
+    if max_chars is None:
+        max_chars = markdown.DEFAULT_MAX_CHARS
     if fmt == "text":
         text.render_plan_text(plan, stream=stream, color=color)
     elif fmt == "markdown":
@@ -54,6 +63,8 @@ def render_plan(
 
 def render_apply(result: ApplyResult, *, fmt: str, stream: TextIO, color: bool = False) -> None:
     """Write the final summary of an apply in format ``fmt``."""
+    from reconciler.render import github, jsonfmt, markdown, text_apply
+
     _check(fmt)
     if fmt == "text":
         text_apply.render_apply_text(result, stream=stream, color=color)
@@ -71,10 +82,18 @@ def render_problems(
     """Write validation problems in format ``fmt``."""
     _check(fmt)
     if fmt == "text":
-        text_apply.render_problems_text(problems, stream=stream, color=color)
+        from reconciler.render.terminal import render_problems_text
+
+        render_problems_text(problems, stream=stream, color=color)
     elif fmt == "markdown":
-        markdown.render_problems_markdown(problems, stream=stream)
+        from reconciler.render.markdown import render_problems_markdown
+
+        render_problems_markdown(problems, stream=stream)
     elif fmt == "json":
-        jsonfmt.render_problems_json(problems, stream=stream)
+        from reconciler.render.jsonfmt import render_problems_json
+
+        render_problems_json(problems, stream=stream)
     else:
-        github.render_problems_github(problems, stream=stream)
+        from reconciler.render.github import render_problems_github
+
+        render_problems_github(problems, stream=stream)

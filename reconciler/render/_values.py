@@ -1,4 +1,4 @@
-"""Shared, format-neutral helpers of the renderers: values, paths, plurals. Pure.
+"""Shared, format-neutral helpers of the renderers: values and paths. Pure.
 
 Values reach the renderers in canonical form (plain JSON; ``None`` means "not set"). Every
 string that came from a file or the live CRM goes through ``printable`` (or a format's own
@@ -102,10 +102,6 @@ def series_rows(series: SeriesPlan) -> list[Row]:
     if series.changes:
         return [row for change in series.changes for row in change_rows(change)]
     return [Row(name, None, series.desired[name]) for name in sorted(series.desired)]
-
-
-def plural(count: int, one: str, many: str | None = None) -> str:
-    return f"{count:,} {one if count == 1 else (many or one + 's')}"
 
 
 def grouped_ignores(

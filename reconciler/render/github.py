@@ -22,7 +22,7 @@ from typing import TextIO
 from reconciler.engine.plan import Plan
 from reconciler.engine.result import ApplyResult, Outcome
 from reconciler.problems import Problem
-from reconciler.render import text, text_apply
+from reconciler.render import terminal, text, text_apply
 from reconciler.render._review import finding_line
 from reconciler.render._values import state_mv_command, value_text
 
@@ -173,5 +173,5 @@ def render_problems_github(problems: Sequence[Problem], *, stream: TextIO) -> No
         for p in sorted(problems)
     ]
     body = StringIO()
-    text_apply.render_problems_text(problems, stream=body)
+    terminal.render_problems_text(problems, stream=body)
     _guarded(lines, body.getvalue(), stream)

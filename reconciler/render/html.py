@@ -34,7 +34,8 @@ from reconciler.render._review import (
     warning_where,
     window_text,
 )
-from reconciler.render._values import change_rows, grouped_ignores, plural, series_rows, value_text
+from reconciler.render._values import change_rows, grouped_ignores, series_rows, value_text
+from reconciler.render.terminal import plural
 from reconciler.render.timeline import Bar, Timeline, timeline_rows
 from reconciler.textsafe import printable
 

@@ -37,7 +37,7 @@ from reconciler.render._review import (
     warning_where,
     window_text,
 )
-from reconciler.render._values import change_rows, grouped_ignores, plural, series_rows
+from reconciler.render._values import change_rows, grouped_ignores, series_rows
 from reconciler.render._values import state_mv_command as _mv_command
 from reconciler.render.budget import NOTE_RESERVE, Section, cut, cut_note, fit
 from reconciler.render.markdown_apply import (
@@ -46,6 +46,7 @@ from reconciler.render.markdown_apply import (
     render_problems_markdown,
 )
 from reconciler.render.mdescape import cell, escape
+from reconciler.render.terminal import plural
 from reconciler.render.timeline import mermaid_gantt, timeline_rows
 
 MARKER = "<!-- reconciler-plan -->"

@@ -7,9 +7,9 @@ from typing import TextIO
 
 from reconciler.engine.result import ApplyResult, Outcome
 from reconciler.problems import Problem
-from reconciler.render._values import plural
 from reconciler.render.budget import NOTE_RESERVE, Section, cut, cut_note, fit
 from reconciler.render.mdescape import cell, escape
+from reconciler.render.terminal import plural
 
 APPLY_MARKER = "<!-- reconciler-apply -->"
 DEFAULT_MAX_CHARS = 60_000

@@ -32,25 +32,15 @@ from reconciler.render._review import (
 )
 from reconciler.render._values import (
     grouped_ignores,
-    plural,
     series_rows,
     state_mv_command,
     value_text,
 )
+from reconciler.render.terminal import BOLD, DIM, GREEN, RED, YELLOW, Paint, plural
 from reconciler.textsafe import printable
 
 INDENT = "    "
 NO_CHANGES = "No changes. The live series match the files."
-
-GREEN, YELLOW, RED, DIM, BOLD = "32", "33", "31", "2", "1"
-
-
-class Paint:
-    def __init__(self, *, color: bool) -> None:
-        self.color = color
-
-    def __call__(self, text: str, code: str) -> str:
-        return f"\x1b[{code}m{text}\x1b[0m" if self.color and text else text
 
 
 def render_plan_text(plan: Plan, *, stream: TextIO, color: bool = False) -> None:

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TextIO
 
 from reconciler.engine.plan import Action
 from reconciler.engine.result import ApplyResult, Outcome, SeriesOutcome
-from reconciler.problems import Problem
-from reconciler.render._values import plural, value_text
+from reconciler.render._values import value_text
+from reconciler.render.terminal import BOLD, DIM, GREEN, RED, YELLOW, Paint, plural
 from reconciler.render.text import (
-    BOLD,
-    DIM,
-    GREEN,
     INDENT,
-    RED,
-    YELLOW,
-    Paint,
     blocked_lines,
     moves_lines,
     section,
@@ -145,21 +138,3 @@ def _convergence(result: ApplyResult, paint: Paint) -> list[str]:
         out += [f"  {line}" for line in series_block(series, paint=paint)]
     out += moves_lines(after, paint) + blocked_lines(after, paint)
     return out
-
-
-def render_problems_text(
-    problems: Sequence[Problem], *, stream: TextIO, color: bool = False
-) -> None:
-    """One ``file:line:col: severity: message`` line per problem, then the counts."""
-    paint = Paint(color=color)
-    for p in sorted(problems):
-        code = RED if p.is_error else YELLOW
-        stream.write(
-            f"{printable(p.location())}: {paint(p.severity.value, code)}: {printable(p.message)}\n"
-        )
-    errors = sum(1 for p in problems if p.is_error)
-    warnings = len(problems) - errors
-    if not problems:
-        stream.write("No problems found.\n")
-    else:
-        stream.write(f"{plural(errors, 'error')}, {plural(warnings, 'warning')}.\n")
