@@ -17,7 +17,6 @@ limit, never less than the windows the calls left need (``limit`` calls a window
 
 from __future__ import annotations
 
-import logging
 import math
 import sys
 import time
@@ -32,6 +31,8 @@ _LOGGER_NAME = "reconciler"
 
 def configure_logging(*, debug: bool, stream: TextIO | None = None) -> None:
     """Send the tool's loggers to stderr: the API calls (``-v``), or everything (``--debug``)."""
+    import logging  # only with -v or --debug: 6 ms of every other command's start
+
     handler = logging.StreamHandler(stream or sys.stderr)
     if debug:
         handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s: %(message)s"))
