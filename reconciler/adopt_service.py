@@ -12,7 +12,6 @@ resolves references with) are written back as ``{series: KEY}``.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +30,7 @@ from reconciler.model.desired import DesiredSeries, Reference
 from reconciler.model.ports import FetchResult, Listing, SeriesReader
 from reconciler.model.references import reaches, referenced_keys, resolve
 from reconciler.model.settings import SANDBOX_ENVIRONMENT, Settings
+from reconciler.running import run_async
 from reconciler.safefile import write_atomic, write_failure
 from reconciler.service import Where, _prepare_sandbox, load_valid
 from reconciler.workspace import Workspace
@@ -116,7 +116,7 @@ def adopt(
             "(`reconciler import ID` makes a file for a series that has none)"
         )
     ws = Where(directory, env, sandbox).open(loaded)
-    plan, ids = asyncio.run(_plan_and_ids(ws=ws, loaded=loaded, targets=keys))
+    plan, ids = run_async(_plan_and_ids(ws=ws, loaded=loaded, targets=keys))
     return adopt_plan(
         plan=plan, directory=directory, fields=fields, ids=ids, settings=loaded.settings
     )

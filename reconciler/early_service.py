@@ -1,12 +1,11 @@
-"""A whole plan's first calls, made while its series files load.
+"""A whole plan's first call, made while its series files load.
 
-Loading 10,000 files takes seconds of CPU, and the org's list and the reads of the state's
-series take seconds of waiting; neither needs the other to start. A whole plan (no
-``--target``, no ``--changed-since``) opens its workspace from the settings file alone,
-starts the list and the reads (``engine.early_reads``), and loads the files meanwhile in a
-thread. Whatever can go wrong before a plan keeps its order: when the settings, the
-environment or the state have a problem, the folder is loaded first as always, so every
-problem of the files is reported, and no call is made before.
+Loading 10,000 files takes seconds of CPU, and the org's list takes seconds of waiting;
+neither needs the other to start. A whole plan (no ``--target``, no ``--changed-since``)
+opens its workspace from the settings file alone, starts the list (``engine.early_list``),
+and loads the files meanwhile in a thread. Whatever can go wrong before a plan keeps its
+order: when the settings, the environment or the state have a problem, the folder is loaded
+first as always, so every problem of the files is reported, and no call is made before.
 """
 
 from __future__ import annotations
@@ -28,8 +27,8 @@ from reconciler.workspace import Workspace
 
 @dataclass(frozen=True)
 class Early:
-    """A whole plan's workspace opened from the settings file alone, so that its first calls
-    start while the series files load (``files_and_reader``); the state when it loaded."""
+    """A whole plan's workspace opened from the settings file alone, so that its first call
+    starts while the series files load (``files_and_reader``); the state when it loaded."""
 
     ws: Workspace
     settings: Settings
@@ -60,18 +59,18 @@ async def files_and_reader(
 ) -> AsyncIterator[tuple[LoadResult, SeriesReader]]:
     """The series files and the reader a plan uses.
 
-    With ``early``, the org's list and the reads of the state's ids start first
-    (``EarlyReads``) and the files load meanwhile in a thread: the waits overlap. A folder
-    with problems still fails with all of them (``ValidationFailed``); what was read is
-    dropped unused, and no write can come before the files are valid.
+    With ``early``, the org's list starts first (``EarlyList``) and the files load
+    meanwhile in a thread: the waits overlap. A folder with problems still fails with all
+    of them (``ValidationFailed``); the list is dropped unused, and no write can come
+    before the files are valid.
     """
     if early is None:
         assert loaded is not None
         yield loaded, client
         return
-    from reconciler.engine.early_reads import EarlyReads
+    from reconciler.engine.early_list import EarlyList
 
-    async with EarlyReads(reader=client, ids=list(early.state.ids.values())) as reader:
+    async with EarlyList(reader=client) as reader:
         files = await asyncio.to_thread(service.load_valid, early.ws.directory)
         if files.settings != early.settings:
             raise ConfigError(

@@ -7,7 +7,6 @@ fields (``files/importer.py``), naming the folder's other series by key.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from reconciler.engine.state import State
 from reconciler.errors import ReconcilerError
 from reconciler.files.loader import LoadResult
 from reconciler.model.canonical import now_utc, timestamp
+from reconciler.running import run_async
 from reconciler.service import Where, _org_rows, _prepare_sandbox, load_valid
 from reconciler.workspace import Workspace
 
@@ -98,7 +98,7 @@ def import_series(
                     for item in chosen.values()
                 ]
 
-    return asyncio.run(run())
+    return run_async(run())
 
 
 @dataclass(frozen=True)

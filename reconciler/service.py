@@ -30,6 +30,7 @@ from reconciler.files.loader import LoadResult, load_settings, validate_director
 from reconciler.model.canonical import now_utc
 from reconciler.model.settings import DEFAULT_ENVIRONMENT, SANDBOX_ENVIRONMENT, Settings
 from reconciler.review_service import Review, enforce_policy, recorded, reviewed_plan
+from reconciler.running import run_async
 from reconciler.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -167,7 +168,7 @@ def make_plan(
             return plan, files
 
     with heap_settled():
-        plan, loaded = asyncio.run(run())
+        plan, loaded = run_async(run())
     thresholds = ws.environment
     rails = Rails(
         max_update_share=thresholds.max_update_share,
@@ -308,7 +309,7 @@ def apply(
 
     try:
         with heap_settled():
-            return asyncio.run(run())
+            return run_async(run())
     except _Stopped:
         # Ctrl-C or SIGTERM before the first write: nothing to finish, so the usual
         # interruption (exit 130) rather than an apply result.
@@ -486,7 +487,7 @@ def list_org(
             rows = await _org_rows(ws, client, loaded, ws.load_state())
         return [r for r in rows if not r.key] if unmanaged else rows
 
-    return asyncio.run(run())
+    return run_async(run())
 
 
 # ---------------------------------------------------------------------------- state
@@ -571,4 +572,4 @@ def rebuild_state(
                 written=not dry_run,
             )
 
-    return asyncio.run(run())
+    return run_async(run())

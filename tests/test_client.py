@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import json
 import logging
@@ -42,6 +43,7 @@ from reconciler.errors import (
     ConfigError,
     HttpStatusError,
     RateLimited,
+    ReconcilerError,
     TransportError,
 )
 from reconciler.model.settings import Environment
@@ -1117,3 +1119,51 @@ async def test_a_call_without_an_answer_is_reported_while_it_waits() -> None:
     assert [round(e.waited_seconds) for e in silent] == [3, 4]  # after 3 s, then each second
     assert silent[0].path == "/v2/coupon/series/1" and silent[0].host == BASE
     assert silent[0].timeout_seconds == 9 and silent[0].attempt == 1
+
+
+async def test_stream_series_yields_each_batch_as_it_is_answered() -> None:
+    async def handler(request: httpx.Request) -> httpx.Response:
+        ids = asked_ids(request)
+        await asyncio.sleep(0.001 * (10 - ids[0]))  # later batches answer first
+        return httpx.Response(200, json={"entity": [series(i) for i in ids if i != 5]})
+
+    async with client_for(handler, batch_size=2, concurrency=4) as client:
+        batches = [b async for b in client.stream_series([1, 2, 3, 4, 5, 6, 7])]
+    assert [sorted(b.found) for b in batches] == [[7], [6], [3, 4], [1, 2]]
+    assert [b.missing for b in batches] == [(), (5,), (), ()]
+
+
+async def test_leaving_a_stream_early_cancels_the_batches_in_flight() -> None:
+    finished: list[list[int]] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        ids = asked_ids(request)
+        await asyncio.sleep(0 if ids[0] == 1 else 5)
+        finished.append(ids)
+        return httpx.Response(200, json={"entity": [series(i) for i in ids]})
+
+    async with (
+        client_for(handler, batch_size=1, concurrency=4) as client,
+        contextlib.aclosing(client.stream_series([1, 2, 3, 4])) as stream,
+    ):
+        async for batch in stream:
+            assert list(batch.found) == [1]
+            break
+    assert finished == [[1]]  # the three slow batches were cancelled, not awaited
+
+
+async def test_a_failed_batch_cancels_the_others_and_is_raised() -> None:
+    finished: list[list[int]] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        ids = asked_ids(request)
+        if ids[0] == 2:
+            return httpx.Response(401, json=error_body(401, "unauthorised"))
+        await asyncio.sleep(5)
+        finished.append(ids)
+        return httpx.Response(200, json={"entity": [series(i) for i in ids]})
+
+    async with client_for(handler, batch_size=1, concurrency=4) as client:
+        with pytest.raises(ReconcilerError):
+            [b async for b in client.stream_series([1, 2, 3])]
+    assert finished == []

@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "reconciler"
 # In order, top to bottom of the dependency stack (the README lists the same rooms). A room is
 # a folder of the package, or a few top-level modules: the folder tells a module its room.
 ROOMS: dict[str, tuple[str, ...]] = {
-    "base": ("reconciler", "errors", "problems", "textsafe", "safefile", "listening"),
+    "base": ("reconciler", "errors", "problems", "textsafe", "safefile", "listening", "running"),
     "model": ("model",),
     "files": ("files",),
     "client": ("client",),

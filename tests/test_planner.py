@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import gc
+import weakref
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,9 +16,9 @@ import pytest
 from reconciler.engine.plan import Action
 from reconciler.engine.planner import build_plan
 from reconciler.engine.state import Intent, IntentStatus, State
-from reconciler.errors import PlanError
+from reconciler.errors import MissingSeries, PlanError
 from reconciler.files.loader import load_series
-from reconciler.model.ports import Listing
+from reconciler.model.ports import FetchResult, Listing
 from tests.listing import listing
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
@@ -530,3 +532,65 @@ def test_a_released_line_of_an_unchanged_series_is_a_plan_warning(tmp_path: Path
     (warning,) = [w for w in plan.warnings if w.key == "s"]
     assert warning.message.startswith("info is no longer in the file: the server made it from")
     assert warning.file.endswith("s.yaml")
+
+
+# --- the live series, batch by batch (planner.read_live) --------------------------------------
+
+
+class Answer(dict[str, Any]):
+    """A live series that can be watched for being dropped."""
+
+    __slots__ = ("__weakref__",)
+
+
+@dataclass
+class StreamingReader(FakeReader):
+    """Answers one id a batch, in reverse order (the last asked first); before each batch it
+    checks that the unchanged series of the batch two before were dropped."""
+
+    changed: frozenset[int] = frozenset()  # kept for their business facts (impact)
+    hidden: frozenset[int] = frozenset()  # listed, but no read returns them
+    answered: list[tuple[int, weakref.ref[Answer]]] = field(default_factory=list)
+    kept_too_long: list[int] = field(default_factory=list)
+
+    async def stream_series(self, ids: Sequence[int]) -> AsyncGenerator[FetchResult, None]:
+        self.calls.append(list(ids))
+        for i in reversed(ids):
+            gc.collect()
+            if len(self.answered) >= 2:
+                sid, ref = self.answered[-2]
+                if sid not in self.changed and ref() is not None:
+                    self.kept_too_long.append(sid)
+            if i in self.series and i not in self.hidden:
+                answer = Answer(self.series[i])
+                self.answered.append((i, weakref.ref(answer)))
+                yield FetchResult(found={i: answer})
+                del answer
+            else:
+                yield FetchResult(found={}, missing=(i,))
+
+
+def _many(tmp_path: Path, n: int) -> tuple[dict[int, dict[str, Any]], State]:
+    series, ids = {}, {}
+    for i in range(n):
+        write(tmp_path, f"k{i:02d}", BASE.format(description=f"S{i}", code=f"C{i}"))
+        series[100 + i] = live(f"S{i}" if i != 3 else "drifted", f"C{i}")
+        ids[f"k{i:02d}"] = 100 + i
+    return series, State("prod", ids=ids)
+
+
+def test_batches_are_planned_as_they_come_and_dropped(tmp_path: Path) -> None:
+    series, state = _many(tmp_path, 8)
+    streaming = StreamingReader(dict(series), changed=frozenset({103}))
+    plan = plan_for(tmp_path, state, streaming)
+    assert streaming.kept_too_long == []  # an unchanged series' answer outlived its batch
+    whole = plan_for(tmp_path, state, FakeReader(dict(series)))
+    assert plan.to_json() == whole.to_json()  # the files' order, whatever the batches' order
+    assert [s.key for s in plan.of(Action.UPDATE)] == ["k03"]
+
+
+def test_a_series_missing_from_any_batch_fails_the_plan(tmp_path: Path) -> None:
+    series, state = _many(tmp_path, 4)
+    with pytest.raises(MissingSeries) as missing:
+        plan_for(tmp_path, state, StreamingReader(series, hidden=frozenset({102})))
+    assert "k02" in str(missing.value) and "102" in str(missing.value)

@@ -7,10 +7,11 @@ look like. How one call is sent (auth, rate limit, retries, errors) is ``session
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import random as _random
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
@@ -195,23 +196,41 @@ class CouponClient:
         use too (``batch_limit``).
         """
         wanted = _unique_ids(ids)
-        if not wanted:
-            return FetchResult(found={})
-        semaphore = asyncio.Semaphore(self.concurrency)
-        size = self.effective_batch_size
-        batches = _chunks(wanted, size)
-        self._emit(CallsPlanned(count=len(batches)))
-        results = await _gather_or_cancel(
-            [self._fetch_batch(batch, semaphore) for batch in batches]
-        )
         merged: dict[int, dict[str, Any]] = {}
         warnings: list[Any] = []
-        for batch_found, batch_warnings in results:
-            merged.update(batch_found)
-            warnings.extend(batch_warnings)
+        async with contextlib.aclosing(self.stream_series(wanted)) as parts:
+            async for part in parts:
+                merged.update(part.found)
+                warnings.extend(part.warnings)
         found = {i: merged[i] for i in wanted if i in merged}
         missing = tuple(i for i in wanted if i not in merged)
         return FetchResult(found=found, missing=missing, warnings=tuple(warnings))
+
+    async def stream_series(self, ids: Sequence[int]) -> AsyncGenerator[FetchResult, None]:
+        """``get_series`` batch by batch, each as soon as it is answered (in no set order):
+        a caller that is done with a batch's series drops them before the next comes (a
+        plan of 10,000 series never holds them all). The first failure cancels the other
+        batches and is raised; so does leaving the iteration early (use ``aclosing``)."""
+        wanted = _unique_ids(ids)
+        if not wanted:
+            return
+        semaphore = asyncio.Semaphore(self.concurrency)
+        batches = _chunks(wanted, self.effective_batch_size)
+        self._emit(CallsPlanned(count=len(batches)))
+
+        async def read(batch: list[int]) -> FetchResult:
+            found, warnings = await self._fetch_batch(batch, semaphore)
+            missing = tuple(i for i in batch if i not in found)
+            return FetchResult(found=found, missing=missing, warnings=tuple(warnings))
+
+        tasks = [asyncio.ensure_future(read(batch)) for batch in batches]
+        try:
+            for answered in asyncio.as_completed(tasks):
+                yield await answered
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _fetch_batch(self, batch: list[int], semaphore: asyncio.Semaphore) -> _Found:
         async with semaphore:

@@ -6,8 +6,9 @@ it reads the live series through the client, and nothing else. It never writes.
 
 from __future__ import annotations
 
+import contextlib
 import shlex
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -44,29 +45,42 @@ from reconciler.errors import MissingId, MissingSeries, PlanError, ValidationFai
 from reconciler.files.loader import LoadResult
 from reconciler.model.canonical import now_utc, timestamp
 from reconciler.model.desired import DesiredSeries
-from reconciler.model.ports import SeriesReader
+from reconciler.model.ports import BatchReader, SeriesReader
 from reconciler.model.references import referenced_keys, resolve
 from reconciler.problems import Severity
 
 
-async def fetch_live(
+async def read_live(
     *, client: SeriesReader, ids: Mapping[str, int], environment: str
-) -> dict[str, dict[str, Any]]:
-    """The live series of ``ids`` (key → id), by key.
+) -> AsyncGenerator[tuple[str, Mapping[str, Any]], None]:
+    """The live series of ``ids`` (key → id) as (key, answer), batch by batch when the
+    client can (``BatchReader``), else all at once.
 
-    An id the API does not return is an error naming the key and the id: a rename or a
-    deleted series must never turn into a second create.
+    An id the API does not return is an error naming the key and the id, raised once every
+    batch is in: a rename or a deleted series must never turn into a second create.
     """
     if not ids:
-        return {}
-    result = await client.get_series(sorted(set(ids.values())))
-    found: Mapping[int, dict[str, Any]] = result.found
-    missing = [MissingId(key, sid) for key, sid in sorted(ids.items()) if sid not in found]
+        return
+    keys: dict[int, list[str]] = {}
+    for key, sid in ids.items():
+        keys.setdefault(sid, []).append(key)
+    wanted = sorted(keys)
+    seen: set[int] = set()
+    if isinstance(client, BatchReader):
+        async with contextlib.aclosing(client.stream_series(wanted)) as batches:
+            async for batch in batches:
+                for sid, answer in batch.found.items():
+                    seen.add(sid)
+                    for key in keys.get(sid, ()):
+                        yield key, answer
+    else:
+        for sid, answer in (await client.get_series(wanted)).found.items():
+            seen.add(sid)
+            for key in keys.get(sid, ()):
+                yield key, answer
+    missing = [MissingId(key, sid) for key, sid in sorted(ids.items()) if sid not in seen]
     if missing:
         raise MissingSeries(missing, environment=environment)
-    # The answers themselves, not copies: nothing changes them, and a copy of 10,000 series
-    # was a sixth of a large plan's peak memory.
-    return {key: found[sid] for key, sid in ids.items()}
 
 
 def _command(words: str) -> str:
@@ -111,7 +125,6 @@ async def build_plan(
     )
     ids = {k: v.series_id for k, v in verdicts.items() if isinstance(v, Known)}
     ids.update({k: sid for k, sid in orphan_ids.items() if k not in gone})
-    live = await fetch_live(client=client, ids=ids, environment=state.environment)
     links = _link(
         desired=desired,
         in_scope=in_scope,
@@ -121,31 +134,59 @@ async def build_plan(
         distinct=distinct,
     )
 
-    plans: list[SeriesPlan] = []
+    # First what needs no live series (creates, blocked keys), then each existing series as
+    # its batch is answered: a batch's unchanged series are dropped once planned, so a plan
+    # of 10,000 never holds every answer at once. Results are gathered by key and put in the
+    # files' order, whatever order the batches come back in.
+    planned_by_key: dict[str, SeriesPlan] = {}
+    said_by_key: dict[str, list[PlanWarning]] = {}
+    existing: dict[str, tuple[DesiredSeries, tuple[str, ...]]] = {}
     creates: list[DesiredSeries] = []
     blocked: list[Blocked] = []
-    said: list[PlanWarning] = []
     for key in in_scope:
         series = desired.get(key)
         if series is None:
             continue
         resolved = resolve(series, links.ids)
         stuck = [k for k in resolved.waiting if k not in links.creating]
+        verdict = verdicts[key]
         if stuck:
             blocked.append(_blocked_reference(series, stuck, links))
-            continue
-        series = retire_fields(resolved.series, now=moment, live=live.get(key))
-        rules = ignore_rules(series, loaded.settings.ignore)
-        verdict = verdicts[key]
-        if isinstance(verdict, Known):
+        elif isinstance(verdict, Known):
+            existing[key] = (resolved.series, resolved.notes)
+        elif isinstance(verdict, Blocking):
+            blocked.append(_blocked(series, verdict, command=command))
+        else:
+            series = retire_fields(resolved.series, now=moment, live=None)
+            note = _intent_note(verdict.intent) if verdict.intent is not None else ""
+            if verdict.intent is None:
+                creates.append(series)
+            rules = ignore_rules(series, loaded.settings.ignore)
+            planned = plan_series(
+                with_marker(series), live=None, series_id=None, rules=rules, intent_note=note
+            )
+            planned_by_key[key] = _with_notes(planned, resolved.notes)
+
+    live: dict[str, Mapping[str, Any]] = {}  # kept: the changed series' and the orphans'
+    # Closed however the loop ends: the batches still in flight are cancelled at once.
+    reads = read_live(client=client, ids=ids, environment=state.environment)
+    async with contextlib.aclosing(reads):
+        async for key, answer in reads:
+            if key not in existing:
+                live[key] = answer  # an orphan: a likely rename is judged from its fields
+                continue
+            series, notes = existing[key]
+            verdict = verdicts[key]
+            assert isinstance(verdict, Known)
+            series = retire_fields(series, now=moment, live=answer)
             if verdict.how is How.INTENT or key in state.unmarked:
                 series = with_marker(series)  # the marker its create never got to set
             found = _found_note(verdict)
             planned = plan_series(
                 series,
-                live=live[key],
+                live=answer,
                 series_id=verdict.series_id,
-                rules=rules,
+                rules=ignore_rules(series, loaded.settings.ignore),
                 found_note=found,
                 last_declared=state.fields.get(key),
                 digest=digests,
@@ -153,23 +194,16 @@ async def build_plan(
             if planned.action is Action.UNCHANGED:
                 # An unchanged series is not shown: what ownership says of it (a released
                 # line, a field the answer does not show) is a warning of the plan.
-                said += [
+                said_by_key[key] = [
                     PlanWarning(message=n, key=key, file=series.file)
                     for n in planned.notes
                     if n != found
                 ]
-            plans.append(_with_notes(planned, resolved.notes))
-            continue
-        if isinstance(verdict, Blocking):
-            blocked.append(_blocked(series, verdict, command=command))
-            continue
-        note = _intent_note(verdict.intent) if verdict.intent is not None else ""
-        if verdict.intent is None:
-            creates.append(series)
-        planned = plan_series(
-            with_marker(series), live=None, series_id=None, rules=rules, intent_note=note
-        )
-        plans.append(_with_notes(planned, resolved.notes))
+            else:
+                live[key] = answer  # its business facts are read from it (impact)
+            planned_by_key[key] = _with_notes(planned, notes)
+    plans = [planned_by_key[k] for k in in_scope if k in planned_by_key]
+    said = [w for k in in_scope for w in said_by_key.get(k, ())]
 
     orphan_live = {k: live[k] for k in in_scope if k not in desired and k in live}
     moves = find_moves(creates=creates, orphans=orphan_live, state=state, command=command)

@@ -7,9 +7,9 @@ in ``reconciler.client.protocols``). They sit below both, so neither imports the
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,14 @@ class SeriesReader(Protocol):
     async def get_series(self, ids: Sequence[int]) -> FetchResult: ...
 
     async def list_series(self) -> Listing: ...
+
+
+@runtime_checkable
+class BatchReader(Protocol):
+    """A reader that also answers batch by batch (the real client): a plan then drops each
+    series it has planned before the next batch comes (``planner.read_live``)."""
+
+    def stream_series(self, ids: Sequence[int]) -> AsyncGenerator[FetchResult, None]: ...
 
 
 class SeriesApi(SeriesReader, Protocol):
