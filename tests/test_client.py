@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import gc
 import hashlib
 import json
 import logging
 import time
+import weakref
 from collections.abc import Callable, Coroutine
 from email.utils import formatdate
 from typing import Any
@@ -1167,3 +1169,30 @@ async def test_a_failed_batch_cancels_the_others_and_is_raised() -> None:
         with pytest.raises(ReconcilerError):
             [b async for b in client.stream_series([1, 2, 3])]
     assert finished == []
+
+
+async def test_a_batch_handed_over_is_not_kept_by_the_stream() -> None:
+    """A finished task holds its result: the stream must not keep its tasks once their
+    batches are handed over, or every answer of a 10,000-series plan stays alive."""
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        ids = asked_ids(request)
+        await asyncio.sleep(0.001 * ids[0])
+        return httpx.Response(200, json={"entity": [series(i) for i in ids]})
+
+    seen: list[weakref.ref[FetchResult]] = []
+    alive_after: list[int] = []
+    async with (
+        client_for(handler, batch_size=1, concurrency=2) as client,
+        contextlib.aclosing(client.stream_series([1, 2, 3, 4, 5])) as stream,
+    ):
+        async for batch in stream:
+            seen.append(weakref.ref(batch))
+            del batch
+            gc.collect()
+            alive_after.append(sum(1 for ref in seen if ref() is not None))
+    # Dropped by the caller, a batch is gone (the async generator's own C-level step may
+    # hold the one before for one more step: a bound, not a growth).
+    assert max(alive_after) <= 1 and len(alive_after) == 5
+    gc.collect()
+    assert all(ref() is None for ref in seen)

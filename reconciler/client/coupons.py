@@ -223,14 +223,21 @@ class CouponClient:
             missing = tuple(i for i in batch if i not in found)
             return FetchResult(found=found, missing=missing, warnings=tuple(warnings))
 
-        tasks = [asyncio.ensure_future(read(batch)) for batch in batches]
+        pending = {asyncio.ensure_future(read(batch)) for batch in batches}
+        done: set[asyncio.Task[FetchResult]] = set()
         try:
-            for answered in asyncio.as_completed(tasks):
-                yield await answered
+            while pending:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                while done:
+                    # Nothing here keeps a batch once it is handed over (a finished task
+                    # holds its result: kept in a list, every answer would stay alive).
+                    yield done.pop().result()
         finally:
-            for task in tasks:
+            for task in pending:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            # Finished but not handed over (the caller stopped, or another batch failed):
+            # their errors are this one's, not the event loop's to report later.
+            await asyncio.gather(*pending, *done, return_exceptions=True)
 
     async def _fetch_batch(self, batch: list[int], semaphore: asyncio.Semaphore) -> _Found:
         async with semaphore:

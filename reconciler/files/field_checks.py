@@ -8,6 +8,7 @@ every message says what to write instead.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from datetime import date, datetime
@@ -83,17 +84,19 @@ def check_field(name: str, value: Any, *, source: Source) -> Checked:
         return Checked(ABSENT, tuple(problems))
     if not spec.answered:
         problems.append(
-            source.problem(
-                (name,),
-                f"{name} appears in no documented answer of the API: when the CRM's answer "
-                "leaves it out, the plan cannot compare it and a change to it alone is not "
-                "planned. The tool sends it with the create and with every update of this "
-                "series, so an update never clears it",
-                severity=Severity.WARNING,
-                key=True,
-            )
+            source.problem((name,), unanswered_message(name), severity=Severity.WARNING, key=True)
         )
     return Checked(_api_form(spec, value), tuple(problems))
+
+
+@functools.lru_cache(maxsize=256)  # one string per field, not one per file (10,000 files)
+def unanswered_message(name: str) -> str:
+    return (
+        f"{name} appears in no documented answer of the API: when the CRM's answer leaves it "
+        "out, the plan cannot compare it and a change to it alone is not planned. The tool "
+        "sends it with the create and with every update of this series, so an update never "
+        "clears it"
+    )
 
 
 def unknown_field_message(name: str) -> str:
