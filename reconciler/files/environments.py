@@ -79,7 +79,7 @@ def check_values(
             values[name] = checked.value
             if key is not None and not checked.problems:
                 known[key] = checked.value
-        lines[name] = source.document.where((*source.prefix, name), key=True).line
+        lines[name] = source.document.key_line((*source.prefix, name))
     return Values(values, lines, frozenset(invalid), source)
 
 

@@ -170,17 +170,13 @@ def _load_series(
     problems.extend(policy_read.problems)
     if policy_read.raw is not None:
         _digest_file(hasher, POLICY_FILE, policy_read.raw)
-    files = sorted(
-        _series_files(directory, display_root=display_root, problems=problems),
-        key=lambda p: p.relative_to(directory).as_posix(),
-    )
+    files = sorted(_series_files(directory, display_root=display_root, problems=problems))
     by_key: dict[str, list[str]] = {}
     templates: list[Template] = []
     display = PathDisplay(display_root)
     memo: CheckMemo = {}
     unread: set[str] = set()
-    for path in files:
-        relative = path.relative_to(directory).as_posix()
+    for relative, path in files:
         key = relative.rsplit(".", 1)[0]
         shown = display(path)
         by_key.setdefault(key, []).append(shown)
@@ -244,11 +240,16 @@ def _load_series(
 
 def _series_files(
     directory: Path, *, display_root: Path | None, problems: list[Problem]
-) -> Iterator[Path]:
-    """The series files under ``directory``; links to folders and names that are not UTF-8
-    are reported in ``problems`` instead (links to files are refused when read)."""
+) -> Iterator[tuple[str, Path]]:
+    """The series files under ``directory``, each with its path from there in ``/`` form
+    (its key's spelling; made from the walk's strings, not by ``Path.relative_to``: 10,000
+    files); links to folders and names that are not UTF-8 are reported in ``problems``
+    instead (links to files are refused when read)."""
+    start = os.fspath(directory)
     for root, dirs, names in os.walk(directory):
         here = Path(root)
+        inside = os.path.relpath(root, start) if root != start else ""
+        folder = inside.replace(os.sep, "/") + "/" if inside else ""
         # Hidden folders (the state in .state/, .git) are never series.
         walk_into = []
         for name in sorted(d for d in dirs if not d.startswith(".")):
@@ -275,7 +276,7 @@ def _series_files(
                     Problem(display_path(here / name, display_root), 0, 0, _NOT_UTF8_FILE)
                 )
                 continue
-            yield here / name
+            yield folder + name, here / name
 
 
 _NOT_UTF8_FILE: Final = (

@@ -443,6 +443,11 @@ class EventBuilder:
         raise Refused(message, event_mark(event))
 
 
+def packed_key_line(packed: int) -> int:
+    """``unpack(packed, key=True).line``, without building the ``Mark``."""
+    return (packed >> 60 & _FIELD) + 1
+
+
 def unpack(packed: int, *, key: bool) -> Mark:
     """The 1-based position of a top-level key (``key``) or its value, from ``pack``."""
     if key:
@@ -459,5 +464,6 @@ __all__ = [
     "PathPart",
     "Refused",
     "event_mark",
+    "packed_key_line",
     "unpack",
 ]
