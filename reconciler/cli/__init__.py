@@ -240,7 +240,8 @@ def show_problems(problems: Sequence[Problem], *, fmt: str = "text") -> None:
 def report_problems(error: ValidationFailed, *, fmt: str = "text") -> None:
     show_problems(error.problems, fmt=fmt)
     errors = sum(1 for p in error.problems if p.is_error)
-    click.echo(f"{errors} error(s) in the files: nothing was planned or sent to the API.", err=True)
+    # A whole plan may have asked for the org's list meanwhile (early_service): a read only.
+    click.echo(f"{errors} error(s) in the files: nothing was planned or written.", err=True)
 
 
 def run(call: Callable[[], T], *, problems_format: str = "text") -> T:
