@@ -44,7 +44,7 @@ from reconciler.engine.state import Intent, State
 from reconciler.errors import MissingId, MissingSeries, PlanError, ValidationFailed
 from reconciler.files.loader import LoadResult
 from reconciler.model.canonical import now_utc, timestamp
-from reconciler.model.desired import DesiredSeries
+from reconciler.model.desired import DesiredSeries, IgnoreRule
 from reconciler.model.ports import BatchReader, SeriesReader
 from reconciler.model.references import referenced_keys, resolve
 from reconciler.problems import Severity
@@ -81,6 +81,39 @@ async def read_live(
     missing = [MissingId(key, sid) for key, sid in sorted(ids.items()) if sid not in seen]
     if missing:
         raise MissingSeries(missing, environment=environment)
+
+
+def _plan_existing(
+    series: DesiredSeries,
+    *,
+    verdict: Known,
+    live: Mapping[str, Any],
+    state: State,
+    ignore: Sequence[IgnoreRule],
+    now: datetime,
+    digests: bool,
+) -> tuple[SeriesPlan, list[PlanWarning]]:
+    """The plan of a series found in the CRM, and what ownership says of it when it is
+    unchanged (an unchanged series is not shown: a released line, a field the answer does
+    not show, are warnings of the plan)."""
+    key = series.key
+    series = retire_fields(series, now=now, live=live)
+    if verdict.how is How.INTENT or key in state.unmarked:
+        series = with_marker(series)  # the marker its create never got to set
+    found = _found_note(verdict)
+    planned = plan_series(
+        series,
+        live=live,
+        series_id=verdict.series_id,
+        rules=ignore_rules(series, ignore),
+        found_note=found,
+        last_declared=state.fields.get(key),
+        digest=digests,
+    )
+    if planned.action is not Action.UNCHANGED:
+        return planned, []
+    said = [PlanWarning(message=n, key=key, file=series.file) for n in planned.notes if n != found]
+    return planned, said
 
 
 def _command(words: str) -> str:
@@ -178,28 +211,16 @@ async def build_plan(
             series, notes = existing[key]
             verdict = verdicts[key]
             assert isinstance(verdict, Known)
-            series = retire_fields(series, now=moment, live=answer)
-            if verdict.how is How.INTENT or key in state.unmarked:
-                series = with_marker(series)  # the marker its create never got to set
-            found = _found_note(verdict)
-            planned = plan_series(
+            planned, said_by_key[key] = _plan_existing(
                 series,
+                verdict=verdict,
                 live=answer,
-                series_id=verdict.series_id,
-                rules=ignore_rules(series, loaded.settings.ignore),
-                found_note=found,
-                last_declared=state.fields.get(key),
-                digest=digests,
+                state=state,
+                ignore=loaded.settings.ignore,
+                now=moment,
+                digests=digests,
             )
-            if planned.action is Action.UNCHANGED:
-                # An unchanged series is not shown: what ownership says of it (a released
-                # line, a field the answer does not show) is a warning of the plan.
-                said_by_key[key] = [
-                    PlanWarning(message=n, key=key, file=series.file)
-                    for n in planned.notes
-                    if n != found
-                ]
-            else:
+            if planned.action is not Action.UNCHANGED:
                 live[key] = answer  # its business facts are read from it (impact)
             planned_by_key[key] = _with_notes(planned, notes)
     plans = [planned_by_key[k] for k in in_scope if k in planned_by_key]
