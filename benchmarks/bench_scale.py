@@ -109,6 +109,7 @@ class Run:
     stderr: list[tuple[float, str]] = field(default_factory=list)  # (seconds since start, line)
     server_cpu: float = 0.0  # CPU seconds the sandbox server spent meanwhile
     cpu: float = 0.0  # user + system CPU seconds of the command itself
+    user: float = 0.0  # of which user CPU (the figure)
 
     def lines(self) -> list[str]:
         return [line for _, line in self.stderr]
@@ -190,6 +191,7 @@ def run(command: Sequence[str], *, cwd: Path, check: bool = True) -> Run:
     rss = peak.kib / 1024 if peak.kib else usage.ru_maxrss / 1024
     result = Run(seconds, rss, proc.returncode, "".join(out), err)
     result.cpu = usage.ru_utime + usage.ru_stime
+    result.user = usage.ru_utime
     result.server_cpu = cpu_seconds(_SERVER.get("pid")) - server_before
     if check and result.code != 0:
         tail = "\n".join(result.lines()[-15:])
@@ -224,6 +226,7 @@ def best(repeat: int, work: Callable[[], Run]) -> Run:
     runs = [work() for _ in range(repeat)]
     fastest = min(runs, key=lambda r: r.seconds)
     fastest.cpu = min(r.cpu for r in runs)
+    fastest.user = min(r.user for r in runs)
     fastest.rss_mb = min(r.rss_mb for r in runs)
     return fastest
 
@@ -455,14 +458,15 @@ def plan_vs_floor(
         print(
             f"   batch {fb} x {fc}: plan {plan.seconds:6.2f} s, floor {floor.seconds:6.2f} s "
             f"({floor.stdout.strip()}): {plan.seconds / floor.seconds:.2f}x the floor\n"
-            f"      CPU {plan.cpu:.2f} s (floor {floor.cpu:.2f} s: "
-            f"{plan.cpu / floor.cpu:.2f}x); peak RSS {plan.rss_mb:.0f} MB (floor "
-            f"{floor.rss_mb:.0f} MB); the server's CPU {plan.server_cpu:.1f} s (floor "
-            f"{floor.server_cpu:.1f} s)"
+            f"      CPU {plan.cpu:.2f} s, user {plan.user:.2f} s (floor {floor.cpu:.2f} s, "
+            f"user {floor.user:.2f} s: {plan.cpu / floor.cpu:.2f}x); peak RSS "
+            f"{plan.rss_mb:.0f} MB (floor {floor.rss_mb:.0f} MB); the server's CPU "
+            f"{plan.server_cpu:.1f} s (floor {floor.server_cpu:.1f} s)"
         )
     plan, floor = results["defaults"]
     summary[f"plan/floor {label}"] = f"{plan.seconds / floor.seconds:.2f}"
     summary[f"CPU s {label}"] = f"{plan.cpu:.2f} (floor {floor.cpu:.2f})"
+    summary[f"user CPU s {label}"] = f"{plan.user:.2f} (floor {floor.user:.2f})"
     summary[f"RSS MB {label}"] = f"{plan.rss_mb:.0f} (floor {floor.rss_mb:.0f})"
     if both:
         big, big_floor = results["100x32"]
