@@ -19,7 +19,7 @@ from collections.abc import AsyncGenerator, Sequence
 from types import TracebackType
 from typing import Self
 
-from reconciler.model.ports import BatchReader, FetchResult, Listing, SeriesReader
+from reconciler.model.ports import FetchResult, Listing, SeriesReader, batches_of
 
 
 class EarlyList:
@@ -58,9 +58,6 @@ class EarlyList:
         return await self._reader.get_series(ids)
 
     async def stream_series(self, ids: Sequence[int]) -> AsyncGenerator[FetchResult, None]:
-        if isinstance(self._reader, BatchReader):
-            async with contextlib.aclosing(self._reader.stream_series(ids)) as batches:
-                async for batch in batches:
-                    yield batch
-        else:
-            yield await self._reader.get_series(ids)
+        async with contextlib.aclosing(batches_of(self._reader, ids)) as batches:
+            async for batch in batches:
+                yield batch

@@ -45,7 +45,7 @@ from reconciler.errors import MissingId, MissingSeries, PlanError, ValidationFai
 from reconciler.files.loader import LoadResult
 from reconciler.model.canonical import now_utc, timestamp
 from reconciler.model.desired import DesiredSeries, IgnoreRule
-from reconciler.model.ports import BatchReader, SeriesReader
+from reconciler.model.ports import SeriesReader, batches_of
 from reconciler.model.references import referenced_keys, resolve
 from reconciler.problems import Severity
 
@@ -54,7 +54,7 @@ async def read_live(
     *, client: SeriesReader, ids: Mapping[str, int], environment: str
 ) -> AsyncGenerator[tuple[str, Mapping[str, Any]], None]:
     """The live series of ``ids`` (key → id) as (key, answer), batch by batch when the
-    client can (``BatchReader``), else all at once.
+    client can, else all at once (``batches_of``).
 
     An id the API does not return is an error naming the key and the id, raised once every
     batch is in: a rename or a deleted series must never turn into a second create.
@@ -66,18 +66,12 @@ async def read_live(
         keys.setdefault(sid, []).append(key)
     wanted = sorted(keys)
     seen: set[int] = set()
-    if isinstance(client, BatchReader):
-        async with contextlib.aclosing(client.stream_series(wanted)) as batches:
-            async for batch in batches:
-                for sid, answer in batch.found.items():
-                    seen.add(sid)
-                    for key in keys.get(sid, ()):
-                        yield key, answer
-    else:
-        for sid, answer in (await client.get_series(wanted)).found.items():
-            seen.add(sid)
-            for key in keys.get(sid, ()):
-                yield key, answer
+    async with contextlib.aclosing(batches_of(client, wanted)) as batches:
+        async for batch in batches:
+            for sid, answer in batch.found.items():
+                seen.add(sid)
+                for key in keys.get(sid, ()):
+                    yield key, answer
     missing = [MissingId(key, sid) for key, sid in sorted(ids.items()) if sid not in seen]
     if missing:
         raise MissingSeries(missing, environment=environment)

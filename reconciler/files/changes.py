@@ -22,6 +22,7 @@ from typing import Final
 
 from reconciler.errors import ConfigError
 from reconciler.files.loader import SUFFIXES
+from reconciler.files.paths import is_utf8
 from reconciler.files.policy import POLICY_FILE
 from reconciler.model.settings import SETTINGS_FILE
 
@@ -65,7 +66,7 @@ def sort_paths(since: str, paths: list[str]) -> Changes:
             continue
         if not path.endswith(SUFFIXES):
             continue
-        if not _utf8(path):
+        if not is_utf8(path):
             wide.add(path.encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
             continue
         keys.add(path.rsplit(".", 1)[0])
@@ -97,14 +98,6 @@ def may_declare_marker(raw: bytes) -> bool:
     escapes (``"\\x73eriesCode"``, a line folded with a backslash): a file with neither
     declares none, and its marker is derived from its key."""
     return b"seriesCode" in raw or b"\\" in raw
-
-
-def _utf8(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 __all__ = ["Changes", "changed_since", "may_declare_marker", "sort_paths"]

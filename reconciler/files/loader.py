@@ -40,7 +40,7 @@ from reconciler.files.environments import (
     in_environment,
     tagged,
 )
-from reconciler.files.paths import PathDisplay, display_path
+from reconciler.files.paths import PathDisplay, display_path, is_utf8
 from reconciler.files.policy import POLICY_FILE, Policy, read_policy
 from reconciler.files.settings_file import known_environments, load_settings, read_settings
 from reconciler.files.validate import RESERVED_KEY, Source, check_options, suggest
@@ -254,7 +254,7 @@ def _series_files(
         walk_into = []
         for name in sorted(d for d in dirs if not d.startswith(".")):
             path = here / name
-            if not _utf8(name):
+            if not is_utf8(name):
                 problems.append(Problem(display_path(path, display_root), 0, 0, _NOT_UTF8_FOLDER))
             elif path.is_symlink():
                 problems.append(
@@ -271,7 +271,7 @@ def _series_files(
                 continue
             if top and name in (SETTINGS_FILE, POLICY_FILE):
                 continue
-            if not _utf8(name):
+            if not is_utf8(name):
                 problems.append(
                     Problem(display_path(here / name, display_root), 0, 0, _NOT_UTF8_FILE)
                 )
@@ -291,15 +291,6 @@ _LINKED_FOLDER: Final = (
     "not read: a symbolic link to a folder (links are not followed, so nothing outside the "
     "series folder is read); move the files here if they are series"
 )
-
-
-def _utf8(name: str) -> bool:
-    # os.walk hands out undecodable bytes as lone surrogates (surrogateescape).
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _load_one(

@@ -62,4 +62,14 @@ def shown(text: str) -> str:
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
-__all__ = ["PathDisplay", "display_path", "resolved_folder", "shown"]
+def is_utf8(name: str) -> bool:
+    """Whether a name the system gave is UTF-8 (``os.walk`` and git's output decoded with
+    surrogateescape hand out undecodable bytes as lone surrogates)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+__all__ = ["PathDisplay", "display_path", "is_utf8", "resolved_folder", "shown"]

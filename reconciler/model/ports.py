@@ -7,6 +7,7 @@ in ``reconciler.client.protocols``). They sit below both, so neither imports the
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
@@ -61,6 +62,18 @@ class BatchReader(Protocol):
     series it has planned before the next batch comes (``planner.read_live``)."""
 
     def stream_series(self, ids: Sequence[int]) -> AsyncGenerator[FetchResult, None]: ...
+
+
+async def batches_of(reader: SeriesReader, ids: Sequence[int]) -> AsyncGenerator[FetchResult, None]:
+    """The series of ``ids`` batch by batch when ``reader`` can (``BatchReader``), else in
+    one batch. Close it with ``contextlib.aclosing``: the batches still in flight are
+    cancelled then, not when it is collected."""
+    if isinstance(reader, BatchReader):
+        async with contextlib.aclosing(reader.stream_series(ids)) as batches:
+            async for batch in batches:
+                yield batch
+    else:
+        yield await reader.get_series(ids)
 
 
 class SeriesApi(SeriesReader, Protocol):

@@ -128,26 +128,11 @@ class Door:
 
     async def _lying_post(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Let the sandbox act on the POST, then answer with ``post_answer_id`` as the id."""
-        start: dict[str, Any] = {}
-        chunks: list[bytes] = []
-
-        async def keep(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                start.update(message)
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-
-        await self.app(scope, receive, keep)
-        body = json.loads(b"".join(chunks) or b"{}")
+        start, raw = await _captured(self.app, scope, receive)
+        body = json.loads(raw or b"{}")
         if isinstance(body, dict) and "id" in body:
             body["id"] = self.post_answer_id
-        raw = json.dumps(body).encode()
-        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
-        headers.append((b"content-length", str(len(raw)).encode()))
-        await send(
-            {"type": "http.response.start", "status": start.get("status", 200), "headers": headers}
-        )
-        await send({"type": "http.response.body", "body": raw})
+        await _send_json(send, start, body)
 
     async def _ignoring_put(self, scope: Scope, receive: Receive, send: Send, name: str) -> None:
         """The PUT acted on with ``name`` at its stored value; the answer says it was taken."""
@@ -171,32 +156,37 @@ class Door:
 
         headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"content-length"]
         headers.append((b"content-length", str(len(forwarded[0])).encode()))
-        start: dict[str, Any] = {}
-        chunks: list[bytes] = []
-
-        async def keep(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                start.update(message)
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-
-        await self.app({**scope, "headers": headers}, replay, keep)
-        answer = json.loads(b"".join(chunks) or b"{}")
+        start, raw_answer = await _captured(self.app, {**scope, "headers": headers}, replay)
+        answer = json.loads(raw_answer or b"{}")
         if isinstance(answer, dict) and "id" in answer and wanted is not None:
             answer[name] = wanted
-        out = json.dumps(answer).encode()
-        raw_headers = [
-            (k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"
-        ]
-        raw_headers.append((b"content-length", str(len(out)).encode()))
-        await send(
-            {
-                "type": "http.response.start",
-                "status": start.get("status", 200),
-                "headers": raw_headers,
-            }
-        )
-        await send({"type": "http.response.body", "body": out})
+        await _send_json(send, start, answer)
+
+
+async def _captured(app: ASGIApp, scope: Scope, receive: Receive) -> tuple[dict[str, Any], bytes]:
+    """The app's answer to one request: its start message and its whole body."""
+    start: dict[str, Any] = {}
+    chunks: list[bytes] = []
+
+    async def keep(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            start.update(message)
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, keep)
+    return start, b"".join(chunks)
+
+
+async def _send_json(send: Send, start: Mapping[str, Any], body: Any) -> None:
+    """``body`` as JSON, with the captured answer's status and headers (its length anew)."""
+    raw = json.dumps(body).encode()
+    headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+    headers.append((b"content-length", str(len(raw)).encode()))
+    await send(
+        {"type": "http.response.start", "status": start.get("status", 200), "headers": headers}
+    )
+    await send({"type": "http.response.body", "body": raw})
 
 
 async def _answer(send: Send, status: int, headers: Mapping[str, str], code: int) -> None:
